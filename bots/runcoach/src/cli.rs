@@ -1,0 +1,82 @@
+//! The command-line contract. Names here are relied on by scripts and later issues: keep them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use runcoach_core::config::Settings;
+use runcoach_core::i18n::Lang;
+use secrecy::SecretString;
+
+#[derive(Debug, Parser)]
+#[command(name = "runcoach", version, about = "An AI running coach for Telegram, Discord and the console")]
+pub struct Cli {
+    /// Database URL: postgres://… for a shared store, sqlite:… for a file. Default: SQLite in --data-dir.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Where the SQLite store and generated files live.
+    #[arg(long, global = true, env = "RUNCOACH_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Log as JSON lines (for log collectors); RUST_LOG sets the level.
+    #[arg(long, global = true, env = "RUNCOACH_LOG_JSON")]
+    pub log_json: bool,
+
+    #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide = true, hide_env_values = true)]
+    pub telegram_token: Option<String>,
+
+    #[arg(long, env = "DISCORD_TOKEN", hide = true, hide_env_values = true)]
+    pub discord_token: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Commands>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Run the configured chat platforms (Telegram, Discord).
+    Serve,
+    /// Chat with the coach in this terminal (or from piped stdin, one message per line).
+    Chat {
+        /// Your name on the console.
+        #[arg(long)]
+        user: String,
+        /// Reply language.
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print everything stored about a runner as JSON.
+    Export {
+        /// A console name, or platform:id (telegram:12345).
+        #[arg(long)]
+        user: String,
+    },
+    /// Delete every record of a runner.
+    Forget {
+        #[arg(long)]
+        user: String,
+        /// Confirm the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+    #[command(skip)]
+    Default,
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    s.parse::<Lang>().map_err(|e| e.to_string())
+}
+
+impl Cli {
+    pub fn settings(&self) -> Settings {
+        let secret = |v: &Option<String>| v.as_ref().filter(|s| !s.is_empty()).map(|s| SecretString::from(s.clone()));
+        Settings {
+            database_url: secret(&self.database_url),
+            data_dir: self.data_dir.clone(),
+            telegram_token: secret(&self.telegram_token),
+            discord_token: secret(&self.discord_token),
+        }
+    }
+}

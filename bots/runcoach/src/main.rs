@@ -1,0 +1,139 @@
+//! The `runcoach` binary: parses the command line, opens the store and runs the chosen front end.
+
+mod cli;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use runcoach_console::ConsoleSession;
+use runcoach_core::chat::{BotCore, Sender};
+use runcoach_core::config::Settings;
+use runcoach_core::domain::{Platform, UserRef};
+use runcoach_core::i18n::Lang;
+use runcoach_core::store::{self, Store};
+use tokio::io::BufReader;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Commands};
+
+fn init_tracing(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,runcoach=info"));
+    // Logs go to stderr: stdout belongs to the console chat and to JSON output.
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_json);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("runcoach: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
+    store::connect(settings.database_url(), &settings.data_dir).await.with_context(|| {
+        match settings.database_url() {
+            Some(_) => "cannot open the database given by DATABASE_URL".to_owned(),
+            None => format!("cannot open the SQLite store in {}", settings.data_dir.display()),
+        }
+    })
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = cli.settings();
+    let command = cli.command.unwrap_or(Commands::Default);
+    match command {
+        Commands::Migrate => {
+            let store = open_store(&settings).await?;
+            println!("migrations applied ({} store)", store.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Chat { user, lang } => chat(&settings, &user, lang).await,
+        Commands::Default if !settings.has_platform() => {
+            if !std::io::stdin().is_terminal() {
+                eprintln!("runcoach: no TELEGRAM_BOT_TOKEN or DISCORD_TOKEN: reading a console chat from stdin");
+            }
+            let user = std::env::var("USER").ok().filter(|u| UserRef::parse(u).is_ok()).unwrap_or_else(|| "me".into());
+            chat(&settings, &user, None).await
+        }
+        Commands::Default | Commands::Serve => serve(&settings).await,
+        Commands::Export { user } => {
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            let doc = store.export_user(id).await?;
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Forget { user, yes } => {
+            if !yes {
+                eprintln!("runcoach: this deletes every record of {user}; add --yes to confirm");
+                return Ok(ExitCode::from(2));
+            }
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            store.erase_user(id).await?;
+            println!("erased {user}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn find_user(store: &dyn Store, user: &str) -> Result<runcoach_core::domain::UserId> {
+    let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
+    let found = store.find_user(&user_ref.0).await?;
+    found.map(|u| u.id).with_context(|| format!("no runner {user:?} in this store"))
+}
+
+async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<ExitCode> {
+    let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
+    if user_ref.0.platform != Platform::Console {
+        anyhow::bail!("the console chat takes a plain name, not {user:?}");
+    }
+    let store = open_store(settings).await?;
+    let core = BotCore::new(store);
+    let session = ConsoleSession {
+        core: &core,
+        user: user_ref.0.platform_user_id.clone(),
+        language_code: lang.map(|l| l.code().to_owned()),
+        interactive: std::io::stdin().is_terminal(),
+        outbox: settings.data_dir.join("outbox"),
+    };
+    if let Some(lang) = lang {
+        let sender = Sender {
+            platform: Platform::Console,
+            user_id: session.user.clone(),
+            username: Some(session.user.clone()),
+            language_code: Some(lang.code().to_owned()),
+        };
+        core.set_language(&sender, lang).await?;
+    }
+    session.run(BufReader::new(tokio::io::stdin()), tokio::io::stdout()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(settings: &Settings) -> Result<ExitCode> {
+    if !settings.has_platform() {
+        eprintln!(
+            "runcoach serve: no chat platform configured. Set TELEGRAM_BOT_TOKEN or DISCORD_TOKEN, \
+             or talk to the coach here with `runcoach chat --user NAME`."
+        );
+        return Ok(ExitCode::from(2));
+    }
+    // The platform adapters are wired here as they land (Telegram, Discord).
+    let _store = open_store(settings).await?;
+    eprintln!("runcoach serve: the Telegram and Discord adapters are not part of this build yet.");
+    Ok(ExitCode::from(2))
+}

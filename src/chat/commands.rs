@@ -1,0 +1,276 @@
+//! The command registry: every command is declared once here, with its FR and EN help; adapters
+//! render this table (Telegram's command menu, Discord's slash commands, the console's /help).
+
+use crate::i18n::Lang;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Other names people type (French names, short forms).
+    pub aliases: &'static [&'static str],
+    pub args_en: &'static str,
+    pub args_fr: &'static str,
+    pub help_en: &'static str,
+    pub help_fr: &'static str,
+    /// Touches personal data: only in a private chat (or an ephemeral reply).
+    pub personal: bool,
+}
+
+impl CommandSpec {
+    #[must_use]
+    pub fn help(&self, lang: Lang) -> &'static str {
+        lang.pick(self.help_fr, self.help_en)
+    }
+
+    #[must_use]
+    pub fn args(&self, lang: Lang) -> &'static str {
+        lang.pick(self.args_fr, self.args_en)
+    }
+}
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "start",
+        aliases: &["commencer", "bonjour", "hello"],
+        args_en: "",
+        args_fr: "",
+        help_en: "Welcome, and what I can do for you",
+        help_fr: "Bienvenue, et ce que je peux faire pour toi",
+        personal: false,
+    },
+    CommandSpec {
+        name: "help",
+        aliases: &["aide", "h", "?"],
+        args_en: "[command]",
+        args_fr: "[commande]",
+        help_en: "List the commands, or explain one",
+        help_fr: "Liste les commandes, ou en explique une",
+        personal: false,
+    },
+    CommandSpec {
+        name: "language",
+        aliases: &["langue", "lang"],
+        args_en: "[fr|en]",
+        args_fr: "[fr|en]",
+        help_en: "Choose French or English",
+        help_fr: "Choisir le français ou l'anglais",
+        personal: false,
+    },
+    CommandSpec {
+        name: "profile",
+        aliases: &["profil"],
+        args_en: "[field value …]",
+        args_fr: "[champ valeur …]",
+        help_en: "Show or set your profile: age, weight, height, max_hr, resting_hr, vma, timezone",
+        help_fr: "Voir ou modifier ton profil : age, poids, taille, fcmax, fcrepos, vma, fuseau",
+        personal: true,
+    },
+    CommandSpec {
+        name: "export",
+        aliases: &["exporter"],
+        args_en: "",
+        args_fr: "",
+        help_en: "Download everything I store about you (JSON)",
+        help_fr: "Télécharger tout ce que je garde sur toi (JSON)",
+        personal: true,
+    },
+    CommandSpec {
+        name: "forget",
+        aliases: &["oublier", "oublie", "delete"],
+        args_en: "",
+        args_fr: "",
+        help_en: "Delete all your data (asks for confirmation)",
+        help_fr: "Effacer toutes tes données (avec confirmation)",
+        personal: true,
+    },
+    CommandSpec {
+        name: "link",
+        aliases: &["lier"],
+        args_en: "[code]",
+        args_fr: "[code]",
+        help_en: "Link your accounts across Telegram, Discord and the console",
+        help_fr: "Relier tes comptes Telegram, Discord et console",
+        personal: true,
+    },
+];
+
+/// A command with its arguments parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Start,
+    Help(Option<String>),
+    Language(Option<Lang>),
+    /// `(field, value)` pairs as typed; the core validates them.
+    Profile(Vec<(String, String)>),
+    Export,
+    Forget,
+    Link(Option<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandError {
+    Unknown { name: String, suggestion: Option<&'static str> },
+    BadLanguage(String),
+    /// A field name without a value: `/profile weight`.
+    DanglingField(String),
+}
+
+/// Finds a command by name or alias, case-insensitively.
+#[must_use]
+pub fn lookup(name: &str) -> Option<&'static CommandSpec> {
+    let name = name.trim().trim_start_matches('/').to_lowercase();
+    COMMANDS.iter().find(|c| c.name == name || c.aliases.contains(&name.as_str()))
+}
+
+fn suggest(name: &str) -> Option<&'static str> {
+    let name = name.to_lowercase();
+    COMMANDS
+        .iter()
+        .flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied()).map(move |n| (c.name, n)))
+        .map(|(canonical, n)| (canonical, strsim::damerau_levenshtein(&name, n)))
+        .filter(|(_, d)| *d <= 2)
+        .min_by_key(|(_, d)| *d)
+        .map(|(canonical, _)| canonical)
+}
+
+impl Command {
+    pub fn parse(name: &str, args: &str) -> Result<Command, CommandError> {
+        let Some(spec) = lookup(name) else {
+            let shown: String = name.chars().take(32).collect();
+            return Err(CommandError::Unknown { suggestion: suggest(&shown), name: shown });
+        };
+        let args = args.trim();
+        let first = args.split_whitespace().next();
+        Ok(match spec.name {
+            "start" => Command::Start,
+            "help" => Command::Help(first.map(|s| s.trim_start_matches('/').to_lowercase())),
+            "language" => match first {
+                None => Command::Language(None),
+                Some(code) => Command::Language(Some(
+                    code.parse().map_err(|_| CommandError::BadLanguage(code.chars().take(16).collect()))?,
+                )),
+            },
+            "profile" => Command::Profile(profile_pairs(args)?),
+            "export" => Command::Export,
+            "forget" => Command::Forget,
+            "link" => Command::Link(first.map(|c| c.to_uppercase())),
+            _ => {
+                return Err(CommandError::Unknown { name: spec.name.to_owned(), suggestion: None });
+            }
+        })
+    }
+}
+
+/// `weight 70 max_hr 190`, `weight=70, maxhr: 190` or `timezone Europe/Paris` → pairs.
+fn profile_pairs(args: &str) -> Result<Vec<(String, String)>, CommandError> {
+    // A comma separates pairs, except inside a number written the French way (70,5).
+    let chars: Vec<char> = args.chars().collect();
+    let normalised: String = chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let between_digits = i > 0
+                && chars.get(i - 1).is_some_and(char::is_ascii_digit)
+                && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+            match c {
+                '=' | ':' => ' ',
+                ',' if !between_digits => ' ',
+                c => c,
+            }
+        })
+        .collect();
+    let words: Vec<&str> = normalised.split_whitespace().collect();
+    let mut pairs = Vec::new();
+    let mut it = words.chunks(2);
+    for chunk in &mut it {
+        match chunk {
+            [field, value] => pairs.push(((*field).to_owned(), (*value).to_owned())),
+            [field] => return Err(CommandError::DanglingField((*field).chars().take(32).collect())),
+            _ => {}
+        }
+    }
+    Ok(pairs)
+}
+
+/// What a line of chat text is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParsedText {
+    Command { name: String, args: String },
+    Text(String),
+}
+
+/// Splits `/name@bot args` into a command; anything else is free text.
+#[must_use]
+pub fn parse_text(text: &str) -> ParsedText {
+    let trimmed = text.trim();
+    let Some(rest) = trimmed.strip_prefix('/') else {
+        return ParsedText::Text(trimmed.to_owned());
+    };
+    let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    // Telegram appends the bot's name in groups: /start@runcoach_bot
+    let name = head.split('@').next().unwrap_or(head);
+    if name.is_empty() {
+        return ParsedText::Text(trimmed.to_owned());
+    }
+    ParsedText::Command { name: name.to_lowercase(), args: args.trim().to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_consistent() {
+        let mut names = std::collections::HashSet::new();
+        for c in COMMANDS {
+            for n in std::iter::once(c.name).chain(c.aliases.iter().copied()) {
+                assert!(names.insert(n), "{n} declared twice");
+            }
+            assert!(!c.help_en.is_empty() && !c.help_fr.is_empty());
+            assert_ne!(c.help_en, c.help_fr, "{} help not translated", c.name);
+            // Telegram: 1-32 chars, lowercase letters, digits and underscores.
+            assert!(c.name.len() <= 32 && c.name.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'));
+            // Every declared command parses.
+            assert!(Command::parse(c.name, "").is_ok(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn parses_text_into_commands() {
+        assert_eq!(
+            parse_text("/start@runcoach_bot"),
+            ParsedText::Command { name: "start".into(), args: String::new() }
+        );
+        assert_eq!(
+            parse_text("  /Profile weight 70 "),
+            ParsedText::Command { name: "profile".into(), args: "weight 70".into() }
+        );
+        assert_eq!(parse_text("hello"), ParsedText::Text("hello".into()));
+        assert_eq!(parse_text("/"), ParsedText::Text("/".into()));
+    }
+
+    #[test]
+    fn commands_and_aliases() {
+        assert_eq!(Command::parse("aide", ""), Ok(Command::Help(None)));
+        assert_eq!(Command::parse("langue", "fr"), Ok(Command::Language(Some(Lang::Fr))));
+        assert_eq!(Command::parse("language", "es"), Err(CommandError::BadLanguage("es".into())));
+        assert_eq!(
+            Command::parse("profil", "poids=70,5, fcmax: 190"),
+            Ok(Command::Profile(vec![("poids".into(), "70,5".into()), ("fcmax".into(), "190".into())]))
+        );
+        assert_eq!(Command::parse("profile", "weight"), Err(CommandError::DanglingField("weight".into())));
+        assert_eq!(Command::parse("link", "ab12cd"), Ok(Command::Link(Some("AB12CD".into()))));
+    }
+
+    #[test]
+    fn unknown_commands_get_a_suggestion() {
+        assert_eq!(
+            Command::parse("halp", ""),
+            Err(CommandError::Unknown { name: "halp".into(), suggestion: Some("help") })
+        );
+        assert_eq!(
+            Command::parse("xyzzy", ""),
+            Err(CommandError::Unknown { name: "xyzzy".into(), suggestion: None })
+        );
+    }
+}

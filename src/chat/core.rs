@@ -1,0 +1,369 @@
+//! The bot core: turns an [`Incoming`] message into replies. It never fails outward: every error
+//! becomes a translated message, and nothing is half written (each change is one store call or
+//! one transaction).
+
+use std::sync::Arc;
+
+use chrono::{Datelike, Duration, Utc};
+use rand::Rng;
+use serde_json::json;
+use tracing::{info, warn};
+
+use super::commands::{self, Command, CommandError, ParsedText};
+use super::texts;
+use super::{Attachment, AttachmentKind, Button, Content, Incoming, Reply, Sender};
+use crate::domain::{
+    BirthYear, HeartRate, HeightCm, Platform, ProfileError, ProfileField, Sex, TimeZoneName, Units,
+    User, Vma, Vo2max, WeightKg,
+};
+use crate::error::ErrorCode;
+use crate::i18n::Lang;
+use crate::store::{ChatKey, LinkError, ProfileUpdate, Store, StoreError};
+
+/// Longest message the core reads; longer ones are refused before anything is stored.
+pub const MAX_MESSAGE_CHARS: usize = 8_000;
+/// How long a `/link` code stays valid.
+const LINK_CODE_MINUTES: i64 = 15;
+/// No 0/O or 1/I: codes are read aloud and typed on phones.
+const LINK_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+const BTN_LANG_FR: &str = "lang:fr";
+const BTN_LANG_EN: &str = "lang:en";
+const BTN_FORGET_YES: &str = "forget:yes";
+const BTN_FORGET_NO: &str = "forget:no";
+const BTN_COMMAND: &str = "cmd:";
+const STATE_FORGET: &str = "confirm_forget";
+
+/// A failure already phrased for the user, or a store error to phrase.
+enum Failure {
+    Store(StoreError),
+    Say(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Store(e)
+    }
+}
+
+type Handled = Result<Vec<Reply>, Failure>;
+
+pub struct BotCore {
+    store: Arc<dyn Store>,
+}
+
+struct Ctx<'a> {
+    user: User,
+    sender: &'a Sender,
+    chat: ChatKey,
+    private: bool,
+    /// This message created the runner (first contact).
+    created: bool,
+}
+
+impl Ctx<'_> {
+    fn lang(&self) -> Lang {
+        self.user.lang
+    }
+}
+
+impl BotCore {
+    #[must_use]
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        BotCore { store }
+    }
+
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Handles one message. Always answers, in the runner's language.
+    pub async fn handle(&self, msg: Incoming) -> Vec<Reply> {
+        let platform_lang = Lang::from_platform_code(msg.sender.language_code.as_deref());
+        if let Some(len) = too_long(&msg.content) {
+            info!(len, "refused an oversized message");
+            return vec![Reply::text(texts::too_long(platform_lang, MAX_MESSAGE_CHARS))];
+        }
+        let resolved = match self
+            .store
+            .resolve_identity(&msg.sender.identity(), msg.sender.username.as_deref(), platform_lang)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return vec![Reply::text(store_failure(&e, platform_lang))],
+        };
+        let lang = resolved.user.lang;
+        let ctx = Ctx {
+            user: resolved.user,
+            sender: &msg.sender,
+            chat: ChatKey { platform: msg.sender.platform, chat_id: msg.chat.id.clone() },
+            private: msg.chat.private,
+            created: resolved.created,
+        };
+        match self.dispatch(ctx, msg.content).await {
+            Ok(replies) => replies,
+            Err(Failure::Say(text)) => vec![Reply::text(text)],
+            Err(Failure::Store(e)) => vec![Reply::text(store_failure(&e, lang))],
+        }
+    }
+
+    /// Sets a runner's language before a session (the console's `--lang`).
+    pub async fn set_language(&self, sender: &Sender, lang: Lang) -> Result<(), StoreError> {
+        let resolved = self.store.resolve_identity(&sender.identity(), sender.username.as_deref(), lang).await?;
+        if resolved.user.lang != lang {
+            self.store.set_language(resolved.user.id, lang).await?;
+        }
+        Ok(())
+    }
+
+    async fn dispatch(&self, ctx: Ctx<'_>, content: Content) -> Handled {
+        let pending = self.store.dialogue_state(ctx.user.id, &ctx.chat).await?;
+        let pending_kind = pending.as_ref().and_then(|s| s.get("kind")).and_then(|k| k.as_str()).map(str::to_owned);
+        match content {
+            Content::Button(data) => self.button(ctx, &data, pending_kind.as_deref()).await,
+            Content::Command { name, args } => {
+                self.clear_pending(&ctx, pending_kind.as_deref()).await?;
+                self.command(ctx, &name, &args).await
+            }
+            Content::Text(text) => match commands::parse_text(&text) {
+                ParsedText::Command { name, args } => {
+                    self.clear_pending(&ctx, pending_kind.as_deref()).await?;
+                    self.command(ctx, &name, &args).await
+                }
+                ParsedText::Text(text) => {
+                    if pending_kind.as_deref() == Some(STATE_FORGET) {
+                        let yes = matches!(text.to_lowercase().as_str(), "yes" | "oui" | "y" | "o");
+                        return self.forget_answer(ctx, yes).await;
+                    }
+                    self.free_text(ctx, &text).await
+                }
+            },
+            Content::File { name, data, .. } => {
+                info!(file = %name.chars().take(64).collect::<String>(), bytes = data.len(), "file received");
+                Ok(vec![Reply::text(texts::file_not_supported(ctx.lang()))])
+            }
+        }
+    }
+
+    async fn clear_pending(&self, ctx: &Ctx<'_>, pending: Option<&str>) -> Result<(), Failure> {
+        if pending.is_some() {
+            self.store.set_dialogue_state(ctx.user.id, &ctx.chat, None).await?;
+        }
+        Ok(())
+    }
+
+    async fn button(&self, ctx: Ctx<'_>, data: &str, pending: Option<&str>) -> Handled {
+        match data {
+            BTN_LANG_FR => self.language(ctx, Some(Lang::Fr)).await,
+            BTN_LANG_EN => self.language(ctx, Some(Lang::En)).await,
+            BTN_FORGET_YES | BTN_FORGET_NO if pending == Some(STATE_FORGET) => {
+                self.forget_answer(ctx, data == BTN_FORGET_YES).await
+            }
+            other => match other.strip_prefix(BTN_COMMAND) {
+                Some(command) => match commands::parse_text(command) {
+                    ParsedText::Command { name, args } => self.command(ctx, &name, &args).await,
+                    ParsedText::Text(_) => Ok(vec![Reply::text(texts::expired_button(ctx.lang()))]),
+                },
+                None => Ok(vec![Reply::text(texts::expired_button(ctx.lang()))]),
+            },
+        }
+    }
+
+    async fn command(&self, ctx: Ctx<'_>, name: &str, args: &str) -> Handled {
+        let lang = ctx.lang();
+        let command = match Command::parse(name, args) {
+            Ok(c) => c,
+            Err(CommandError::Unknown { name, suggestion }) => {
+                return Ok(vec![Reply::text(texts::unknown_command(lang, &name, suggestion))]);
+            }
+            Err(CommandError::BadLanguage(v)) => return Err(Failure::Say(texts::bad_language(lang, &v))),
+            Err(CommandError::DanglingField(f)) => return Err(Failure::Say(texts::dangling_field(lang, &f))),
+        };
+        let personal = commands::lookup(name).is_some_and(|spec| spec.personal);
+        if personal && !ctx.private {
+            return Ok(vec![Reply::text(ErrorCode::PrivateChatOnly.message(lang))]);
+        }
+        match command {
+            Command::Start => Ok(vec![self.start(&ctx, !ctx.created)]),
+            Command::Help(None) => Ok(vec![Reply::text(texts::help(lang))]),
+            Command::Help(Some(topic)) => Ok(vec![Reply::text(match commands::lookup(&topic) {
+                Some(spec) => texts::help_for(lang, spec),
+                None => texts::unknown_command(lang, &topic, None),
+            })]),
+            Command::Language(choice) => self.language(ctx, choice).await,
+            Command::Profile(pairs) => self.profile(ctx, &pairs).await,
+            Command::Export => self.export(ctx).await,
+            Command::Forget => self.forget(ctx).await,
+            Command::Link(code) => self.link(ctx, code).await,
+        }
+    }
+
+    fn start(&self, ctx: &Ctx<'_>, returning: bool) -> Reply {
+        let lang = ctx.lang();
+        let name = ctx.sender.username.as_deref().or(ctx.user.display_name.as_deref());
+        let other = lang.pick(BTN_LANG_EN, BTN_LANG_FR);
+        let mut row = vec![Button::new(texts::button_help(lang), format!("{BTN_COMMAND}/help"))];
+        if ctx.private {
+            row.insert(0, Button::new(texts::button_profile(lang), format!("{BTN_COMMAND}/profile")));
+        }
+        row.push(Button::new(texts::button_other_language(lang), other));
+        Reply::text(texts::welcome(lang, name, returning)).with_buttons(vec![row])
+    }
+
+    async fn language(&self, ctx: Ctx<'_>, choice: Option<Lang>) -> Handled {
+        let Some(lang) = choice else {
+            return Ok(vec![Reply::text(texts::choose_language(ctx.lang())).with_buttons(vec![vec![
+                Button::new("🇫🇷 Français", BTN_LANG_FR),
+                Button::new("🇬🇧 English", BTN_LANG_EN),
+            ]])]);
+        };
+        self.store.set_language(ctx.user.id, lang).await?;
+        Ok(vec![Reply::text(texts::language_set(lang))])
+    }
+
+    async fn profile(&self, ctx: Ctx<'_>, pairs: &[(String, String)]) -> Handled {
+        let lang = ctx.lang();
+        if pairs.is_empty() {
+            return Ok(vec![Reply::text(texts::profile(lang, &ctx.user, false))]);
+        }
+        // All values are checked before anything is written: one bad value changes nothing.
+        let mut update = ProfileUpdate::default();
+        let year = Utc::now().year();
+        for (name, value) in pairs {
+            let field = ProfileField::parse(name).ok_or_else(|| Failure::Say(texts::unknown_field(lang, name)))?;
+            apply_field(&mut update, field, value, year).map_err(|e| Failure::Say(e.message(lang)))?;
+        }
+        let resting = update.profile.resting_hr.or(ctx.user.profile.resting_hr);
+        let max = update.profile.max_hr.or(ctx.user.profile.max_hr);
+        if let (Some(r), Some(m)) = (resting, max) {
+            if r >= m {
+                let e = ProfileError::RestingAboveMax { resting: r.bpm(), max: m.bpm() };
+                return Err(Failure::Say(e.message(lang)));
+            }
+        }
+        let user = self.store.update_profile(ctx.user.id, &update).await?;
+        Ok(vec![Reply::text(texts::profile(lang, &user, true))])
+    }
+
+    async fn export(&self, ctx: Ctx<'_>) -> Handled {
+        let doc = self.store.export_user(ctx.user.id).await?;
+        let data = serde_json::to_vec_pretty(&doc).map_err(|e| Failure::Store(StoreError::Other(e.to_string())))?;
+        self.store.audit(Some(ctx.user.id), "user", "export", &json!({ "platform": ctx.chat.platform })).await?;
+        let name = format!("runcoach-export-{}.json", Utc::now().format("%Y-%m-%d"));
+        Ok(vec![Reply::text(texts::export_ready(ctx.lang())).with_attachment(Attachment {
+            kind: AttachmentKind::File,
+            name,
+            mime: "application/json".to_owned(),
+            data,
+        })])
+    }
+
+    async fn forget(&self, ctx: Ctx<'_>) -> Handled {
+        let lang = ctx.lang();
+        self.store.set_dialogue_state(ctx.user.id, &ctx.chat, Some(&json!({ "kind": STATE_FORGET }))).await?;
+        Ok(vec![Reply::text(texts::forget_confirm(lang)).with_buttons(vec![vec![
+            Button::new(texts::forget_yes(lang), BTN_FORGET_YES),
+            Button::new(texts::forget_no(lang), BTN_FORGET_NO),
+        ]])])
+    }
+
+    async fn forget_answer(&self, ctx: Ctx<'_>, yes: bool) -> Handled {
+        let lang = ctx.lang();
+        if !yes {
+            self.store.set_dialogue_state(ctx.user.id, &ctx.chat, None).await?;
+            return Ok(vec![Reply::text(texts::forget_cancelled(lang))]);
+        }
+        self.store.erase_user(ctx.user.id).await?;
+        info!(user = %ctx.user.id, "runner erased their data");
+        Ok(vec![Reply::text(texts::forget_done(lang))])
+    }
+
+    async fn link(&self, ctx: Ctx<'_>, code: Option<String>) -> Handled {
+        let lang = ctx.lang();
+        let Some(code) = code else {
+            let code = new_link_code();
+            let expires = Utc::now() + Duration::minutes(LINK_CODE_MINUTES);
+            self.store.create_link_code(ctx.user.id, &code, expires).await?;
+            return Ok(vec![Reply::text(texts::link_code(lang, &code, LINK_CODE_MINUTES))]);
+        };
+        match self.store.redeem_link_code(&code, ctx.user.id, Utc::now()).await? {
+            Ok(outcome) => {
+                let platforms: Vec<String> = self
+                    .store
+                    .identities(outcome.kept)
+                    .await?
+                    .into_iter()
+                    .map(|i| platform_name(i.platform).to_owned())
+                    .collect();
+                Ok(vec![Reply::text(texts::link_done(lang, &platforms))])
+            }
+            Err(LinkError::Invalid) => Ok(vec![Reply::text(ErrorCode::LinkCodeInvalid.message(lang))]),
+            Err(LinkError::Expired) => Ok(vec![Reply::text(ErrorCode::LinkCodeExpired.message(lang))]),
+            Err(LinkError::SameUser) => Ok(vec![Reply::text(ErrorCode::LinkSameUser.message(lang))]),
+        }
+    }
+
+    async fn free_text(&self, ctx: Ctx<'_>, text: &str) -> Handled {
+        let lower = text.to_lowercase();
+        let greeting = ["hello", "hi", "hey", "bonjour", "salut", "coucou"]
+            .iter()
+            .any(|g| lower.split(|c: char| !c.is_alphanumeric()).any(|w| w == *g));
+        if greeting {
+            return Ok(vec![self.start(&ctx, !ctx.created)]);
+        }
+        Ok(vec![Reply::text(texts::free_text(ctx.lang()))])
+    }
+}
+
+fn too_long(content: &Content) -> Option<usize> {
+    let len = match content {
+        Content::Text(t) => t.chars().count(),
+        Content::Command { name, args } => name.chars().count() + args.chars().count(),
+        Content::Button(data) => data.chars().count(),
+        Content::File { .. } => return None,
+    };
+    (len > MAX_MESSAGE_CHARS).then_some(len)
+}
+
+fn store_failure(e: &StoreError, lang: Lang) -> String {
+    warn!(error = %e, "store call failed");
+    e.code().message(lang).to_owned()
+}
+
+fn platform_name(p: Platform) -> &'static str {
+    match p {
+        Platform::Console => "console",
+        Platform::Telegram => "Telegram",
+        Platform::Discord => "Discord",
+        Platform::Api => "API",
+    }
+}
+
+fn new_link_code() -> String {
+    let mut rng = rand::rng();
+    (0..6)
+        .map(|_| {
+            let i = rng.random_range(0..LINK_ALPHABET.len());
+            LINK_ALPHABET.get(i).map_or('X', |b| char::from(*b))
+        })
+        .collect()
+}
+
+fn apply_field(update: &mut ProfileUpdate, field: ProfileField, value: &str, year: i32) -> Result<(), ProfileError> {
+    let p = &mut update.profile;
+    match field {
+        ProfileField::Age => p.birth_year = Some(BirthYear::from_age(value, year)?),
+        ProfileField::BirthYear => p.birth_year = Some(BirthYear::parse(value, year)?),
+        ProfileField::Sex => p.sex = Some(Sex::parse(value)?),
+        ProfileField::Weight => p.weight = Some(WeightKg::parse(value)?),
+        ProfileField::Height => p.height = Some(HeightCm::parse(value)?),
+        ProfileField::MaxHr => p.max_hr = Some(HeartRate::parse_max(value)?),
+        ProfileField::RestingHr => p.resting_hr = Some(HeartRate::parse_resting(value)?),
+        ProfileField::Vma => p.vma = Some(Vma::parse(value)?),
+        ProfileField::Vo2max => p.vo2max = Some(Vo2max::parse(value)?),
+        ProfileField::Timezone => update.timezone = Some(TimeZoneName::parse(value)?),
+        ProfileField::Units => update.units = Some(Units::parse(value)?),
+    }
+    Ok(())
+}

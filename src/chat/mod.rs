@@ -1,0 +1,111 @@
+//! The platform-neutral chat model: what an adapter hands the core ([`Incoming`]) and what it
+//! renders back ([`Reply`]). Nothing here knows Telegram or Discord.
+
+mod commands;
+mod core;
+mod texts;
+
+use serde::{Deserialize, Serialize};
+
+pub use commands::{COMMANDS, Command, CommandSpec, ParsedText, parse_text};
+pub use core::{BotCore, MAX_MESSAGE_CHARS};
+
+use crate::domain::{Platform, PlatformIdentity};
+
+/// Who wrote, as the platform tells it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sender {
+    pub platform: Platform,
+    pub user_id: String,
+    pub username: Option<String>,
+    /// IETF language tag from the platform (Telegram's `language_code`, Discord's `locale`).
+    pub language_code: Option<String>,
+}
+
+impl Sender {
+    #[must_use]
+    pub fn identity(&self) -> PlatformIdentity {
+        PlatformIdentity { platform: self.platform, platform_user_id: self.user_id.clone() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRef {
+    pub id: String,
+    /// A one-to-one chat (or an ephemeral Discord reply): personal data may be shown.
+    pub private: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Content {
+    Text(String),
+    /// A command already split by the platform (`/profile weight 70`).
+    Command { name: String, args: String },
+    /// A button press: the `data` of a [`Button`] the core sent.
+    Button(String),
+    File { name: String, mime: Option<String>, data: Vec<u8> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incoming {
+    pub sender: Sender,
+    pub chat: ChatRef,
+    pub content: Content,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    pub label: String,
+    pub data: String,
+}
+
+impl Button {
+    #[must_use]
+    pub fn new(label: impl Into<String>, data: impl Into<String>) -> Self {
+        Button { label: label.into(), data: data.into() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachmentKind {
+    Image,
+    File,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    pub name: String,
+    pub mime: String,
+    pub data: Vec<u8>,
+}
+
+/// One message back to the user. `text` is light markdown (`**bold**`, `_italic_`, `` `code` ``,
+/// lists); adapters escape or convert it for their platform.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    /// Rows of buttons.
+    pub buttons: Vec<Vec<Button>>,
+    pub attachment: Option<Attachment>,
+}
+
+impl Reply {
+    #[must_use]
+    pub fn text(text: impl Into<String>) -> Self {
+        Reply { text: text.into(), ..Reply::default() }
+    }
+
+    #[must_use]
+    pub fn with_buttons(mut self, rows: Vec<Vec<Button>>) -> Self {
+        self.buttons = rows;
+        self
+    }
+
+    #[must_use]
+    pub fn with_attachment(mut self, attachment: Attachment) -> Self {
+        self.attachment = Some(attachment);
+        self
+    }
+}

@@ -1,0 +1,12 @@
+//! runcoach's core: everything the bot knows, with no chat platform inside.
+//!
+//! Adapters (in `bots/`) translate their platform's updates into [`chat::Incoming`] and render the
+//! [`chat::Reply`] values the [`chat::BotCore`] returns. The store, the science and the plan engine
+//! live here, behind types that parse their input at the boundary.
+
+pub mod chat;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod store;

@@ -1,0 +1,434 @@
+//! The shared session store: one trait, one backend module per database (atuin's layout).
+//!
+//! Both backends run the same SQL text (written in the dialect SQLite and PostgreSQL share, see
+//! `sql.rs`); each backend module owns its connection set-up, its migrations and the few statements
+//! that differ (job claiming, schema introspection, JSON export).
+
+mod postgres;
+pub mod samples;
+mod sql;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use postgres::{PostgresStore, create_database};
+pub use samples::{SampleSeries, SamplesError};
+pub use sqlite::SqliteStore;
+
+use crate::domain::{Platform, PlatformIdentity, Profile, TimeZoneName, Units, User, UserId};
+use crate::error::ErrorCode;
+use crate::i18n::Lang;
+
+/// Tables that hold a runner's data, each with a `user_id` column: export reads them, erase empties
+/// them, link merges them. A store test checks this list against the live schema.
+pub const USER_TABLES: &[&str] = &[
+    "identities",
+    "link_codes",
+    "credentials",
+    "activities",
+    "laps",
+    "samples",
+    "goals",
+    "plans",
+    "planned_workouts",
+    "conversations",
+    "messages",
+    "dialogue_states",
+    "schedules",
+    "club_members",
+    "jobs",
+    "audit_log",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database busy: {0}")]
+    Busy(String),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("data dir: {0}")]
+    DataDir(String),
+    #[error("migration failed: {0}")]
+    Migrate(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::Unavailable(_) | StoreError::DataDir(_) | StoreError::Migrate(_) => {
+                ErrorCode::StoreUnavailable
+            }
+            StoreError::Busy(_) => ErrorCode::StoreBusy,
+            StoreError::NotFound => ErrorCode::UserNotFound,
+            StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and extended codes), 8 read-only, 13 full.
+                // PostgreSQL: 57P01-03 admin shutdown / cannot connect now, 40001 serialization, 53xxx resources.
+                let busy = matches!(code.as_ref(), "5" | "6" | "517" | "262" | "40001" | "40P01" | "55P03");
+                let down = matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "8" | "13" | "14")
+                    || code.starts_with("08")
+                    || code.starts_with("53");
+                if busy {
+                    StoreError::Busy(db.message().to_owned())
+                } else if down {
+                    StoreError::Unavailable(db.message().to_owned())
+                } else if db.is_unique_violation() {
+                    StoreError::Conflict(db.message().to_owned())
+                } else {
+                    StoreError::Other(db.message().to_owned())
+                }
+            }
+            sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => StoreError::Corrupt(e.to_string()),
+            sqlx::Error::Migrate(m) => StoreError::Migrate(m.to_string()),
+            _ => StoreError::Other(e.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Profile changes: `Some(v)` sets a field; fields left `None` are kept.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProfileUpdate {
+    pub profile: Profile,
+    pub timezone: Option<TimeZoneName>,
+    pub units: Option<Units>,
+}
+
+/// A linked platform identity as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IdentityRecord {
+    pub platform: Platform,
+    pub platform_user_id: String,
+    pub username: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The outcome of resolving a platform identity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub user: User,
+    pub created: bool,
+}
+
+/// What redeeming a link code did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkOutcome {
+    /// The runner that remains (the one who issued the code).
+    pub kept: UserId,
+    /// The runner whose identities and data moved into `kept`, now deleted.
+    pub merged: UserId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("unknown link code")]
+    Invalid,
+    #[error("expired link code")]
+    Expired,
+    #[error("already the same runner")]
+    SameUser,
+}
+
+/// A lap of a new activity.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewLap {
+    pub start_time: DateTime<Utc>,
+    pub duration_s: f64,
+    pub distance_m: Option<f64>,
+    pub avg_hr: Option<f64>,
+    pub max_hr: Option<f64>,
+    pub avg_cadence: Option<f64>,
+    pub avg_speed_mps: Option<f64>,
+    pub intensity: Option<String>,
+}
+
+/// An activity to store, from a file, Garmin or by hand.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewActivity {
+    pub source: String,
+    pub external_id: Option<String>,
+    pub sport: String,
+    pub name: Option<String>,
+    pub start_time: DateTime<Utc>,
+    pub utc_offset_s: i32,
+    pub duration_s: f64,
+    pub moving_s: Option<f64>,
+    pub distance_m: Option<f64>,
+    pub elevation_gain_m: Option<f64>,
+    pub elevation_loss_m: Option<f64>,
+    pub avg_hr: Option<f64>,
+    pub max_hr: Option<f64>,
+    pub avg_cadence: Option<f64>,
+    pub max_cadence: Option<f64>,
+    pub avg_speed_mps: Option<f64>,
+    pub max_speed_mps: Option<f64>,
+    pub calories: Option<f64>,
+    pub training_load: Option<f64>,
+    pub aerobic_te: Option<f64>,
+    pub anaerobic_te: Option<f64>,
+    pub vo2max: Option<f64>,
+    pub hr_zones_s: Option<Vec<f64>>,
+    pub best_efforts: Option<serde_json::Value>,
+    pub device: Option<String>,
+    pub laps: Vec<NewLap>,
+    pub samples: Option<SampleSeries>,
+}
+
+/// A stored activity (summary columns; laps and samples are read separately).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActivityRecord {
+    pub id: i64,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub sport: String,
+    pub name: Option<String>,
+    pub start_time: DateTime<Utc>,
+    pub utc_offset_s: i32,
+    pub duration_s: f64,
+    pub moving_s: Option<f64>,
+    pub distance_m: Option<f64>,
+    pub elevation_gain_m: Option<f64>,
+    pub avg_hr: Option<f64>,
+    pub max_hr: Option<f64>,
+    pub avg_cadence: Option<f64>,
+    pub training_load: Option<f64>,
+    pub vo2max: Option<f64>,
+    pub hr_zones_s: Option<Vec<f64>>,
+    pub best_efforts: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsertOutcome {
+    Inserted(i64),
+    /// Already stored (same source and external id, or same start, duration and distance).
+    Duplicate(i64),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewGoal {
+    pub kind: String,
+    pub target_date: Option<NaiveDate>,
+    pub target_time_s: Option<f64>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewPlannedWorkout {
+    pub week_index: i32,
+    pub date: NaiveDate,
+    pub kind: String,
+    pub duration_min: f64,
+    pub distance_km: Option<f64>,
+    pub pace_min_s: Option<f64>,
+    pub pace_max_s: Option<f64>,
+    pub hr_zone: Option<i32>,
+    pub description_fr: String,
+    pub description_en: String,
+}
+
+/// A plan to store: its summary columns, the request and plan as JSON, and its dated workouts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewPlan {
+    pub goal: String,
+    pub level: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub race_date: Option<NaiveDate>,
+    pub sessions_per_week: i32,
+    pub vdot: Option<f64>,
+    pub request: serde_json::Value,
+    pub plan: serde_json::Value,
+    pub workouts: Vec<NewPlannedWorkout>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+    System,
+    Tool,
+}
+
+impl Role {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::System => "system",
+            Role::Tool => "tool",
+        }
+    }
+
+    fn parse(s: &str) -> Role {
+        match s {
+            "user" => Role::User,
+            "system" => Role::System,
+            "tool" => Role::Tool,
+            _ => Role::Assistant,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub role: Role,
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a message goes: a platform chat.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChatKey {
+    pub platform: Platform,
+    pub chat_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewSchedule {
+    pub user_id: Option<UserId>,
+    pub kind: String,
+    pub chat: ChatKey,
+    pub guild_id: Option<String>,
+    pub cron: String,
+    pub timezone: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewJob {
+    pub kind: String,
+    pub dedupe_key: String,
+    pub user_id: Option<UserId>,
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub dedupe_key: String,
+    pub user_id: Option<UserId>,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+}
+
+/// The store every part of the core talks to.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Runners and identities.
+    /// Finds the runner behind a platform identity, creating both on first contact.
+    async fn resolve_identity(
+        &self,
+        identity: &PlatformIdentity,
+        username: Option<&str>,
+        default_lang: Lang,
+    ) -> StoreResult<Resolved>;
+    async fn find_user(&self, identity: &PlatformIdentity) -> StoreResult<Option<User>>;
+    async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    async fn set_language(&self, id: UserId, lang: Lang) -> StoreResult<()>;
+    async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> StoreResult<User>;
+    async fn identities(&self, id: UserId) -> StoreResult<Vec<IdentityRecord>>;
+    async fn create_link_code(&self, id: UserId, code: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    /// Merges the redeemer into the runner who issued `code`, in one transaction.
+    async fn redeem_link_code(
+        &self,
+        code: &str,
+        redeemer: UserId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<LinkOutcome, LinkError>>;
+
+    // Activities.
+    async fn insert_activity(&self, id: UserId, activity: &NewActivity) -> StoreResult<InsertOutcome>;
+    async fn activities(&self, id: UserId, since: Option<DateTime<Utc>>) -> StoreResult<Vec<ActivityRecord>>;
+    async fn activity_samples(&self, id: UserId, activity_id: i64) -> StoreResult<Option<SampleSeries>>;
+
+    // Goals and plans.
+    async fn insert_goal(&self, id: UserId, goal: &NewGoal) -> StoreResult<i64>;
+    /// Stores a plan as the runner's active one (archiving the previous active plan).
+    async fn save_plan(&self, id: UserId, plan: &NewPlan) -> StoreResult<i64>;
+
+    // Conversations and dialogue state.
+    async fn append_message(&self, id: UserId, chat: &ChatKey, role: Role, content: &str) -> StoreResult<i64>;
+    async fn recent_messages(&self, id: UserId, chat: &ChatKey, limit: i64) -> StoreResult<Vec<StoredMessage>>;
+    async fn dialogue_state(&self, id: UserId, chat: &ChatKey) -> StoreResult<Option<serde_json::Value>>;
+    async fn set_dialogue_state(&self, id: UserId, chat: &ChatKey, state: Option<&serde_json::Value>) -> StoreResult<()>;
+
+    // Schedules, clubs, credentials.
+    async fn upsert_schedule(&self, schedule: &NewSchedule) -> StoreResult<i64>;
+    async fn join_club(&self, id: UserId, guild_id: &str, leaderboard_opt_in: bool) -> StoreResult<()>;
+    async fn put_credential(&self, id: UserId, provider: &str, sealed: &[u8]) -> StoreResult<()>;
+
+    // Jobs (outbox).
+    /// Enqueues a job; returns false when a job with the same dedupe key already exists.
+    async fn enqueue_job(&self, job: &NewJob) -> StoreResult<bool>;
+    /// Claims up to `limit` due jobs for `worker` until `lease_until`; an expired lease is claimable again.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<ClaimedJob>>;
+    async fn complete_job(&self, job_id: i64, worker: &str) -> StoreResult<bool>;
+    async fn fail_job(&self, job_id: i64, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()>;
+
+    // Audit, export, erase.
+    async fn audit(&self, id: Option<UserId>, actor: &str, action: &str, detail: &serde_json::Value) -> StoreResult<()>;
+    /// Everything stored about a runner, as one JSON document.
+    async fn export_user(&self, id: UserId) -> StoreResult<serde_json::Value>;
+    /// Deletes every row of a runner, in one transaction.
+    async fn erase_user(&self, id: UserId) -> StoreResult<()>;
+    /// Rows per table that still reference `id` (used by erase checks and `/status`).
+    async fn count_user_rows(&self, id: UserId) -> StoreResult<Vec<(String, i64)>>;
+    /// The names of the application's tables in the live schema.
+    async fn table_names(&self) -> StoreResult<Vec<String>>;
+}
+
+/// Opens the store named by `database_url` (PostgreSQL when it starts with `postgres`), else the
+/// SQLite file under `data_dir`, and applies pending migrations.
+pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> StoreResult<Arc<dyn Store>> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PostgresStore::connect(url).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::connect_url(url).await?)),
+        Some(other) => Err(StoreError::Unavailable(format!(
+            "unsupported DATABASE_URL scheme in {:?} (use postgres:// or sqlite:)",
+            other.split(':').next().unwrap_or_default()
+        ))),
+        None => Ok(Arc::new(SqliteStore::open_in(data_dir).await?)),
+    }
+}

@@ -1,0 +1,432 @@
+//! The store suite: every test runs on a fresh SQLite database and on a fresh PostgreSQL one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use runcoach_core::domain::{Platform, PlatformIdentity, Profile, UserId, WeightKg};
+use runcoach_core::i18n::Lang;
+use runcoach_core::store::samples::SamplePoint;
+use runcoach_core::store::{
+    ChatKey, InsertOutcome, LinkError, NewActivity, NewGoal, NewJob, NewLap, NewPlan, NewPlannedWorkout,
+    NewSchedule, ProfileUpdate, Role, SampleSeries, Store, USER_TABLES,
+};
+use serde_json::json;
+use support::TestStore;
+
+fn ident(platform: Platform, id: &str) -> PlatformIdentity {
+    PlatformIdentity { platform, platform_user_id: id.to_owned() }
+}
+
+async fn new_user(store: &dyn Store, platform: Platform, id: &str) -> UserId {
+    store.resolve_identity(&ident(platform, id), Some(id), Lang::En).await.unwrap().user.id
+}
+
+fn run(external_id: Option<&str>, source: &str, start_min: i64, distance: f64) -> NewActivity {
+    let start = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap() + Duration::minutes(start_min);
+    NewActivity {
+        source: source.to_owned(),
+        external_id: external_id.map(str::to_owned),
+        sport: "running".to_owned(),
+        name: Some("Morning run".to_owned()),
+        start_time: start,
+        duration_s: 1800.0,
+        distance_m: Some(distance),
+        avg_hr: Some(150.0),
+        hr_zones_s: Some(vec![60.0, 600.0, 900.0, 200.0, 40.0]),
+        laps: vec![
+            NewLap { start_time: start, duration_s: 900.0, distance_m: Some(distance / 2.0), ..NewLap::default() },
+            NewLap {
+                start_time: start + Duration::seconds(900),
+                duration_s: 900.0,
+                distance_m: Some(distance / 2.0),
+                ..NewLap::default()
+            },
+        ],
+        samples: Some(SampleSeries {
+            points: (0..100u32)
+                .map(|i| SamplePoint {
+                    t_ms: i * 18_000,
+                    lat: Some(48.8),
+                    lon: Some(2.3),
+                    hr: Some(140),
+                    ..SamplePoint::default()
+                })
+                .collect(),
+        }),
+        ..NewActivity::default()
+    }
+}
+
+fn chat(id: &str) -> ChatKey {
+    ChatKey { platform: Platform::Telegram, chat_id: id.to_owned() }
+}
+
+/// Puts at least one row in every table that holds a runner's data.
+async fn populate(store: &dyn Store, user: UserId, tag: &str) {
+    store.create_link_code(user, &format!("CODE{tag}"), Utc::now() + Duration::minutes(5)).await.unwrap();
+    store.put_credential(user, "garmin", b"sealed-bytes").await.unwrap();
+    let ext = format!("act-{tag}");
+    // One day apart per tag, so two populates of one runner are two activities.
+    let day = i64::from(tag.bytes().next().unwrap_or(b'a').saturating_sub(b'a')) * 1440;
+    assert!(matches!(
+        store.insert_activity(user, &run(Some(&ext), "garmin", day, 5000.0)).await.unwrap(),
+        InsertOutcome::Inserted(_)
+    ));
+    store
+        .insert_goal(user, &NewGoal { kind: "10k".into(), target_date: None, target_time_s: Some(3000.0), note: None })
+        .await
+        .unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    store
+        .save_plan(
+            user,
+            &NewPlan {
+                goal: "10k".into(),
+                level: "beginner".into(),
+                start_date: day,
+                end_date: day + Duration::days(55),
+                race_date: None,
+                sessions_per_week: 3,
+                vdot: Some(40.0),
+                request: json!({"goal": "10k"}),
+                plan: json!({"weeks": []}),
+                workouts: vec![NewPlannedWorkout {
+                    week_index: 1,
+                    date: day,
+                    kind: "easy".into(),
+                    duration_min: 40.0,
+                    distance_km: None,
+                    pace_min_s: Some(360.0),
+                    pace_max_s: Some(390.0),
+                    hr_zone: Some(2),
+                    description_fr: "Footing".into(),
+                    description_en: "Easy run".into(),
+                }],
+            },
+        )
+        .await
+        .unwrap();
+    store.append_message(user, &chat(tag), Role::User, "hello").await.unwrap();
+    store.set_dialogue_state(user, &chat(tag), Some(&json!({"kind": "wizard"}))).await.unwrap();
+    store
+        .upsert_schedule(&NewSchedule {
+            user_id: Some(user),
+            kind: "weekly_summary".into(),
+            chat: chat(tag),
+            guild_id: None,
+            cron: "0 0 8 * * Mon".into(),
+            timezone: "Europe/Paris".into(),
+        })
+        .await
+        .unwrap();
+    store.join_club(user, "guild-1", true).await.unwrap();
+    store
+        .enqueue_job(&NewJob {
+            kind: "weekly_summary".into(),
+            dedupe_key: format!("summary:{tag}:2026-W10"),
+            user_id: Some(user),
+            payload: json!({}),
+            run_at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    store.audit(Some(user), "user", "test", &json!({})).await.unwrap();
+}
+
+async fn identities_resolve_once(t: TestStore) {
+    let s = t.store.as_ref();
+    let first = s.resolve_identity(&ident(Platform::Telegram, "42"), Some("cam"), Lang::Fr).await.unwrap();
+    assert!(first.created);
+    assert_eq!(first.user.lang, Lang::Fr);
+    let again = s.resolve_identity(&ident(Platform::Telegram, "42"), Some("cam"), Lang::En).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.user.id, first.user.id);
+    assert_eq!(again.user.lang, Lang::Fr, "language is chosen once, then kept");
+    let other = new_user(s, Platform::Discord, "42").await;
+    assert_ne!(other, first.user.id, "same id on another platform is another runner");
+    assert!(s.find_user(&ident(Platform::Console, "nobody")).await.unwrap().is_none());
+}
+
+async fn concurrent_first_contacts_make_one_runner(t: TestStore) {
+    let store: Arc<dyn Store> = t.store.clone();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store.resolve_identity(&ident(Platform::Telegram, "7"), None, Lang::En).await.unwrap().user.id
+            })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+}
+
+async fn profile_updates_keep_other_fields(t: TestStore) {
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Console, "cam").await;
+    let mut update = ProfileUpdate::default();
+    update.profile.weight = Some(WeightKg::try_from_f64(61.5).unwrap());
+    s.update_profile(id, &update).await.unwrap();
+    let mut update = ProfileUpdate::default();
+    update.profile.max_hr = Some(runcoach_core::domain::HeartRate::max_from_f64(188.0).unwrap());
+    update.timezone = Some("Europe/Paris".parse().unwrap());
+    let user = s.update_profile(id, &update).await.unwrap();
+    assert_eq!(user.profile.weight.map(WeightKg::get), Some(61.5));
+    assert_eq!(user.profile.max_hr.map(|h| h.bpm()), Some(188));
+    assert_eq!(user.timezone.as_str(), "Europe/Paris");
+    s.set_language(id, Lang::Fr).await.unwrap();
+    assert_eq!(s.get_user(id).await.unwrap().lang, Lang::Fr);
+    assert!(s.get_user(UserId(999_999)).await.is_err());
+}
+
+async fn activities_are_stored_once(t: TestStore) {
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Console, "cam").await;
+    let InsertOutcome::Inserted(first) = s.insert_activity(id, &run(Some("g1"), "garmin", 0, 5000.0)).await.unwrap()
+    else {
+        panic!("first insert must insert");
+    };
+    // Same source and id: duplicate.
+    assert_eq!(
+        s.insert_activity(id, &run(Some("g1"), "garmin", 300, 9000.0)).await.unwrap(),
+        InsertOutcome::Duplicate(first)
+    );
+    // The same run from a file, 30 s later and 40 m longer: duplicate by time, duration and distance.
+    let mut from_file = run(Some("file-abc"), "file", 0, 5040.0);
+    from_file.start_time += Duration::seconds(30);
+    assert_eq!(s.insert_activity(id, &from_file).await.unwrap(), InsertOutcome::Duplicate(first));
+    // An hour later is another run.
+    assert!(matches!(s.insert_activity(id, &run(None, "file", 60, 5000.0)).await.unwrap(), InsertOutcome::Inserted(_)));
+    // Same start but twice the distance is another activity (e.g. a bike ride).
+    assert!(matches!(s.insert_activity(id, &run(None, "file", 0, 20_000.0)).await.unwrap(), InsertOutcome::Inserted(_)));
+    let all = s.activities(id, None).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].hr_zones_s.as_deref(), Some(&[60.0, 600.0, 900.0, 200.0, 40.0][..]));
+    let since = s.activities(id, Some(Utc.with_ymd_and_hms(2026, 3, 1, 8, 30, 0).unwrap())).await.unwrap();
+    assert_eq!(since.len(), 1);
+    let samples = s.activity_samples(id, first).await.unwrap().unwrap();
+    assert_eq!(samples.len(), 100);
+    assert_eq!(samples.points[3].hr, Some(140));
+    // Another runner cannot read them.
+    let other = new_user(s, Platform::Console, "other").await;
+    assert!(s.activity_samples(other, first).await.unwrap().is_none());
+    assert!(s.activities(other, None).await.unwrap().is_empty());
+    // Invalid numbers are refused, not stored.
+    let mut bad = run(None, "file", 500, 5000.0);
+    bad.duration_s = f64::NAN;
+    assert!(s.insert_activity(id, &bad).await.is_err());
+    assert_eq!(s.activities(id, None).await.unwrap().len(), 3);
+}
+
+async fn link_codes_merge_two_runners(t: TestStore) {
+    let s = t.store.as_ref();
+    let telegram = new_user(s, Platform::Telegram, "100").await;
+    let discord = new_user(s, Platform::Discord, "200").await;
+    s.insert_activity(telegram, &run(Some("shared"), "garmin", 0, 5000.0)).await.unwrap();
+    s.insert_activity(discord, &run(Some("shared"), "garmin", 0, 5000.0)).await.unwrap();
+    s.insert_activity(discord, &run(Some("only-discord"), "garmin", 1440, 8000.0)).await.unwrap();
+    let mut update = ProfileUpdate::default();
+    update.profile.weight = Some(WeightKg::try_from_f64(70.0).unwrap());
+    s.update_profile(discord, &update).await.unwrap();
+    s.append_message(telegram, &chat("c1"), Role::User, "from telegram").await.unwrap();
+    s.append_message(discord, &chat("c1"), Role::User, "same chat key").await.unwrap();
+
+    s.create_link_code(telegram, "ABC234", Utc::now() + Duration::minutes(15)).await.unwrap();
+    assert_eq!(s.redeem_link_code("ABC234", telegram, Utc::now()).await.unwrap(), Err(LinkError::SameUser));
+    assert_eq!(s.redeem_link_code("NOPE22", discord, Utc::now()).await.unwrap(), Err(LinkError::Invalid));
+    let outcome = s.redeem_link_code("ABC234", discord, Utc::now()).await.unwrap().unwrap();
+    assert_eq!(outcome.kept, telegram);
+    assert_eq!(outcome.merged, discord);
+
+    // Both identities now lead to one runner, with one history.
+    assert_eq!(s.find_user(&ident(Platform::Discord, "200")).await.unwrap().unwrap().id, telegram);
+    let platforms: Vec<Platform> = s.identities(telegram).await.unwrap().iter().map(|i| i.platform).collect();
+    assert_eq!(platforms, vec![Platform::Telegram, Platform::Discord]);
+    assert_eq!(s.activities(telegram, None).await.unwrap().len(), 2, "the shared activity is kept once");
+    assert_eq!(s.get_user(telegram).await.unwrap().profile.weight.map(WeightKg::get), Some(70.0));
+    assert_eq!(s.recent_messages(telegram, &chat("c1"), 10).await.unwrap().len(), 2);
+    assert!(s.get_user(discord).await.is_err());
+    assert!(s.count_user_rows(discord).await.unwrap().iter().all(|(_, n)| *n == 0));
+    // A code works once.
+    let third = new_user(s, Platform::Console, "x").await;
+    assert_eq!(s.redeem_link_code("ABC234", third, Utc::now()).await.unwrap(), Err(LinkError::Invalid));
+    // Expired codes are refused.
+    s.create_link_code(telegram, "OLD234", Utc::now() - Duration::seconds(1)).await.unwrap();
+    assert_eq!(s.redeem_link_code("OLD234", third, Utc::now()).await.unwrap(), Err(LinkError::Expired));
+}
+
+async fn conversations_and_dialogue_state(t: TestStore) {
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Telegram, "1").await;
+    for i in 0..5 {
+        let role = if i % 2 == 0 { Role::User } else { Role::Assistant };
+        s.append_message(id, &chat("c"), role, &format!("m{i}")).await.unwrap();
+    }
+    let recent = s.recent_messages(id, &chat("c"), 3).await.unwrap();
+    let texts: Vec<&str> = recent.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(texts, vec!["m2", "m3", "m4"], "the last turns, oldest first");
+    assert_eq!(recent[1].role, Role::Assistant);
+    assert!(s.recent_messages(id, &chat("other"), 3).await.unwrap().is_empty());
+
+    assert!(s.dialogue_state(id, &chat("c")).await.unwrap().is_none());
+    s.set_dialogue_state(id, &chat("c"), Some(&json!({"kind": "wizard", "step": 1}))).await.unwrap();
+    s.set_dialogue_state(id, &chat("c"), Some(&json!({"kind": "wizard", "step": 2}))).await.unwrap();
+    assert_eq!(s.dialogue_state(id, &chat("c")).await.unwrap(), Some(json!({"kind": "wizard", "step": 2})));
+    s.set_dialogue_state(id, &chat("c"), None).await.unwrap();
+    assert!(s.dialogue_state(id, &chat("c")).await.unwrap().is_none());
+}
+
+async fn jobs_are_claimed_once(t: TestStore) {
+    let s = t.store.as_ref();
+    let now = Utc::now();
+    for i in 0..10 {
+        let job = NewJob {
+            kind: "weekly_summary".into(),
+            dedupe_key: format!("k{i}"),
+            user_id: None,
+            payload: json!({ "i": i }),
+            run_at: now - Duration::seconds(1),
+        };
+        assert!(s.enqueue_job(&job).await.unwrap());
+        assert!(!s.enqueue_job(&job).await.unwrap(), "a second enqueue is a no-op");
+    }
+    let lease = now + Duration::minutes(5);
+    let a = s.claim_jobs("worker-a", now, lease, 6).await.unwrap();
+    let b = s.claim_jobs("worker-b", now, lease, 6).await.unwrap();
+    assert_eq!(a.len(), 6);
+    assert_eq!(b.len(), 4);
+    let ids_a: BTreeSet<i64> = a.iter().map(|j| j.id).collect();
+    assert!(b.iter().all(|j| !ids_a.contains(&j.id)));
+    assert!(s.claim_jobs("worker-c", now, lease, 6).await.unwrap().is_empty());
+
+    assert!(s.complete_job(a[0].id, "worker-a").await.unwrap());
+    assert!(!s.complete_job(a[1].id, "worker-b").await.unwrap(), "only the holder completes a job");
+    s.fail_job(a[1].id, "worker-a", "429", Some(now + Duration::seconds(30))).await.unwrap();
+    assert!(s.claim_jobs("worker-c", now, lease, 10).await.unwrap().is_empty(), "retry is not due yet");
+    let retried = s.claim_jobs("worker-c", now + Duration::seconds(31), lease, 10).await.unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].attempts, 2);
+    // A worker that died: its lease expires and the job is claimable again.
+    let after_lease = lease + Duration::seconds(1);
+    let reclaimed = s.claim_jobs("worker-d", after_lease, after_lease + Duration::minutes(5), 100).await.unwrap();
+    // Running: a's last 4, b's 4 and the retried one; the completed one is not reclaimed.
+    assert_eq!(reclaimed.len(), 9);
+    assert!(reclaimed.iter().all(|j| j.id != a[0].id));
+}
+
+async fn every_table_is_covered_by_export_and_erase(t: TestStore) {
+    let s = t.store.as_ref();
+    let tables: BTreeSet<String> = s.table_names().await.unwrap().into_iter().collect();
+    let mut expected: BTreeSet<String> = USER_TABLES.iter().map(|t| (*t).to_owned()).collect();
+    expected.insert("users".to_owned());
+    assert_eq!(tables, expected, "a new table must be listed in USER_TABLES (export, erase, link)");
+}
+
+async fn export_holds_everything(t: TestStore) {
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Telegram, "1").await;
+    let mut update = ProfileUpdate::default();
+    update.profile.weight = Some(WeightKg::try_from_f64(58.0).unwrap());
+    s.update_profile(id, &update).await.unwrap();
+    populate(s, id, "a").await;
+    let other = new_user(s, Platform::Telegram, "2").await;
+    populate(s, other, "b").await;
+
+    let doc = s.export_user(id).await.unwrap();
+    assert_eq!(doc["user"]["profile"]["weight"], json!(58.0));
+    for table in USER_TABLES {
+        let rows = doc[*table].as_array().unwrap_or_else(|| panic!("{table} missing from export"));
+        assert!(!rows.is_empty(), "{table} exported empty");
+        for row in rows {
+            assert_eq!(row["user_id"], json!(id.0), "{table} leaked another runner's row");
+        }
+    }
+    assert_eq!(doc["activities"][0]["external_id"], json!("act-a"));
+    assert_eq!(doc["activities"][0]["hr_zones_s"], json!([60.0, 600.0, 900.0, 200.0, 40.0]));
+    assert_eq!(doc["plans"][0]["request"], json!({"goal": "10k"}));
+    assert_eq!(doc["samples"][0]["points"].as_array().unwrap().len(), 100);
+    assert!(doc["credentials"][0].get("secret").is_none(), "sealed secrets stay out of exports");
+    assert_eq!(doc["messages"][0]["content"], json!("hello"));
+}
+
+async fn erase_leaves_no_row(t: TestStore) {
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Telegram, "1").await;
+    s.resolve_identity(&ident(Platform::Telegram, "1"), None, Lang::En).await.unwrap();
+    populate(s, id, "a").await;
+    let other = new_user(s, Platform::Telegram, "2").await;
+    populate(s, other, "b").await;
+    let before_other = s.count_user_rows(other).await.unwrap();
+    let before = s.count_user_rows(id).await.unwrap();
+    assert!(before.iter().all(|(_, n)| *n > 0), "populate must fill every table: {before:?}");
+
+    s.erase_user(id).await.unwrap();
+    let after = s.count_user_rows(id).await.unwrap();
+    assert!(after.iter().all(|(_, n)| *n == 0), "rows left after erase: {after:?}");
+    // The other runner is untouched (the audit log gained only an anonymous 'erase' row).
+    assert_eq!(s.count_user_rows(other).await.unwrap(), before_other);
+    assert!(s.find_user(&ident(Platform::Telegram, "1")).await.unwrap().is_none());
+    assert!(s.erase_user(id).await.is_err(), "erasing twice reports not found");
+    // Writing again starts a fresh runner.
+    let fresh = s.resolve_identity(&ident(Platform::Telegram, "1"), None, Lang::En).await.unwrap();
+    assert!(fresh.created);
+    assert_eq!(fresh.user.profile, Profile::default());
+}
+
+async fn saving_a_plan_archives_the_previous_one(t: TestStore) {
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Console, "c").await;
+    populate(s, id, "a").await;
+    populate(s, id, "b").await;
+    let doc = s.export_user(id).await.unwrap();
+    let statuses: Vec<&str> = doc["plans"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, vec!["archived", "active"]);
+}
+
+on_both_stores!(
+    identities_resolve_once,
+    concurrent_first_contacts_make_one_runner,
+    profile_updates_keep_other_fields,
+    activities_are_stored_once,
+    link_codes_merge_two_runners,
+    conversations_and_dialogue_state,
+    jobs_are_claimed_once,
+    every_table_is_covered_by_export_and_erase,
+    export_holds_everything,
+    erase_leaves_no_row,
+    saving_a_plan_archives_the_previous_one,
+);
+
+#[tokio::test]
+async fn sqlite_store_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let id;
+    {
+        let s = runcoach_core::store::SqliteStore::open_in(dir.path()).await.unwrap();
+        id = s.resolve_identity(&ident(Platform::Console, "cam"), None, Lang::Fr).await.unwrap().user.id;
+        s.set_dialogue_state(id, &chat("c"), Some(&json!({"kind": "wizard"}))).await.unwrap();
+        s.close().await;
+    }
+    let s = runcoach_core::store::SqliteStore::open_in(dir.path()).await.unwrap();
+    let again = s.resolve_identity(&ident(Platform::Console, "cam"), None, Lang::En).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.user.id, id);
+    assert_eq!(s.dialogue_state(id, &chat("c")).await.unwrap(), Some(json!({"kind": "wizard"})));
+    assert!(dir.path().join("runcoach.db").exists());
+}
+
+#[tokio::test]
+async fn unreachable_postgres_is_a_clear_error() {
+    let err = runcoach_core::store::connect(Some("postgres://nobody@127.0.0.1:1/none"), std::path::Path::new("x"))
+        .await
+        .err()
+        .expect("no server listens on port 1");
+    assert_eq!(err.code(), runcoach_core::error::ErrorCode::StoreUnavailable, "{err}");
+}
