@@ -11,8 +11,8 @@ use runcoach_core::domain::{Platform, PlatformIdentity, Profile, UserId, WeightK
 use runcoach_core::i18n::Lang;
 use runcoach_core::store::samples::SamplePoint;
 use runcoach_core::store::{
-    ChatKey, InsertOutcome, LinkError, NewActivity, NewGoal, NewJob, NewLap, NewPlan, NewPlannedWorkout,
-    NewSchedule, ProfileUpdate, Role, SampleSeries, Store, USER_TABLES,
+    ChatKey, InsertOutcome, LinkError, NewActivity, NewGoal, NewJob, NewLap, NewPlan, NewPlannedWorkout, NewSchedule,
+    ProfileUpdate, Role, SampleSeries, Store, USER_TABLES,
 };
 use serde_json::json;
 use support::TestStore;
@@ -205,7 +205,10 @@ async fn activities_are_stored_once(t: TestStore) {
     // An hour later is another run.
     assert!(matches!(s.insert_activity(id, &run(None, "file", 60, 5000.0)).await.unwrap(), InsertOutcome::Inserted(_)));
     // Same start but twice the distance is another activity (e.g. a bike ride).
-    assert!(matches!(s.insert_activity(id, &run(None, "file", 0, 20_000.0)).await.unwrap(), InsertOutcome::Inserted(_)));
+    assert!(matches!(
+        s.insert_activity(id, &run(None, "file", 0, 20_000.0)).await.unwrap(),
+        InsertOutcome::Inserted(_)
+    ));
     let all = s.activities(id, None).await.unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all[0].hr_zones_s.as_deref(), Some(&[60.0, 600.0, 900.0, 200.0, 40.0][..]));

@@ -109,7 +109,10 @@ pub enum Command {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CommandError {
-    Unknown { name: String, suggestion: Option<&'static str> },
+    Unknown {
+        name: String,
+        suggestion: Option<&'static str>,
+    },
     BadLanguage(String),
     /// A field name without a value: `/profile weight`.
     DanglingField(String),
@@ -268,9 +271,6 @@ mod tests {
             Command::parse("halp", ""),
             Err(CommandError::Unknown { name: "halp".into(), suggestion: Some("help") })
         );
-        assert_eq!(
-            Command::parse("xyzzy", ""),
-            Err(CommandError::Unknown { name: "xyzzy".into(), suggestion: None })
-        );
+        assert_eq!(Command::parse("xyzzy", ""), Err(CommandError::Unknown { name: "xyzzy".into(), suggestion: None }));
     }
 }

@@ -13,8 +13,8 @@ use super::commands::{self, Command, CommandError, ParsedText};
 use super::texts;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Reply, Sender};
 use crate::domain::{
-    BirthYear, HeartRate, HeightCm, Platform, ProfileError, ProfileField, Sex, TimeZoneName, Units,
-    User, Vma, Vo2max, WeightKg,
+    BirthYear, HeartRate, HeightCm, Platform, ProfileError, ProfileField, Sex, TimeZoneName, Units, User, Vma, Vo2max,
+    WeightKg,
 };
 use crate::error::ErrorCode;
 use crate::i18n::Lang;
@@ -108,13 +108,13 @@ impl BotCore {
         }
     }
 
-    /// Sets a runner's language before a session (the console's `--lang`).
+    /// Sets a known runner's language before a session (the console's `--lang`). A runner not
+    /// yet known is created by their first message, in the language of `sender.language_code`.
     pub async fn set_language(&self, sender: &Sender, lang: Lang) -> Result<(), StoreError> {
-        let resolved = self.store.resolve_identity(&sender.identity(), sender.username.as_deref(), lang).await?;
-        if resolved.user.lang != lang {
-            self.store.set_language(resolved.user.id, lang).await?;
+        match self.store.find_user(&sender.identity()).await? {
+            Some(user) if user.lang != lang => self.store.set_language(user.id, lang).await,
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     async fn dispatch(&self, ctx: Ctx<'_>, content: Content) -> Handled {
@@ -236,11 +236,11 @@ impl BotCore {
         }
         let resting = update.profile.resting_hr.or(ctx.user.profile.resting_hr);
         let max = update.profile.max_hr.or(ctx.user.profile.max_hr);
-        if let (Some(r), Some(m)) = (resting, max) {
-            if r >= m {
-                let e = ProfileError::RestingAboveMax { resting: r.bpm(), max: m.bpm() };
-                return Err(Failure::Say(e.message(lang)));
-            }
+        if let (Some(r), Some(m)) = (resting, max)
+            && r >= m
+        {
+            let e = ProfileError::RestingAboveMax { resting: r.bpm(), max: m.bpm() };
+            return Err(Failure::Say(e.message(lang)));
         }
         let user = self.store.update_profile(ctx.user.id, &update).await?;
         Ok(vec![Reply::text(texts::profile(lang, &user, true))])

@@ -40,10 +40,17 @@ pub struct ChatRef {
 pub enum Content {
     Text(String),
     /// A command already split by the platform (`/profile weight 70`).
-    Command { name: String, args: String },
+    Command {
+        name: String,
+        args: String,
+    },
     /// A button press: the `data` of a [`Button`] the core sent.
     Button(String),
-    File { name: String, mime: Option<String>, data: Vec<u8> },
+    File {
+        name: String,
+        mime: Option<String>,
+        data: Vec<u8>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

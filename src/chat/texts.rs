@@ -19,18 +19,22 @@ pub fn welcome(lang: Lang, name: Option<&str>, returning: bool) -> String {
         (Lang::En, None, true) => "Good to see you again! 👋".to_owned(),
     };
     let body = match lang {
-        Lang::Fr => "Je suis **Coach Michael**, ton coach de course à pied. Je suis une intelligence artificielle, \
+        Lang::Fr => {
+            "Je suis **Coach Michael**, ton coach de course à pied. Je suis une intelligence artificielle, \
 pas un médecin : en cas de douleur ou de doute sur ta santé, consulte un professionnel.\n\n\
 Je t'aide à construire ton entraînement à partir de tes séances et de principes d'entraînement reconnus.\n\n\
 🔒 Je garde ton profil, tes activités, tes plans et nos échanges pour te coacher. \
 /export te les envoie, /forget les efface définitivement.\n\n\
-Pour commencer, complète ton profil (par exemple `/profile age 35 poids 70`) ou tape /help.",
-        Lang::En => "I'm **Coach Michael**, your running coach. I'm an AI, not a doctor: if something hurts \
+Pour commencer, complète ton profil (par exemple `/profile age 35 poids 70`) ou tape /help."
+        }
+        Lang::En => {
+            "I'm **Coach Michael**, your running coach. I'm an AI, not a doctor: if something hurts \
 or you're unsure about your health, see a professional.\n\n\
 I help you shape your training from your own runs and sound training principles.\n\n\
 🔒 I keep your profile, activities, plans and our conversations to coach you. \
 /export sends you all of it, /forget deletes it for good.\n\n\
-To begin, fill in your profile (for example `/profile age 35 weight 70`) or type /help.",
+To begin, fill in your profile (for example `/profile age 35 weight 70`) or type /help."
+        }
     };
     format!("{hello}\n\n{body}")
 }
@@ -57,10 +61,9 @@ pub fn help(lang: Lang) -> String {
     for spec in COMMANDS {
         out.push_str(&format!("• `{}` — {}\n", usage(spec, lang), spec.help(lang)));
     }
-    out.push_str(lang.pick(
-        "\n/help commande pour le détail d'une commande.",
-        "\n/help command for details on one command.",
-    ));
+    out.push_str(
+        lang.pick("\n/help commande pour le détail d'une commande.", "\n/help command for details on one command."),
+    );
     out
 }
 
@@ -157,11 +160,7 @@ pub fn profile(lang: Lang, user: &User, updated: bool) -> String {
     out.push_str(&line(ProfileField::Vma, p.vma.map(|v| format!("{} km/h", num(v.get())))));
     out.push_str(&line(ProfileField::Vo2max, p.vo2max.map(|v| format!("{} ml/kg/min", num(v.get())))));
     out.push_str(&line(ProfileField::Timezone, Some(user.timezone.as_str().to_owned())));
-    out.push_str(&format!(
-        "• {}{colon} {}\n",
-        lang.pick("langue", "language"),
-        lang.pick("français", "English")
-    ));
+    out.push_str(&format!("• {}{colon} {}\n", lang.pick("langue", "language"), lang.pick("français", "English")));
     if !updated {
         out.push_str(lang.pick(
             "\nPour modifier : `/profile poids 70 fcmax 190` (voir /help profile).",
@@ -256,7 +255,11 @@ pub fn expired_button(lang: Lang) -> &'static str {
 
 pub fn too_long(lang: Lang, max: usize) -> String {
     match lang {
-        Lang::Fr => format!("Ton message est trop long ({max} caractères au maximum). Peux-tu le raccourcir ? Rien n'a été enregistré."),
-        Lang::En => format!("Your message is too long (at most {max} characters). Could you shorten it? Nothing was stored."),
+        Lang::Fr => format!(
+            "Ton message est trop long ({max} caractères au maximum). Peux-tu le raccourcir ? Rien n'a été enregistré."
+        ),
+        Lang::En => {
+            format!("Your message is too long (at most {max} characters). Could you shorten it? Nothing was stored.")
+        }
     }
 }

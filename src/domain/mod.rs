@@ -9,8 +9,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use profile::{
-    BirthYear, HeartRate, HeightCm, Profile, ProfileError, ProfileField, Sex, TimeZoneName, Units,
-    Vma, Vo2max, WeightKg,
+    BirthYear, HeartRate, HeightCm, Profile, ProfileError, ProfileField, Sex, TimeZoneName, Units, Vma, Vo2max,
+    WeightKg,
 };
 
 use crate::i18n::Lang;

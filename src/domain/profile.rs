@@ -55,16 +55,12 @@ impl ProfileField {
             .collect();
         Some(match n.as_str() {
             "age" => ProfileField::Age,
-            "birth_year" | "birthyear" | "born" | "annee_de_naissance" | "naissance" => {
-                ProfileField::BirthYear
-            }
+            "birth_year" | "birthyear" | "born" | "annee_de_naissance" | "naissance" => ProfileField::BirthYear,
             "sex" | "gender" | "sexe" | "genre" => ProfileField::Sex,
             "weight" | "poids" => ProfileField::Weight,
             "height" | "taille" => ProfileField::Height,
             "max_hr" | "maxhr" | "hrmax" | "fcmax" | "fc_max" => ProfileField::MaxHr,
-            "resting_hr" | "restinghr" | "rest_hr" | "resthr" | "fcrepos" | "fc_repos" => {
-                ProfileField::RestingHr
-            }
+            "resting_hr" | "restinghr" | "rest_hr" | "resthr" | "fcrepos" | "fc_repos" => ProfileField::RestingHr,
             "vma" | "mas" => ProfileField::Vma,
             "vo2max" | "vo2_max" => ProfileField::Vo2max,
             "timezone" | "tz" | "fuseau" | "fuseau_horaire" => ProfileField::Timezone,
@@ -155,9 +151,7 @@ impl ProfileError {
                 Lang::Fr => format!(
                     "Je ne connais pas le fuseau horaire « {tz} ». Utilise un nom IANA, par exemple Europe/Paris."
                 ),
-                Lang::En => format!(
-                    "I don't know the time zone \"{tz}\". Use an IANA name, for example Europe/Paris."
-                ),
+                Lang::En => format!("I don't know the time zone \"{tz}\". Use an IANA name, for example Europe/Paris."),
             },
             ProfileError::UnknownChoice { field, value } => {
                 let choices = match field {
@@ -166,7 +160,9 @@ impl ProfileError {
                     _ => "",
                 };
                 match lang {
-                    Lang::Fr => format!("« {value} » n'est pas une valeur possible pour {} ({choices}).", field.label(lang)),
+                    Lang::Fr => {
+                        format!("« {value} » n'est pas une valeur possible pour {} ({choices}).", field.label(lang))
+                    }
                     Lang::En => format!("\"{value}\" is not a valid {} ({choices}).", field.label(lang)),
                 }
             }
@@ -189,9 +185,8 @@ fn decimals(v: f64) -> usize {
 /// Reads a number as people type it: `70`, `70.5`, `70,5`, `70kg`, `190 bpm`, `17 km/h`.
 fn parse_number(field: ProfileField, raw: &str) -> Result<f64, ProfileError> {
     let cleaned: String = raw.trim().replace(',', ".");
-    let numeric: String = cleaned
-        .trim_end_matches(|c: char| c.is_alphabetic() || c == '/' || c.is_whitespace())
-        .to_owned();
+    let numeric: String =
+        cleaned.trim_end_matches(|c: char| c.is_alphabetic() || c == '/' || c.is_whitespace()).to_owned();
     numeric
         .parse::<f64>()
         .ok()
@@ -199,13 +194,7 @@ fn parse_number(field: ProfileField, raw: &str) -> Result<f64, ProfileError> {
         .ok_or_else(|| ProfileError::NotANumber { field, value: raw.trim().chars().take(40).collect() })
 }
 
-fn in_range(
-    field: ProfileField,
-    value: f64,
-    min: f64,
-    max: f64,
-    unit: &'static str,
-) -> Result<f64, ProfileError> {
+fn in_range(field: ProfileField, value: f64, min: f64, max: f64, unit: &'static str) -> Result<f64, ProfileError> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
@@ -355,7 +344,10 @@ impl Sex {
             "f" | "female" | "woman" | "femme" | "w" => Ok(Sex::Female),
             "m" | "male" | "man" | "homme" | "h" => Ok(Sex::Male),
             "other" | "autre" | "x" => Ok(Sex::Other),
-            _ => Err(ProfileError::UnknownChoice { field: ProfileField::Sex, value: raw.trim().chars().take(40).collect() }),
+            _ => Err(ProfileError::UnknownChoice {
+                field: ProfileField::Sex,
+                value: raw.trim().chars().take(40).collect(),
+            }),
         }
     }
 
@@ -391,7 +383,10 @@ impl Units {
         match raw.trim().to_lowercase().as_str() {
             "metric" | "km" | "metrique" | "métrique" => Ok(Units::Metric),
             "imperial" | "mi" | "miles" | "imperiale" | "impérial" | "impériale" => Ok(Units::Imperial),
-            _ => Err(ProfileError::UnknownChoice { field: ProfileField::Units, value: raw.trim().chars().take(40).collect() }),
+            _ => Err(ProfileError::UnknownChoice {
+                field: ProfileField::Units,
+                value: raw.trim().chars().take(40).collect(),
+            }),
         }
     }
 

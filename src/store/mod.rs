@@ -69,9 +69,7 @@ impl StoreError {
     #[must_use]
     pub fn code(&self) -> ErrorCode {
         match self {
-            StoreError::Unavailable(_) | StoreError::DataDir(_) | StoreError::Migrate(_) => {
-                ErrorCode::StoreUnavailable
-            }
+            StoreError::Unavailable(_) | StoreError::DataDir(_) | StoreError::Migrate(_) => ErrorCode::StoreUnavailable,
             StoreError::Busy(_) => ErrorCode::StoreBusy,
             StoreError::NotFound => ErrorCode::UserNotFound,
             StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_) => ErrorCode::Internal,
@@ -384,7 +382,12 @@ pub trait Store: Send + Sync + 'static {
     async fn append_message(&self, id: UserId, chat: &ChatKey, role: Role, content: &str) -> StoreResult<i64>;
     async fn recent_messages(&self, id: UserId, chat: &ChatKey, limit: i64) -> StoreResult<Vec<StoredMessage>>;
     async fn dialogue_state(&self, id: UserId, chat: &ChatKey) -> StoreResult<Option<serde_json::Value>>;
-    async fn set_dialogue_state(&self, id: UserId, chat: &ChatKey, state: Option<&serde_json::Value>) -> StoreResult<()>;
+    async fn set_dialogue_state(
+        &self,
+        id: UserId,
+        chat: &ChatKey,
+        state: Option<&serde_json::Value>,
+    ) -> StoreResult<()>;
 
     // Schedules, clubs, credentials.
     async fn upsert_schedule(&self, schedule: &NewSchedule) -> StoreResult<i64>;
@@ -403,10 +406,17 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<ClaimedJob>>;
     async fn complete_job(&self, job_id: i64, worker: &str) -> StoreResult<bool>;
-    async fn fail_job(&self, job_id: i64, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()>;
+    async fn fail_job(
+        &self,
+        job_id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
 
     // Audit, export, erase.
-    async fn audit(&self, id: Option<UserId>, actor: &str, action: &str, detail: &serde_json::Value) -> StoreResult<()>;
+    async fn audit(&self, id: Option<UserId>, actor: &str, action: &str, detail: &serde_json::Value)
+    -> StoreResult<()>;
     /// Everything stored about a runner, as one JSON document.
     async fn export_user(&self, id: UserId) -> StoreResult<serde_json::Value>;
     /// Deletes every row of a runner, in one transaction.

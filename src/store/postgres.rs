@@ -11,9 +11,9 @@ use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::sql;
 use super::{
-    ActivityRecord, ChatKey, ClaimedJob, IdentityRecord, InsertOutcome, LinkError, LinkOutcome,
-    NewActivity, NewGoal, NewJob, NewPlan, NewSchedule, ProfileUpdate, Resolved, Role, SampleSeries,
-    StoreError, StoreResult, StoredMessage, USER_TABLES,
+    ActivityRecord, ChatKey, ClaimedJob, IdentityRecord, InsertOutcome, LinkError, LinkOutcome, NewActivity, NewGoal,
+    NewJob, NewPlan, NewSchedule, ProfileUpdate, Resolved, Role, SampleSeries, StoreError, StoreResult, StoredMessage,
+    USER_TABLES,
 };
 use crate::domain::{PlatformIdentity, UnknownPlatform, User, UserId};
 use crate::i18n::Lang;
@@ -38,10 +38,7 @@ impl PostgresStore {
 
     pub async fn migrate(&self) -> StoreResult<()> {
         // sqlx takes an advisory lock, so instances starting together migrate once.
-        sqlx::migrate!("./migrations/postgres")
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Migrate(e.to_string()))
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await.map_err(|e| StoreError::Migrate(e.to_string()))
     }
 
     pub async fn close(&self) {

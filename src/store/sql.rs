@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::{
-    BirthYear, HeartRate, HeightCm, Profile, Sex, TimeZoneName, Units, User, UserId, Vma, Vo2max,
-    WeightKg,
+    BirthYear, HeartRate, HeightCm, Profile, Sex, TimeZoneName, Units, User, UserId, Vma, Vo2max, WeightKg,
 };
 use crate::i18n::Lang;
 

@@ -13,17 +13,16 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::sql;
 use super::{
-    ActivityRecord, ChatKey, ClaimedJob, IdentityRecord, InsertOutcome, LinkError, LinkOutcome,
-    NewActivity, NewGoal, NewJob, NewPlan, NewSchedule, ProfileUpdate, Resolved, Role, SampleSeries,
-    StoreError, StoreResult, StoredMessage, USER_TABLES,
+    ActivityRecord, ChatKey, ClaimedJob, IdentityRecord, InsertOutcome, LinkError, LinkOutcome, NewActivity, NewGoal,
+    NewJob, NewPlan, NewSchedule, ProfileUpdate, Resolved, Role, SampleSeries, StoreError, StoreResult, StoredMessage,
+    USER_TABLES,
 };
 use crate::domain::{PlatformIdentity, UnknownPlatform, User, UserId};
 use crate::i18n::Lang;
 
 /// Columns holding JSON text, exported as nested JSON rather than strings.
-const JSON_COLUMNS: &[&str] = &[
-    "hr_zones", "hr_zones_s", "best_efforts", "request", "plan", "state", "payload", "detail", "meta",
-];
+const JSON_COLUMNS: &[&str] =
+    &["hr_zones", "hr_zones_s", "best_efforts", "request", "plan", "state", "payload", "detail", "meta"];
 /// Columns never exported: sealed secrets and packed blobs (samples are exported decoded).
 const HIDDEN_COLUMNS: &[&str] = &["secret", "data"];
 
@@ -34,9 +33,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `runcoach.db` in `data_dir`.
     pub async fn open_in(data_dir: &Path) -> StoreResult<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StoreError::DataDir(format!("cannot create data dir {}: {e}", data_dir.display()))
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::DataDir(format!("cannot create data dir {}: {e}", data_dir.display())))?;
         let options = SqliteConnectOptions::new().filename(data_dir.join("runcoach.db"));
         Self::open(options).await
     }
@@ -71,10 +69,7 @@ impl SqliteStore {
     }
 
     pub async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Migrate(e.to_string()))
+        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await.map_err(|e| StoreError::Migrate(e.to_string()))
     }
 
     pub async fn close(&self) {
@@ -100,17 +95,14 @@ impl SqliteStore {
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')")))
                 .fetch_all(&self.pool)
                 .await?;
-        let fields: Vec<String> = columns
-            .iter()
-            .filter(|c| !HIDDEN_COLUMNS.contains(&c.as_str()))
-            .map(|c| {
-                if JSON_COLUMNS.contains(&c.as_str()) {
-                    format!("'{c}', json({c})")
-                } else {
-                    format!("'{c}', {c}")
-                }
-            })
-            .collect();
+        let fields: Vec<String> =
+            columns
+                .iter()
+                .filter(|c| !HIDDEN_COLUMNS.contains(&c.as_str()))
+                .map(|c| {
+                    if JSON_COLUMNS.contains(&c.as_str()) { format!("'{c}', json({c})") } else { format!("'{c}', {c}") }
+                })
+                .collect();
         let sql = format!(
             "SELECT COALESCE(json_group_array(json_object({})), '[]') FROM (SELECT * FROM {table} WHERE user_id = $1 ORDER BY rowid)",
             fields.join(", ")

@@ -93,13 +93,21 @@ impl<'a> Runner<'a> {
 
     pub async fn send(&self, text: &str) -> Vec<Reply> {
         self.core
-            .handle(Incoming { sender: self.sender.clone(), chat: self.chat.clone(), content: Content::Text(text.to_owned()) })
+            .handle(Incoming {
+                sender: self.sender.clone(),
+                chat: self.chat.clone(),
+                content: Content::Text(text.to_owned()),
+            })
             .await
     }
 
     pub async fn press(&self, data: &str) -> Vec<Reply> {
         self.core
-            .handle(Incoming { sender: self.sender.clone(), chat: self.chat.clone(), content: Content::Button(data.to_owned()) })
+            .handle(Incoming {
+                sender: self.sender.clone(),
+                chat: self.chat.clone(),
+                content: Content::Button(data.to_owned()),
+            })
             .await
     }
 

@@ -41,9 +41,7 @@ impl ConsoleSession<'_> {
         let mut buttons: Vec<Button> = Vec::new();
         let mut line = Vec::new();
         if self.interactive {
-            output
-                .write_all(b"runcoach console \xe2\x80\x94 /help for commands, /quit to leave.\n")
-                .await?;
+            output.write_all(b"runcoach console \xe2\x80\x94 /help for commands, /quit to leave.\n").await?;
         }
         loop {
             if self.interactive {
@@ -109,10 +107,8 @@ impl ConsoleSession<'_> {
 async fn save_attachment(dir: &Path, name: &str, data: &[u8]) -> io::Result<PathBuf> {
     tokio::fs::create_dir_all(dir).await?;
     // The name comes from the core, but keep it a plain file name all the same.
-    let safe: String = name
-        .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-        .collect();
+    let safe: String =
+        name.chars().map(|c| if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect();
     let path = dir.join(safe);
     tokio::fs::write(&path, data).await?;
     Ok(path)

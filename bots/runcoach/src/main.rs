@@ -44,11 +44,9 @@ async fn main() -> ExitCode {
 }
 
 async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
-    store::connect(settings.database_url(), &settings.data_dir).await.with_context(|| {
-        match settings.database_url() {
-            Some(_) => "cannot open the database given by DATABASE_URL".to_owned(),
-            None => format!("cannot open the SQLite store in {}", settings.data_dir.display()),
-        }
+    store::connect(settings.database_url(), &settings.data_dir).await.with_context(|| match settings.database_url() {
+        Some(_) => "cannot open the database given by DATABASE_URL".to_owned(),
+        None => format!("cannot open the SQLite store in {}", settings.data_dir.display()),
     })
 }
 

@@ -1,0 +1,153 @@
+//! The `runcoach` binary as a user or a script runs it: piped console chat, export, forget, migrate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn runcoach(data_dir: &Path, args: &[&str], stdin: &str, database_url: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runcoach"));
+    cmd.arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .env_remove("DISCORD_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = cmd.spawn().expect("spawn runcoach");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn piped_chat_answers_in_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runcoach(dir.path(), &["chat", "--user", "camille", "--lang", "en"], "/start\n/help\n/profile\n", None);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("Welcome camille!") && text.contains("I'm an AI"), "{text}");
+    assert!(text.contains("What I can do") && text.contains("/forget"), "{text}");
+    assert!(text.contains("Your profile"), "{text}");
+    assert!(!text.contains("> "), "no prompt when piped");
+    assert!(dir.path().join("runcoach.db").exists(), "SQLite store created on first run");
+}
+
+#[test]
+fn piped_chat_answers_in_french_and_presses_buttons_by_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "/start\n/aide\n/profil age 35 poids 70,5\n/profil\n/forget\n2\n";
+    let out = runcoach(dir.path(), &["chat", "--user", "camille", "--lang", "fr"], input, None);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("Bienvenue camille") && text.contains("intelligence artificielle"), "{text}");
+    assert!(text.contains("Ce que je sais faire"), "{text}");
+    assert!(text.contains("70,5 kg") && text.contains("35 ans"), "{text}");
+    assert!(text.contains("[1] 🗑️ Oui, tout effacer   [2] Annuler"), "{text}");
+    assert!(text.contains("Ok, je n'efface rien."), "{text}");
+}
+
+#[test]
+fn invalid_utf8_and_absurd_values_do_not_stop_the_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runcoach"));
+    cmd.arg("--data-dir").arg(dir.path()).args(["chat", "--user", "bob"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).env_remove("DATABASE_URL");
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"/profile weight \xff\xfe\n/profile weight 0\n").unwrap();
+    stdin.write_all(&vec![b'x'; 100 * 1024]).unwrap();
+    stdin.write_all(b"\n/profile weight 80\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("is not a valid number for weight"), "{text}");
+    assert!(text.contains("I accept 25 to 300 kg"), "{text}");
+    assert!(text.contains("too long"), "{text}");
+    assert!(text.contains("80 kg"), "the chat went on: {text}");
+}
+
+#[test]
+fn export_and_forget_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    runcoach(dir.path(), &["chat", "--user", "alice"], "/profile weight 55\n", None);
+
+    let out = runcoach(dir.path(), &["export", "--user", "alice"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("export is JSON");
+    assert_eq!(doc["user"]["profile"]["weight"], serde_json::json!(55.0));
+    assert_eq!(doc["identities"][0]["platform_user_id"], serde_json::json!("alice"));
+
+    let refused = runcoach(dir.path(), &["forget", "--user", "alice"], "", None);
+    assert_eq!(refused.status.code(), Some(2), "forget needs --yes");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+
+    let out = runcoach(dir.path(), &["forget", "--user", "alice", "--yes"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let out = runcoach(dir.path(), &["export", "--user", "alice"], "", None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no runner \"alice\""), "{out:?}");
+}
+
+#[test]
+fn migrate_and_bad_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runcoach(dir.path(), &["migrate"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("sqlite"));
+    let out = runcoach(dir.path(), &["chat"], "", None);
+    assert_eq!(out.status.code(), Some(2), "missing --user");
+    let out = runcoach(dir.path(), &["chat", "--user", "x", "--lang", "de"], "", None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected fr or en"));
+    let out = runcoach(dir.path(), &["export", "--user", "a b"], "", None);
+    assert!(!out.status.success());
+    let out = runcoach(dir.path(), &["serve"], "", None);
+    assert_eq!(out.status.code(), Some(2), "serve without any platform token explains and stops");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TELEGRAM_BOT_TOKEN"));
+}
+
+#[test]
+fn bare_runcoach_without_tokens_is_a_console_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runcoach(dir.path(), &[], "/help\n", None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("What I can do"));
+}
+
+#[test]
+fn unreadable_data_dir_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let out = runcoach(&file, &["chat", "--user", "a"], "/help\n", None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot open the SQLite store") && err.contains("not-a-dir"), "{err}");
+}
+
+#[tokio::test]
+async fn database_url_selects_postgres() {
+    let admin = std::env::var("RUNCOACH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!("rc_test_cli_{}", std::process::id());
+    let url = runcoach_core::store::create_database(&admin, &name).await.expect("PostgreSQL on 127.0.0.1:5432");
+    let dir = tempfile::tempdir().unwrap();
+    let out = runcoach(dir.path(), &["chat", "--user", "pg"], "/profile weight 66\n", Some(&url));
+    assert!(out.status.success(), "{out:?}");
+    assert!(!dir.path().join("runcoach.db").exists(), "no SQLite file when DATABASE_URL is set");
+    let out = runcoach(dir.path(), &["export", "--user", "pg"], "", Some(&url));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["user"]["profile"]["weight"], serde_json::json!(66.0));
+    let out = runcoach(dir.path(), &["migrate"], "", Some(&url));
+    assert!(stdout(&out).contains("postgres"));
+}

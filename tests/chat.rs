@@ -1,0 +1,239 @@
+//! The bot core driven like a user would drive it, on a fresh store per test (SQLite and PostgreSQL).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod support;
+
+use std::sync::Arc;
+
+use runcoach_core::chat::{BotCore, MAX_MESSAGE_CHARS};
+use runcoach_core::domain::{Platform, PlatformIdentity};
+use runcoach_core::store::{SqliteStore, Store};
+use support::{Runner, TestStore, button, joined};
+
+fn ident(platform: Platform, id: &str) -> PlatformIdentity {
+    PlatformIdentity { platform, platform_user_id: id.to_owned() }
+}
+
+async fn start_discloses_ai_and_privacy_in_both_languages(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let fr = Runner::new(&core, Platform::Telegram, "1", Some("fr-FR"));
+    let replies = fr.send("/start").await;
+    let text = joined(&replies);
+    assert!(text.contains("Bienvenue"), "{text}");
+    assert!(text.contains("intelligence artificielle") && text.contains("pas un médecin"), "{text}");
+    assert!(text.contains("/export") && text.contains("/forget"), "{text}");
+    assert!(!replies[0].buttons.is_empty());
+
+    let en = Runner::new(&core, Platform::Telegram, "2", Some("en"));
+    let text = en.say("/start").await;
+    assert!(text.contains("Welcome") && text.contains("I'm an AI, not a doctor"), "{text}");
+    // The second /start greets a returning runner.
+    assert!(en.say("/start").await.contains("Good to see you again"));
+}
+
+async fn help_lists_every_command(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let en = Runner::new(&core, Platform::Console, "a", None);
+    let text = en.say("/help").await;
+    for spec in runcoach_core::chat::COMMANDS {
+        assert!(text.contains(&format!("/{}", spec.name)), "{} missing from help", spec.name);
+        assert!(text.contains(spec.help_en));
+    }
+    let fr = Runner::new(&core, Platform::Console, "b", Some("fr"));
+    let text = fr.say("/aide profil").await;
+    assert!(text.contains("/profile") && text.contains("poids"), "{text}");
+}
+
+async fn profile_is_set_validated_and_shown(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Telegram, "1", Some("fr"));
+    let text = r.say("/profil age 35 poids 70,5 taille 172 fcmax 190 fcrepos 50 vma 15,5 fuseau paris").await;
+    assert!(text.contains("Profil mis à jour"), "{text}");
+    assert!(text.contains("70,5 kg") && text.contains("190 bpm") && text.contains("15,5 km/h"), "{text}");
+    assert!(text.contains("Europe/Paris"), "{text}");
+    let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
+    assert_eq!(user.profile.weight.unwrap().get(), 70.5);
+    assert_eq!(user.profile.resting_hr.unwrap().bpm(), 50);
+
+    // Absurd values are refused with the accepted range, and nothing changes, not even the valid ones.
+    for (input, expect) in [
+        ("/profil poids 900", "de 25 à 300 kg"),
+        ("/profil poids 0", "de 25 à 300 kg"),
+        ("/profil fcmax 300", "de 100 à 230 bpm"),
+        ("/profil fcrepos 20", "de 25 à 120 bpm"),
+        ("/profil taille 172 fcmax 300", "FC max"),
+        ("/profil fcrepos 195", "de 25 à 120 bpm"),
+        ("/profil fcrepos 110 fcmax 105", "inférieure à ta FC max"),
+        ("/profil pointure 42", "Je ne connais pas le champ"),
+        ("/profil poids", "Il manque la valeur"),
+        ("/profil poids lourd", "n'est pas un nombre valide"),
+    ] {
+        let text = r.say(input).await;
+        assert!(text.contains(expect), "{input} → {text}");
+        assert!(!text.contains("Profil mis à jour"), "{input} → {text}");
+    }
+    let after = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
+    assert_eq!(after.profile, user.profile);
+
+    let en = Runner::new(&core, Platform::Telegram, "2", Some("en"));
+    let text = en.say("/profile weight 900").await;
+    assert!(text.contains("I accept 25 to 300 kg") && text.contains("Nothing was changed"), "{text}");
+}
+
+async fn language_switches_by_command_and_button(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Discord, "1", Some("en-US"));
+    let replies = r.send("/language").await;
+    let fr = button(&replies, "Français");
+    let text = support::joined(&r.press(&fr).await);
+    assert!(text.contains("je te parle en français"), "{text}");
+    assert!(r.say("/help").await.contains("Ce que je sais faire"));
+    assert!(r.say("/language en").await.contains("I'll speak English"));
+    assert!(r.say("/language klingon").await.contains("Choose fr (French) or en (English)"));
+}
+
+async fn forget_asks_then_erases_everything(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Telegram, "1", Some("en"));
+    r.say("/profile weight 60").await;
+    // Cancel keeps everything.
+    let replies = r.send("/forget").await;
+    r.press(&button(&replies, "Cancel")).await;
+    let id = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap().id;
+    // Another command in between cancels the pending confirmation: a stale "yes" erases nothing.
+    r.send("/forget").await;
+    r.say("/help").await;
+    assert!(r.say("yes").await.contains("haven't learned free conversation"));
+    assert!(t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().is_some());
+    // A stale confirmation button erases nothing either.
+    assert!(r.say("/profile").await.contains("60 kg"));
+    let text = joined(&r.press("forget:yes").await);
+    assert!(text.contains("expired"), "{text}");
+
+    let replies = r.send("/forget").await;
+    assert!(joined(&replies).contains("permanently"));
+    let text = joined(&r.press(&button(&replies, "Yes, delete everything")).await);
+    assert!(text.contains("all your data has been deleted"), "{text}");
+    assert!(t.store.count_user_rows(id).await.unwrap().iter().all(|(_, n)| *n == 0));
+    // Talking again starts from scratch.
+    assert!(r.say("/profile").await.contains("weight: —"));
+}
+
+async fn export_sends_a_json_file(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Telegram, "1", Some("fr"));
+    r.say("/profil poids 58").await;
+    let replies = r.send("/export").await;
+    let file = replies.iter().find_map(|r| r.attachment.as_ref()).expect("an attachment");
+    assert_eq!(file.mime, "application/json");
+    assert!(file.name.starts_with("runcoach-export-") && file.name.ends_with(".json"));
+    let doc: serde_json::Value = serde_json::from_slice(&file.data).unwrap();
+    assert_eq!(doc["user"]["profile"]["weight"], serde_json::json!(58.0));
+    assert_eq!(doc["identities"][0]["platform"], serde_json::json!("telegram"));
+}
+
+async fn personal_commands_stay_out_of_groups(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Telegram, "1", Some("en")).in_group("-100");
+    for cmd in ["/profile", "/profile weight 70", "/export", "/forget", "/link"] {
+        let replies = r.send(cmd).await;
+        assert!(joined(&replies).contains("message me privately"), "{cmd}");
+        assert!(replies.iter().all(|r| r.attachment.is_none()));
+    }
+    let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
+    assert!(user.profile.weight.is_none());
+    // Public commands still work in groups.
+    assert!(r.say("/help").await.contains("What I can do"));
+}
+
+async fn link_joins_telegram_and_discord(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let tg = Runner::new(&core, Platform::Telegram, "11", Some("fr"));
+    let dc = Runner::new(&core, Platform::Discord, "22", Some("en"));
+    tg.say("/profil poids 64").await;
+    dc.say("/profile vma 16").await;
+    let text = tg.say("/link").await;
+    let code: String = text.split('`').nth(1).expect("code in backticks").to_owned();
+    assert_eq!(code.len(), 6);
+    assert!(dc.say("/link WRONG9").await.contains("doesn't exist"));
+    let text = dc.say(&format!("/link {}", code.to_lowercase())).await;
+    assert!(text.contains("Accounts linked") && text.contains("Telegram") && text.contains("Discord"), "{text}");
+    let a = t.store.find_user(&ident(Platform::Telegram, "11")).await.unwrap().unwrap();
+    let b = t.store.find_user(&ident(Platform::Discord, "22")).await.unwrap().unwrap();
+    assert_eq!(a.id, b.id);
+    assert_eq!(b.profile.weight.unwrap().get(), 64.0);
+    assert_eq!(b.profile.vma.unwrap().get(), 16.0);
+    // One runner, one language: the kept account's.
+    assert!(dc.say("/help").await.contains("Ce que je sais faire"));
+}
+
+async fn unknown_input_gets_a_helpful_answer(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Console, "a", Some("en"));
+    assert!(r.say("/halp").await.contains("Did you mean /help?"));
+    assert!(r.say("/xyzzy").await.contains("Type /help"));
+    assert!(r.say("what should I run tomorrow?").await.contains("/help"));
+    assert!(r.say("hello!").await.contains("Good to see you again"));
+    assert!(r.say("/").await.contains("/help"));
+    let text = joined(&r.press("nonsense-button").await);
+    assert!(text.contains("expired"), "{text}");
+}
+
+async fn huge_messages_are_refused_before_storing(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Telegram, "9", Some("fr"));
+    let huge = "a".repeat(100 * 1024);
+    let text = r.say(&huge).await;
+    assert!(text.contains("trop long") && text.contains(&MAX_MESSAGE_CHARS.to_string()), "{text}");
+    assert!(t.store.find_user(&ident(Platform::Telegram, "9")).await.unwrap().is_none(), "nothing stored");
+    let text = r.say(&format!("/profile weight {}", "9".repeat(100 * 1024))).await;
+    assert!(text.contains("trop long"));
+}
+
+on_both_stores!(
+    start_discloses_ai_and_privacy_in_both_languages,
+    help_lists_every_command,
+    profile_is_set_validated_and_shown,
+    language_switches_by_command_and_button,
+    forget_asks_then_erases_everything,
+    export_sends_a_json_file,
+    personal_commands_stay_out_of_groups,
+    link_joins_telegram_and_discord,
+    unknown_input_gets_a_helpful_answer,
+    huge_messages_are_refused_before_storing,
+);
+
+#[tokio::test]
+async fn a_dead_database_gets_a_translated_answer_and_the_core_keeps_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let core = BotCore::new(sqlite.clone() as Arc<dyn Store>);
+    let r = Runner::new(&core, Platform::Telegram, "1", Some("fr"));
+    assert!(r.say("/start").await.contains("Bienvenue"));
+    sqlite.close().await;
+    let text = r.say("/profil poids 70").await;
+    assert!(text.contains("base de données") && text.contains("Rien n'a été modifié"), "{text}");
+    let en = Runner::new(&core, Platform::Telegram, "2", Some("en"));
+    assert!(en.say("/help").await.contains("database"), "still answering, in English");
+}
+
+#[tokio::test]
+async fn a_locked_sqlite_database_is_busy_not_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap()) as Arc<dyn Store>;
+    let core = BotCore::new(store.clone());
+    let r = Runner::new(&core, Platform::Console, "cam", Some("en"));
+    r.say("/start").await;
+    // Another process holds the write lock for longer than the busy timeout.
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("runcoach.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await.unwrap();
+    let text = r.say("/profile weight 70").await;
+    assert!(text.contains("busy") && text.contains("Nothing was changed"), "{text}");
+    sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
+    assert!(r.say("/profile weight 70").await.contains("Profile updated"));
+}
