@@ -9,4 +9,5 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod science;
 pub mod store;

@@ -61,6 +61,18 @@ pub enum Commands {
         #[arg(long)]
         yes: bool,
     },
+    /// VDOT, race equivalents and Daniels training paces from one performance.
+    Vdot {
+        /// 5k, 10k, half, marathon, or a distance in metres (or km with a k suffix).
+        #[arg(long)]
+        distance: String,
+        /// Finishing time, [H:]MM:SS.
+        #[arg(long)]
+        time: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     #[command(skip)]
     Default,
 }

@@ -1,6 +1,7 @@
 //! The `runcoach` binary: parses the command line, opens the store and runs the chosen front end.
 
 mod cli;
+mod science_cmd;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -68,6 +69,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             chat(&settings, &user, None).await
         }
         Commands::Default | Commands::Serve => serve(&settings).await,
+        Commands::Vdot { distance, time, json } => Ok(science_cmd::vdot(&distance, &time, json)),
         Commands::Export { user } => {
             let store = open_store(&settings).await?;
             let id = find_user(store.as_ref(), &user).await?;

@@ -151,3 +151,28 @@ async fn database_url_selects_postgres() {
     let out = runcoach(dir.path(), &["migrate"], "", Some(&url));
     assert!(stdout(&out).contains("postgres"));
 }
+
+#[test]
+fn vdot_from_a_performance() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runcoach(dir.path(), &["vdot", "--distance", "5k", "--time", "24:34", "--json"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!((doc["vdot"].as_f64().unwrap() - 39.1).abs() < 0.05, "{doc}");
+    assert_eq!(doc["equivalents_s"]["5k"], serde_json::json!(1474.0));
+    for band in ["easy", "marathon", "threshold", "interval", "repetition"] {
+        let p = &doc["paces_s_per_km"][band];
+        assert!(p["min"].as_f64().unwrap() <= p["max"].as_f64().unwrap(), "{band}: {p}");
+    }
+    let easy = doc["paces_s_per_km"]["easy"]["min"].as_f64().unwrap();
+    let rep = doc["paces_s_per_km"]["repetition"]["max"].as_f64().unwrap();
+    assert!(easy > rep, "easy is slower than repetition");
+
+    let out = runcoach(dir.path(), &["vdot", "--distance", "10k", "--time", "2:00"], "", None);
+    assert_eq!(out.status.code(), Some(2), "a 2-minute 10K is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("world-record"));
+    let out = runcoach(dir.path(), &["vdot", "--distance", "moon", "--time", "20:00"], "", None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = runcoach(dir.path(), &["vdot", "--distance", "marathon", "--time", "3:10:49"], "", None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("VDOT 50.0"), "{out:?}");
+}
