@@ -1,7 +1,9 @@
 //! Domain types. Values that come from users are parsed once at the boundary into these types,
 //! so the rest of the core never sees a weight of 0 kg or a heart rate of 300 bpm.
 
+pub mod activity;
 mod profile;
+pub mod samples;
 
 use std::fmt;
 use std::str::FromStr;

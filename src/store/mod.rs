@@ -5,7 +5,6 @@
 //! that differ (job claiming, schema introspection, JSON export).
 
 mod postgres;
-pub mod samples;
 mod sql;
 mod sqlite;
 
@@ -17,7 +16,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use postgres::{PostgresStore, create_database};
-pub use samples::{SampleSeries, SamplesError};
+pub use crate::domain::activity::{NewActivity, NewLap};
+pub use crate::domain::samples::{self, SampleSeries, SamplesError};
 pub use sqlite::SqliteStore;
 
 use crate::domain::{Platform, PlatformIdentity, Profile, TimeZoneName, Units, User, UserId};
@@ -152,51 +152,6 @@ pub enum LinkError {
     Expired,
     #[error("already the same runner")]
     SameUser,
-}
-
-/// A lap of a new activity.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct NewLap {
-    pub start_time: DateTime<Utc>,
-    pub duration_s: f64,
-    pub distance_m: Option<f64>,
-    pub avg_hr: Option<f64>,
-    pub max_hr: Option<f64>,
-    pub avg_cadence: Option<f64>,
-    pub avg_speed_mps: Option<f64>,
-    pub intensity: Option<String>,
-}
-
-/// An activity to store, from a file, Garmin or by hand.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct NewActivity {
-    pub source: String,
-    pub external_id: Option<String>,
-    pub sport: String,
-    pub name: Option<String>,
-    pub start_time: DateTime<Utc>,
-    pub utc_offset_s: i32,
-    pub duration_s: f64,
-    pub moving_s: Option<f64>,
-    pub distance_m: Option<f64>,
-    pub elevation_gain_m: Option<f64>,
-    pub elevation_loss_m: Option<f64>,
-    pub avg_hr: Option<f64>,
-    pub max_hr: Option<f64>,
-    pub avg_cadence: Option<f64>,
-    pub max_cadence: Option<f64>,
-    pub avg_speed_mps: Option<f64>,
-    pub max_speed_mps: Option<f64>,
-    pub calories: Option<f64>,
-    pub training_load: Option<f64>,
-    pub aerobic_te: Option<f64>,
-    pub anaerobic_te: Option<f64>,
-    pub vo2max: Option<f64>,
-    pub hr_zones_s: Option<Vec<f64>>,
-    pub best_efforts: Option<serde_json::Value>,
-    pub device: Option<String>,
-    pub laps: Vec<NewLap>,
-    pub samples: Option<SampleSeries>,
 }
 
 /// A stored activity (summary columns; laps and samples are read separately).

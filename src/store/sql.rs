@@ -463,7 +463,7 @@ macro_rules! impl_store {
                     )
                     .bind(activity_id)
                     .bind(id.0)
-                    .bind($crate::store::samples::FORMAT_V1)
+                    .bind($crate::domain::samples::FORMAT_V1)
                     .bind(i32::try_from(series.len()).unwrap_or(i32::MAX))
                     .bind(blob)
                     .execute(&mut *tx)

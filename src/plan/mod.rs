@@ -1,0 +1,367 @@
+//! Training-plan engine: request checks, periodised generation, a validator
+//! that every generated plan must pass, adaptation (missed sessions, "not
+//! feeling 100 %", matching done activities) and rendering (markdown, JSON, iCalendar).
+//!
+//! Pure: no I/O, no clock. Dates come from the request or the caller.
+
+mod adapt;
+mod error;
+mod generate;
+mod render;
+mod request;
+mod schedule;
+mod validate;
+mod workouts;
+
+pub use adapt::{MatchReport, Replan, match_activities, replan_after_missed, scale_back};
+pub use error::{PlanError, Suggestion};
+pub use generate::generate;
+pub use render::{to_ics, to_ics_with_stamp, to_json, to_markdown};
+pub use request::{capacity_minutes, min_start_minutes, min_weeks, taper_weeks};
+pub use validate::{Rule, Violation, validate};
+pub use workouts::expected_pace;
+
+pub use crate::science::Level;
+
+use crate::science::{Bilingual, HistoryAnalysis, PaceRange, RaceDistance};
+use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What the runner trains for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Goal {
+    #[serde(rename = "5k")]
+    FiveK,
+    #[serde(rename = "10k")]
+    TenK,
+    #[serde(rename = "half")]
+    Half,
+    #[serde(rename = "marathon")]
+    Marathon,
+    #[serde(rename = "fitness")]
+    Fitness,
+    #[serde(rename = "endurance")]
+    Endurance,
+    #[serde(rename = "speed")]
+    Speed,
+}
+
+impl Goal {
+    pub const ALL: [Goal; 7] =
+        [Goal::FiveK, Goal::TenK, Goal::Half, Goal::Marathon, Goal::Fitness, Goal::Endurance, Goal::Speed];
+
+    /// Race goals end with a taper and a race.
+    pub fn is_race(self) -> bool {
+        self.race_distance().is_some()
+    }
+
+    pub fn race_distance(self) -> Option<RaceDistance> {
+        match self {
+            Goal::FiveK => Some(RaceDistance::FiveK),
+            Goal::TenK => Some(RaceDistance::TenK),
+            Goal::Half => Some(RaceDistance::Half),
+            Goal::Marathon => Some(RaceDistance::Marathon),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Goal::FiveK => "5k",
+            Goal::TenK => "10k",
+            Goal::Half => "half",
+            Goal::Marathon => "marathon",
+            Goal::Fitness => "fitness",
+            Goal::Endurance => "endurance",
+            Goal::Speed => "speed",
+        }
+    }
+
+    pub fn label(self) -> Bilingual {
+        let (fr, en) = match self {
+            Goal::FiveK => ("5 km", "5K"),
+            Goal::TenK => ("10 km", "10K"),
+            Goal::Half => ("semi-marathon", "half marathon"),
+            Goal::Marathon => ("marathon", "marathon"),
+            Goal::Fitness => ("forme", "fitness"),
+            Goal::Endurance => ("endurance", "endurance"),
+            Goal::Speed => ("vitesse", "speed"),
+        };
+        Bilingual::new(fr, en)
+    }
+}
+
+impl fmt::Display for Goal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Goal {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().replace([' ', '_', '-'], "").as_str() {
+            "5k" | "5km" => Ok(Goal::FiveK),
+            "10k" | "10km" => Ok(Goal::TenK),
+            "half" | "halfmarathon" | "semi" | "semimarathon" => Ok(Goal::Half),
+            "marathon" => Ok(Goal::Marathon),
+            "fitness" | "forme" => Ok(Goal::Fitness),
+            "endurance" => Ok(Goal::Endurance),
+            "speed" | "vitesse" => Ok(Goal::Speed),
+            other => Err(format!("unknown goal {other:?} (5k, 10k, half, marathon, fitness, endurance, speed)")),
+        }
+    }
+}
+
+/// How long the plan is: a number of weeks from the start date, or up to a race date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanLength {
+    Weeks(u16),
+    /// The plan ends on this day. For race goals the race is on it; for
+    /// fitness/endurance/speed it is simply the last day.
+    RaceDate(NaiveDate),
+}
+
+/// The part of a [`HistoryAnalysis`] the plan engine uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistorySummary {
+    pub level: Level,
+    pub level_reason: Bilingual,
+    pub recent_weekly_minutes: f64,
+    pub recent_weekly_km: f64,
+    pub runs_per_week: f64,
+    pub longest_run_km: f64,
+    pub vdot: Option<f64>,
+}
+
+impl From<&HistoryAnalysis> for HistorySummary {
+    fn from(h: &HistoryAnalysis) -> Self {
+        HistorySummary {
+            level: h.level.level,
+            level_reason: h.level.reason.clone(),
+            recent_weekly_minutes: h.recent_weekly_minutes,
+            recent_weekly_km: h.recent_weekly_km,
+            runs_per_week: h.level.runs_per_week,
+            longest_run_km: h.level.longest_run_km,
+            vdot: h.vdot.map(|v| v.vdot.value()),
+        }
+    }
+}
+
+/// What the runner asks for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanRequest {
+    pub goal: Goal,
+    /// Declared level; adjusted (down only) from history.
+    #[serde(default)]
+    pub level: Option<Level>,
+    /// 2–6 running sessions a week.
+    pub sessions_per_week: u8,
+    /// Preferred training days; empty lets the engine pick well-spread days.
+    #[serde(default)]
+    pub preferred_days: Vec<Weekday>,
+    pub start_date: NaiveDate,
+    pub length: PlanLength,
+    /// VDOT from a recent race; overrides the history's estimate.
+    #[serde(default)]
+    pub vdot: Option<f64>,
+    #[serde(default)]
+    pub history: Option<HistorySummary>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Base,
+    Build,
+    Peak,
+    Taper,
+}
+
+impl Phase {
+    pub fn label(self) -> Bilingual {
+        let (fr, en) = match self {
+            Phase::Base => ("foncier", "base"),
+            Phase::Build => ("développement", "build"),
+            Phase::Peak => ("spécifique", "peak"),
+            Phase::Taper => ("affûtage", "taper"),
+        };
+        Bilingual::new(fr, en)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkoutKind {
+    Easy,
+    Long,
+    Recovery,
+    Tempo,
+    Threshold,
+    Intervals,
+    Hills,
+    Fartlek,
+    RacePace,
+    Strides,
+    Race,
+    Rest,
+    Cross,
+}
+
+impl WorkoutKind {
+    /// Sessions that need recovery afterwards: at most 2 a week (1 for
+    /// beginners), never on consecutive days.
+    pub fn is_hard(self) -> bool {
+        matches!(
+            self,
+            WorkoutKind::Tempo
+                | WorkoutKind::Threshold
+                | WorkoutKind::Intervals
+                | WorkoutKind::Hills
+                | WorkoutKind::Fartlek
+                | WorkoutKind::RacePace
+                | WorkoutKind::Race
+        )
+    }
+
+    /// Counts as one of the week's running sessions.
+    pub fn is_running(self) -> bool {
+        !matches!(self, WorkoutKind::Rest | WorkoutKind::Cross)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkoutKind::Easy => "easy",
+            WorkoutKind::Long => "long",
+            WorkoutKind::Recovery => "recovery",
+            WorkoutKind::Tempo => "tempo",
+            WorkoutKind::Threshold => "threshold",
+            WorkoutKind::Intervals => "intervals",
+            WorkoutKind::Hills => "hills",
+            WorkoutKind::Fartlek => "fartlek",
+            WorkoutKind::RacePace => "race_pace",
+            WorkoutKind::Strides => "strides",
+            WorkoutKind::Race => "race",
+            WorkoutKind::Rest => "rest",
+            WorkoutKind::Cross => "cross",
+        }
+    }
+
+    pub fn label(self) -> Bilingual {
+        let (fr, en) = match self {
+            WorkoutKind::Easy => ("Footing", "Easy"),
+            WorkoutKind::Long => ("Sortie longue", "Long run"),
+            WorkoutKind::Recovery => ("Récupération", "Recovery"),
+            WorkoutKind::Tempo => ("Tempo", "Tempo"),
+            WorkoutKind::Threshold => ("Seuil", "Threshold"),
+            WorkoutKind::Intervals => ("Fractionné", "Intervals"),
+            WorkoutKind::Hills => ("Côtes", "Hills"),
+            WorkoutKind::Fartlek => ("Fartlek", "Fartlek"),
+            WorkoutKind::RacePace => ("Allure course", "Race pace"),
+            WorkoutKind::Strides => ("Footing + lignes droites", "Easy + strides"),
+            WorkoutKind::Race => ("Course", "Race"),
+            WorkoutKind::Rest => ("Repos", "Rest"),
+            WorkoutKind::Cross => ("Entraînement croisé", "Cross-training"),
+        };
+        Bilingual::new(fr, en)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkoutStatus {
+    #[default]
+    Planned,
+    Done,
+    Missed,
+    /// Changed by an adaptation (missed sessions, scale-back).
+    Adjusted,
+}
+
+/// The activity a workout was matched with.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    pub start: DateTime<Utc>,
+    pub distance_km: f64,
+    pub duration_min: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workout {
+    pub date: NaiveDate,
+    pub kind: WorkoutKind,
+    pub duration_min: u32,
+    pub distance_km: Option<f64>,
+    pub pace_s_per_km: Option<PaceRange>,
+    pub hr_zone: Option<u8>,
+    pub description: Bilingual,
+    #[serde(default)]
+    pub status: WorkoutStatus,
+    #[serde(default)]
+    pub completed: Option<Completion>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanWeek {
+    /// 1-based.
+    pub index: u16,
+    pub phase: Phase,
+    /// All running minutes of the week, the race included.
+    pub planned_minutes: u32,
+    /// Estimated km (from paces when the VDOT is known, else from a typical pace).
+    pub planned_km: f64,
+    pub workouts: Vec<Workout>,
+}
+
+impl PlanWeek {
+    /// Running minutes excluding the race: the volume the progression rules use
+    /// (a marathon in race week is not "training volume").
+    pub fn training_minutes(&self) -> u32 {
+        self.workouts
+            .iter()
+            .filter(|w| w.kind.is_running() && w.kind != WorkoutKind::Race)
+            .map(|w| w.duration_min)
+            .sum()
+    }
+
+    pub fn running_sessions(&self) -> usize {
+        self.workouts.iter().filter(|w| w.kind.is_running()).count()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub goal: Goal,
+    pub level: Level,
+    pub level_reason: Bilingual,
+    /// First day of week 1. With a race date, weeks are whole 7-day blocks ending
+    /// on race day, so this can be up to 6 days after the requested start.
+    pub start_date: NaiveDate,
+    pub race_date: Option<NaiveDate>,
+    pub sessions_per_week: u8,
+    pub vdot: Option<f64>,
+    pub weeks: Vec<PlanWeek>,
+    /// The request the plan was generated from, kept so adaptations can re-plan
+    /// and re-validate without the caller storing it separately.
+    pub request: PlanRequest,
+}
+
+impl Plan {
+    pub fn week_start(&self, index0: usize) -> NaiveDate {
+        self.start_date + Duration::weeks(index0 as i64)
+    }
+
+    pub fn end_date(&self) -> NaiveDate {
+        self.start_date + Duration::days(7 * self.weeks.len() as i64 - 1)
+    }
+
+    pub fn workouts(&self) -> impl Iterator<Item = &Workout> {
+        self.weeks.iter().flat_map(|w| w.workouts.iter())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;
