@@ -12,6 +12,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub telegram_token: Option<SecretString>,
     pub discord_token: Option<SecretString>,
+    /// A custom Telegram Bot API server; Telegram's own when `None`.
+    pub telegram_api_url: Option<url::Url>,
 }
 
 impl Settings {
@@ -38,6 +40,7 @@ mod tests {
             data_dir: PathBuf::from("data"),
             telegram_token: Some(SecretString::from("123:ABCsecret")),
             discord_token: None,
+            telegram_api_url: None,
         };
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("ABCsecret"), "{shown}");

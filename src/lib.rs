@@ -9,5 +9,6 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod plan;
 pub mod science;
 pub mod store;

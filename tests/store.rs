@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use runcoach_core::domain::samples::SamplePoint;
 use runcoach_core::domain::{Platform, PlatformIdentity, Profile, UserId, WeightKg};
 use runcoach_core::i18n::Lang;
-use runcoach_core::domain::samples::SamplePoint;
 use runcoach_core::store::{
     ChatKey, InsertOutcome, LinkError, NewActivity, NewGoal, NewJob, NewLap, NewPlan, NewPlannedWorkout, NewSchedule,
     ProfileUpdate, Role, SampleSeries, Store, USER_TABLES,

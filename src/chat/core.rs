@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use super::commands::{self, Command, CommandError, ParsedText};
 use super::texts;
-use super::{Attachment, AttachmentKind, Button, Content, Incoming, Reply, Sender};
+use super::{Attachment, AttachmentKind, Button, Content, Incoming, Reply, Sender, Unsupported};
 use crate::domain::{
     BirthYear, HeartRate, HeightCm, Platform, ProfileError, ProfileField, Sex, TimeZoneName, Units, User, Vma, Vo2max,
     WeightKg,
@@ -22,6 +22,8 @@ use crate::store::{ChatKey, LinkError, ProfileUpdate, Store, StoreError};
 
 /// Longest message the core reads; longer ones are refused before anything is stored.
 pub const MAX_MESSAGE_CHARS: usize = 8_000;
+/// Largest file the core accepts from a chat (a long FIT file is a few MB; Garmin's ZIPs less).
+pub const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 /// How long a `/link` code stays valid.
 const LINK_CODE_MINUTES: i64 = 15;
 /// No 0/O or 1/I: codes are read aloud and typed on phones.
@@ -83,7 +85,12 @@ impl BotCore {
         let platform_lang = Lang::from_platform_code(msg.sender.language_code.as_deref());
         if let Some(len) = too_long(&msg.content) {
             info!(len, "refused an oversized message");
-            return vec![Reply::text(texts::too_long(platform_lang, MAX_MESSAGE_CHARS))];
+            // Answer in the runner's chosen language if we know them, without storing anything.
+            let lang = match self.store.find_user(&msg.sender.identity()).await {
+                Ok(Some(user)) => user.lang,
+                _ => platform_lang,
+            };
+            return vec![Reply::text(texts::too_long(lang, MAX_MESSAGE_CHARS))];
         }
         let resolved = match self
             .store
@@ -139,6 +146,13 @@ impl BotCore {
                     self.free_text(ctx, &text).await
                 }
             },
+            Content::Unsupported(Unsupported::Media(kind)) => {
+                info!(kind = %kind.chars().take(32).collect::<String>(), "unsupported content");
+                Ok(vec![Reply::text(texts::unsupported_media(ctx.lang()))])
+            }
+            Content::Unsupported(Unsupported::FileTooLarge { bytes }) => {
+                Ok(vec![Reply::text(texts::file_too_large(ctx.lang(), bytes, MAX_FILE_BYTES))])
+            }
             Content::File { name, data, .. } => {
                 info!(file = %name.chars().take(64).collect::<String>(), bytes = data.len(), "file received");
                 Ok(vec![Reply::text(texts::file_not_supported(ctx.lang()))])
@@ -321,7 +335,7 @@ fn too_long(content: &Content) -> Option<usize> {
         Content::Text(t) => t.chars().count(),
         Content::Command { name, args } => name.chars().count() + args.chars().count(),
         Content::Button(data) => data.chars().count(),
-        Content::File { .. } => return None,
+        Content::File { .. } | Content::Unsupported(_) => return None,
     };
     (len > MAX_MESSAGE_CHARS).then_some(len)
 }

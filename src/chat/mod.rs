@@ -8,7 +8,7 @@ mod texts;
 use serde::{Deserialize, Serialize};
 
 pub use commands::{COMMANDS, Command, CommandSpec, ParsedText, parse_text};
-pub use core::{BotCore, MAX_MESSAGE_CHARS};
+pub use core::{BotCore, MAX_FILE_BYTES, MAX_MESSAGE_CHARS};
 
 use crate::domain::{Platform, PlatformIdentity};
 
@@ -50,6 +50,18 @@ pub enum Content {
         name: String,
         mime: Option<String>,
         data: Vec<u8>,
+    },
+    /// Something the platform delivered that the coach cannot use (a sticker, a voice note, a
+    /// file over the size limit): the core explains, in the runner's language.
+    Unsupported(Unsupported),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unsupported {
+    /// A sticker, voice note, video, location…: the platform's name for it.
+    Media(String),
+    FileTooLarge {
+        bytes: u64,
     },
 }
 

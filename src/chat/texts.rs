@@ -263,3 +263,27 @@ pub fn too_long(lang: Lang, max: usize) -> String {
         }
     }
 }
+
+pub fn unsupported_media(lang: Lang) -> &'static str {
+    lang.pick(
+        "Je ne lis que du texte, des commandes et des fichiers d'activité (FIT, GPX, TCX). Tape /help pour voir ce que je sais faire.",
+        "I can only read text, commands and activity files (FIT, GPX, TCX). Type /help to see what I can do.",
+    )
+}
+
+#[allow(clippy::cast_precision_loss)]
+pub fn file_too_large(lang: Lang, bytes: u64, max: u64) -> String {
+    let mb = |b: u64| i18n::number(lang, b as f64 / (1024.0 * 1024.0), 1);
+    match lang {
+        Lang::Fr => format!(
+            "Ce fichier fait {} Mo : j'accepte jusqu'à {} Mo. Rien n'a été enregistré. Un fichier FIT d'activité fait en général moins de 5 Mo.",
+            mb(bytes),
+            mb(max)
+        ),
+        Lang::En => format!(
+            "This file is {} MB: I accept up to {} MB. Nothing was stored. An activity FIT file is usually under 5 MB.",
+            mb(bytes),
+            mb(max)
+        ),
+    }
+}

@@ -50,4 +50,3 @@ pub struct NewActivity {
     pub laps: Vec<NewLap>,
     pub samples: Option<SampleSeries>,
 }
-

@@ -30,7 +30,7 @@ pub enum PlanError {
     ZeroWeeks,
     #[error("{weeks} weeks is too long for one plan (maximum {max_weeks}); start with a base block")]
     PlanTooLong { weeks: i64, max_weeks: u16 },
-    #[error("{weeks} weeks is too short to prepare a {goal} safely at {level:?} level (minimum {min_weeks})")]
+    #[error("{weeks} weeks is too short to prepare a {goal} safely at {} level (minimum {min_weeks})", level.label_en())]
     PlanTooShort {
         goal: Goal,
         level: Level,
@@ -40,6 +40,8 @@ pub enum PlanError {
         suggested_goal: Option<Goal>,
         earliest_race_date: NaiveDate,
     },
+    #[error("{requested} sessions a week is too few to prepare a {goal} safely (minimum {suggested})")]
+    TooFewSessions { goal: Goal, requested: u8, suggested: u8 },
     #[error("VDOT {value} is not plausible (expected 15–90)")]
     InvalidVdot { value: f64 },
     #[error("the date {date} is outside the plan ({start} to {end})")]
@@ -63,40 +65,76 @@ impl PlanError {
     pub fn explain(&self) -> Bilingual {
         match self {
             PlanError::SessionsOutOfRange { requested, suggested } => Bilingual::new(
-                format!("{requested} séances par semaine, ce n'est pas possible : il en faut entre 2 (le minimum pour progresser) et 6 (au-delà, le risque de blessure grimpe). Je te propose {suggested} séances."),
-                format!("{requested} sessions a week won't work: it must be between 2 (the minimum to progress) and 6 (beyond that, injury risk climbs). I suggest {suggested} sessions."),
+                format!(
+                    "{requested} séances par semaine, ce n'est pas possible : il en faut entre 2 (le minimum pour progresser) et 6 (au-delà, le risque de blessure grimpe). Je te propose {suggested} séances."
+                ),
+                format!(
+                    "{requested} sessions a week won't work: it must be between 2 (the minimum to progress) and 6 (beyond that, injury risk climbs). I suggest {suggested} sessions."
+                ),
             ),
             PlanError::RaceDateInPast { race_date, start_date } => Bilingual::new(
-                format!("La date de course ({race_date}) est avant le début du plan ({start_date}). Vérifie la date, ou choisis un plan d'un nombre de semaines donné."),
-                format!("The race date ({race_date}) is before the plan start ({start_date}). Check the date, or ask for a plan of a given number of weeks."),
+                format!(
+                    "La date de course ({race_date}) est avant le début du plan ({start_date}). Vérifie la date, ou choisis un plan d'un nombre de semaines donné."
+                ),
+                format!(
+                    "The race date ({race_date}) is before the plan start ({start_date}). Check the date, or ask for a plan of a given number of weeks."
+                ),
             ),
             PlanError::RaceTooSoon { race_date, days, earliest_race_date } => Bilingual::new(
-                format!("La course du {race_date} est dans {days} jours : trop tôt pour un plan, l'entraînement n'aurait pas le temps d'agir. D'ici là, cours facile et repose-toi bien. Pour un vrai plan, vise une course à partir du {earliest_race_date}."),
-                format!("The race on {race_date} is {days} days away: too soon for a plan, training would not have time to work. Until then, run easy and rest well. For a real plan, aim for a race on or after {earliest_race_date}."),
+                format!(
+                    "La course du {race_date} est dans {days} jours : trop tôt pour un plan, l'entraînement n'aurait pas le temps d'agir. D'ici là, cours facile et repose-toi bien. Pour un vrai plan, vise une course à partir du {earliest_race_date}."
+                ),
+                format!(
+                    "The race on {race_date} is {days} days away: too soon for a plan, training would not have time to work. Until then, run easy and rest well. For a real plan, aim for a race on or after {earliest_race_date}."
+                ),
             ),
-            PlanError::ZeroWeeks => Bilingual::new(
-                "Un plan doit durer au moins une semaine.",
-                "A plan must last at least one week.",
-            ),
+            PlanError::ZeroWeeks => {
+                Bilingual::new("Un plan doit durer au moins une semaine.", "A plan must last at least one week.")
+            }
             PlanError::PlanTooLong { weeks, max_weeks } => Bilingual::new(
-                format!("{weeks} semaines, c'est trop long pour un seul plan (maximum {max_weeks}). Commence par un bloc de {max_weeks} semaines ou moins ; on construira la suite ensuite."),
-                format!("{weeks} weeks is too long for a single plan (maximum {max_weeks}). Start with a block of {max_weeks} weeks or fewer; we'll build the next one afterwards."),
+                format!(
+                    "{weeks} semaines, c'est trop long pour un seul plan (maximum {max_weeks}). Commence par un bloc de {max_weeks} semaines ou moins ; on construira la suite ensuite."
+                ),
+                format!(
+                    "{weeks} weeks is too long for a single plan (maximum {max_weeks}). Start with a block of {max_weeks} weeks or fewer; we'll build the next one afterwards."
+                ),
             ),
             PlanError::PlanTooShort { goal, level, weeks, min_weeks, suggested_goal, earliest_race_date } => {
                 let alt_fr = suggested_goal.map_or(String::new(), |g| {
                     format!(" En {weeks} semaines, un objectif {} est réaliste.", goal_fr(g))
                 });
-                let alt_en = suggested_goal.map_or(String::new(), |g| {
-                    format!(" In {weeks} weeks, a {} goal is realistic.", goal_en(g))
-                });
+                let alt_en = suggested_goal
+                    .map_or(String::new(), |g| format!(" In {weeks} weeks, a {} goal is realistic.", goal_en(g)));
                 Bilingual::new(
-                    format!("{weeks} semaines, c'est trop court pour préparer un {} en sécurité au niveau {} : il faut au moins {min_weeks} semaines (soit une course à partir du {earliest_race_date}).{alt_fr}", goal_fr(*goal), level.label_fr()),
-                    format!("{weeks} weeks is too short to prepare a {} safely at {} level: it takes at least {min_weeks} weeks (a race on or after {earliest_race_date}).{alt_en}", goal_en(*goal), level.label_en()),
+                    format!(
+                        "{weeks} semaines, c'est trop court pour préparer un {} en sécurité au niveau {} : il faut au moins {min_weeks} semaines (soit une course à partir du {earliest_race_date}).{alt_fr}",
+                        goal_fr(*goal),
+                        level.label_fr()
+                    ),
+                    format!(
+                        "{weeks} weeks is too short to prepare a {} safely at {} level: it takes at least {min_weeks} weeks (a race on or after {earliest_race_date}).{alt_en}",
+                        goal_en(*goal),
+                        level.label_en()
+                    ),
                 )
             }
+            PlanError::TooFewSessions { goal, requested, suggested } => Bilingual::new(
+                format!(
+                    "{requested} séances par semaine, c'est trop peu pour préparer un {} sans se blesser : les sorties longues deviendraient trop dures pour le reste de la semaine. Je te propose {suggested} séances.",
+                    goal_fr(*goal)
+                ),
+                format!(
+                    "{requested} sessions a week is too few to prepare a {} without getting hurt: the long runs would be too big for the rest of the week. I suggest {suggested} sessions.",
+                    goal_en(*goal)
+                ),
+            ),
             PlanError::InvalidVdot { value } => Bilingual::new(
-                format!("Une VDOT de {value} n'est pas plausible (elle doit être entre 15 et 90). Donne plutôt un temps de course récent, par exemple « 5 km en 24:34 »."),
-                format!("A VDOT of {value} is not plausible (it must be between 15 and 90). Give a recent race time instead, e.g. \"5K in 24:34\"."),
+                format!(
+                    "Une VDOT de {value} n'est pas plausible (elle doit être entre 15 et 90). Donne plutôt un temps de course récent, par exemple « 5 km en 24:34 »."
+                ),
+                format!(
+                    "A VDOT of {value} is not plausible (it must be between 15 and 90). Give a recent race time instead, e.g. \"5K in 24:34\"."
+                ),
             ),
             PlanError::DateOutsidePlan { date, start, end } => Bilingual::new(
                 format!("Le {date} est en dehors du plan (du {start} au {end})."),
@@ -107,8 +145,14 @@ impl PlanError {
                 format!("A scale-back can cover 1 to 14 days (not {days}). Beyond that, better make a new plan."),
             ),
             PlanError::InvalidPlan(v) => Bilingual::new(
-                format!("Je n'ai pas pu construire un plan sûr pour cette demande ({} règle(s) non respectée(s)). Essaie un autre nombre de séances ou de semaines.", v.len()),
-                format!("I could not build a safe plan for this request ({} rule(s) broken). Try another number of sessions or weeks.", v.len()),
+                format!(
+                    "Je n'ai pas pu construire un plan sûr pour cette demande ({} règle(s) non respectée(s)). Essaie un autre nombre de séances ou de semaines.",
+                    v.len()
+                ),
+                format!(
+                    "I could not build a safe plan for this request ({} rule(s) broken). Try another number of sessions or weeks.",
+                    v.len()
+                ),
             ),
         }
     }
@@ -116,7 +160,9 @@ impl PlanError {
     /// Safe alternatives, most useful first.
     pub fn suggestions(&self) -> Vec<Suggestion> {
         match self {
-            PlanError::SessionsOutOfRange { suggested, .. } => vec![Suggestion::Sessions(*suggested)],
+            PlanError::SessionsOutOfRange { suggested, .. } | PlanError::TooFewSessions { suggested, .. } => {
+                vec![Suggestion::Sessions(*suggested)]
+            }
             PlanError::RaceTooSoon { earliest_race_date, .. } => vec![Suggestion::RaceOnOrAfter(*earliest_race_date)],
             PlanError::PlanTooLong { max_weeks, .. } => vec![Suggestion::Weeks(*max_weeks)],
             PlanError::ZeroWeeks => vec![Suggestion::Weeks(4)],

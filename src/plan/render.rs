@@ -108,9 +108,10 @@ pub fn to_markdown(plan: &Plan, lang: Lang) -> String {
         };
         let _ = writeln!(s, "|---|---|---|---|---|");
         for x in &w.workouts {
-            let pace = x.pace_s_per_km.map(|p| p.to_string()).or_else(|| {
-                x.hr_zone.map(|z| if fr { format!("zone FC {z}") } else { format!("HR zone {z}") })
-            });
+            let pace = x
+                .pace_s_per_km
+                .map(|p| p.to_string())
+                .or_else(|| x.hr_zone.map(|z| if fr { format!("zone FC {z}") } else { format!("HR zone {z}") }));
             let _ = writeln!(
                 s,
                 "| {} {} | {} | {} | {} | {} |",
@@ -204,7 +205,8 @@ pub fn to_ics_with_stamp(plan: &Plan, lang: Lang, stamp: DateTime<Utc>) -> Strin
             rank = if prev == Some(x.date) { rank + 1 } else { 0 };
             prev = Some(x.date);
             let week_word = if lang == Lang::Fr { "S" } else { "W" };
-            let summary = format!("{} — {} ({week_word}{})", x.kind.label().get(lang), dur(x.duration_min, lang), w.index);
+            let summary =
+                format!("{} — {} ({week_word}{})", x.kind.label().get(lang), dur(x.duration_min, lang), w.index);
             let mut desc = x.description.get(lang).to_string();
             if let Some(p) = x.pace_s_per_km {
                 desc.push_str(&format!("\n{}: {p}", if lang == Lang::Fr { "Allure" } else { "Pace" }));
@@ -249,7 +251,10 @@ mod tests {
             k.sort();
             k
         };
-        assert_eq!(keys(&j), ["goal", "level", "level_reason", "race_date", "sessions_per_week", "start_date", "vdot", "weeks"]);
+        assert_eq!(
+            keys(&j),
+            ["goal", "level", "level_reason", "race_date", "sessions_per_week", "start_date", "vdot", "weeks"]
+        );
         assert_eq!(j["goal"], "10k");
         assert_eq!(j["level"], "intermediate");
         assert_eq!(j["race_date"], "2025-05-11");
@@ -266,7 +271,8 @@ mod tests {
         assert!(easy["description"].as_str().unwrap().contains("endurance fondamentale"));
         assert_eq!(keys(&easy["pace_s_per_km"]), ["max", "min"]);
         assert!(easy["pace_s_per_km"]["min"].as_f64().unwrap() < easy["pace_s_per_km"]["max"].as_f64().unwrap());
-        let last = j["weeks"].as_array().unwrap().last().unwrap()["workouts"].as_array().unwrap().last().unwrap().clone();
+        let last =
+            j["weeks"].as_array().unwrap().last().unwrap()["workouts"].as_array().unwrap().last().unwrap().clone();
         assert_eq!(last["kind"], "race");
         assert_eq!(last["date"], "2025-05-11");
         // Nulls where there is nothing.
@@ -293,13 +299,29 @@ mod tests {
         assert!(fr.contains("## Semaine 1 — foncier"));
         assert!(fr.contains("VDOT 50,0"));
         // One table row per workout.
-        let rows = en.lines().filter(|l| l.starts_with("| Mon") || l.starts_with("| Tue") || l.starts_with("| Wed") || l.starts_with("| Thu") || l.starts_with("| Fri") || l.starts_with("| Sat") || l.starts_with("| Sun")).count();
+        let rows = en
+            .lines()
+            .filter(|l| {
+                l.starts_with("| Mon")
+                    || l.starts_with("| Tue")
+                    || l.starts_with("| Wed")
+                    || l.starts_with("| Thu")
+                    || l.starts_with("| Fri")
+                    || l.starts_with("| Sat")
+                    || l.starts_with("| Sun")
+            })
+            .count();
         assert_eq!(rows, p.workouts().count());
     }
 
     impl Plan {
         fn paces_for_test(&self) -> String {
-            self.workouts().find(|w| w.kind == crate::plan::WorkoutKind::Easy).unwrap().pace_s_per_km.unwrap().to_string()
+            self.workouts()
+                .find(|w| w.kind == crate::plan::WorkoutKind::Easy)
+                .unwrap()
+                .pace_s_per_km
+                .unwrap()
+                .to_string()
         }
     }
 
@@ -347,7 +369,14 @@ mod tests {
         // Text escaped: commas in descriptions become "\,"; the pace line is an escaped newline.
         let desc = lines.iter().find(|l| l.starts_with("DESCRIPTION:") && l.contains("allure seuil")).unwrap();
         assert!(desc.contains("\\,") && desc.contains("\\nAllure"), "{desc}");
-        assert!(!desc.trim_start_matches("DESCRIPTION:").replace("\\,", "").replace("\\;", "").replace("\\\\", "").contains(','));
+        assert!(
+            !desc
+                .trim_start_matches("DESCRIPTION:")
+                .replace("\\,", "")
+                .replace("\\;", "")
+                .replace("\\\\", "")
+                .contains(',')
+        );
     }
 
     #[test]

@@ -130,15 +130,37 @@ fn resolve_level(req: &PlanRequest, vdot: Option<Vdot>) -> (Level, Bilingual) {
         (Some(d), Some(h)) if h.level < d => (
             h.level,
             Bilingual::new(
-                format!("Tu t'es décrit comme {} mais ton historique récent correspond au niveau {} ({}) : le plan part sur {} pour que la charge reste sûre.", d.label_fr(), h.level.label_fr(), h.level_reason.fr, h.level.label_fr()),
-                format!("You described yourself as {} but your recent history fits {} ({}): the plan uses {} to keep the load safe.", d.label_en(), h.level.label_en(), h.level_reason.en, h.level.label_en()),
+                format!(
+                    "Tu t'es décrit comme {} mais ton historique récent correspond au niveau {} ({}) : le plan part sur {} pour que la charge reste sûre.",
+                    d.label_fr(),
+                    h.level.label_fr(),
+                    h.level_reason.fr,
+                    h.level.label_fr()
+                ),
+                format!(
+                    "You described yourself as {} but your recent history fits {} ({}): the plan uses {} to keep the load safe.",
+                    d.label_en(),
+                    h.level.label_en(),
+                    h.level_reason.en,
+                    h.level.label_en()
+                ),
             ),
         ),
         (Some(d), Some(h)) if h.level > d => (
             d,
             Bilingual::new(
-                format!("Ton historique suggère le niveau {} ({}), mais tu as choisi {} : le plan respecte ton choix (demande un plan plus exigeant si tu veux).", h.level.label_fr(), h.level_reason.fr, d.label_fr()),
-                format!("Your history suggests {} ({}), but you chose {}: the plan respects your choice (ask for a harder one if you like).", h.level.label_en(), h.level_reason.en, d.label_en()),
+                format!(
+                    "Ton historique suggère le niveau {} ({}), mais tu as choisi {} : le plan respecte ton choix (demande un plan plus exigeant si tu veux).",
+                    h.level.label_fr(),
+                    h.level_reason.fr,
+                    d.label_fr()
+                ),
+                format!(
+                    "Your history suggests {} ({}), but you chose {}: the plan respects your choice (ask for a harder one if you like).",
+                    h.level.label_en(),
+                    h.level_reason.en,
+                    d.label_en()
+                ),
             ),
         ),
         (Some(d), Some(h)) => (
@@ -152,7 +174,10 @@ fn resolve_level(req: &PlanRequest, vdot: Option<Vdot>) -> (Level, Bilingual) {
         (Some(d), None) => (
             d,
             Bilingual::new(
-                format!("Niveau {} tel que tu l'as indiqué (pas d'historique disponible pour le vérifier).", d.label_fr()),
+                format!(
+                    "Niveau {} tel que tu l'as indiqué (pas d'historique disponible pour le vérifier).",
+                    d.label_fr()
+                ),
                 format!("Level {} as you stated it (no history available to check it).", d.label_en()),
             ),
         ),
@@ -162,8 +187,14 @@ fn resolve_level(req: &PlanRequest, vdot: Option<Vdot>) -> (Level, Bilingual) {
             Some(v) if v.value() >= 45.0 => (
                 Level::Intermediate,
                 Bilingual::new(
-                    format!("Pas d'historique ni de niveau déclaré ; ta VDOT de {} montre une bonne forme, mais sans connaître ton volume le plan reste au niveau intermédiaire.", format!("{:.1}", v.value()).replace('.', ",")),
-                    format!("No history or declared level; your VDOT of {:.1} shows good fitness, but without knowing your volume the plan stays at intermediate level.", v.value()),
+                    format!(
+                        "Pas d'historique ni de niveau déclaré ; ta VDOT de {} montre une bonne forme, mais sans connaître ton volume le plan reste au niveau intermédiaire.",
+                        format!("{:.1}", v.value()).replace('.', ",")
+                    ),
+                    format!(
+                        "No history or declared level; your VDOT of {:.1} shows good fitness, but without knowing your volume the plan stays at intermediate level.",
+                        v.value()
+                    ),
                 ),
             ),
             _ => (
@@ -190,6 +221,10 @@ pub(crate) fn resolve(req: &PlanRequest) -> Result<Resolved, PlanError> {
     if !(2..=6).contains(&sessions) {
         return Err(PlanError::SessionsOutOfRange { requested: sessions, suggested: sessions.clamp(2, 6) });
     }
+    // A marathon on two runs a week means long runs that dwarf everything else.
+    if req.goal == Goal::Marathon && sessions < 3 {
+        return Err(PlanError::TooFewSessions { goal: req.goal, requested: sessions, suggested: 3 });
+    }
     let vdot = match req.vdot {
         Some(v) => Some(Vdot::new(v).map_err(|_| PlanError::InvalidVdot { value: v })?),
         // A history estimate outside the range is ignored rather than fatal:
@@ -202,9 +237,7 @@ pub(crate) fn resolve(req: &PlanRequest) -> Result<Resolved, PlanError> {
         PlanLength::Weeks(n) if n > MAX_WEEKS => {
             return Err(PlanError::PlanTooLong { weeks: i64::from(n), max_weeks: MAX_WEEKS });
         }
-        PlanLength::Weeks(n) => {
-            (usize::from(n), req.start_date, req.start_date + Duration::days(7 * i64::from(n) - 1))
-        }
+        PlanLength::Weeks(n) => (usize::from(n), req.start_date, req.start_date + Duration::days(7 * i64::from(n) - 1)),
         PlanLength::RaceDate(d) => {
             if d < req.start_date {
                 return Err(PlanError::RaceDateInPast { race_date: d, start_date: req.start_date });
@@ -310,6 +343,14 @@ mod tests {
         // The same request is fine for an advanced runner with 10 weeks.
         let req = request(Goal::Marathon, Some(Level::Advanced), 4, PlanLength::Weeks(10));
         assert!(generate(&req).is_ok());
+    }
+
+    #[test]
+    fn marathon_needs_three_sessions() {
+        let e = generate(&request(Goal::Marathon, Some(Level::Advanced), 2, PlanLength::Weeks(16))).unwrap_err();
+        assert_eq!(e, PlanError::TooFewSessions { goal: Goal::Marathon, requested: 2, suggested: 3 });
+        assert_eq!(e.suggestions(), vec![Suggestion::Sessions(3)]);
+        assert!(generate(&request(Goal::Marathon, Some(Level::Advanced), 3, PlanLength::Weeks(16))).is_ok());
     }
 
     #[test]

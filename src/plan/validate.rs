@@ -4,7 +4,7 @@
 use super::generate::{is_reduction, reference_before};
 use super::request::{history_start, resolve, taper_weeks};
 use super::workouts::PaceTable;
-use super::{Level, Phase, Plan, PlanLength, PlanRequest, WorkoutKind};
+use super::{Level, Phase, Plan, PlanLength, PlanRequest, PlanWeek, WorkoutKind, WorkoutStatus};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -52,6 +52,15 @@ impl fmt::Display for Violation {
 /// Growth allowed week over week (the "10 % rule"; weak evidence, but a sane
 /// ceiling together with the cutbacks).
 const MAX_GROWTH: f64 = 1.10;
+
+/// A week changed by an adaptation (missed or eased sessions). Minimum-volume
+/// rules (taper floor, long-run share of a week that shrank around it, week 1
+/// vs history) describe how a plan is *built*; when the runner is ill or misses
+/// runs, doing less is right, so those rules are not applied to such weeks.
+/// Every upper bound still is.
+fn adapted(w: &PlanWeek) -> bool {
+    w.workouts.iter().any(|x| matches!(x.status, WorkoutStatus::Adjusted | WorkoutStatus::Missed))
+}
 const EPS: f64 = 1e-9;
 
 /// Checks `plan` against every rule for `req`:
@@ -65,7 +74,8 @@ const EPS: f64 = 1e-9;
 /// is that week's key load); long run ≤ 35 % of the week with ≥ 4 sessions (≤ 50 %
 /// with 2–3) and ≤ 180 min; at most 2 hard sessions a week (1 for beginners), never
 /// on consecutive days; week 1 within ±20 % of the recent weekly average (clamped to
-/// what the sessions can hold) when history exists; paces equal to the Daniels
+/// what the sessions can hold) when history exists (minimum-volume rules are not
+/// applied to weeks changed by an adaptation, see `adapted`); paces equal to the Daniels
 /// paces of the VDOT (none without one); the race as the last workout, on race day.
 pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
     let mut out = Vec::new();
@@ -144,7 +154,12 @@ pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
         }
         let sum: u32 = w.workouts.iter().filter(|x| x.kind.is_running()).map(|x| x.duration_min).sum();
         if sum != w.planned_minutes {
-            add(Rule::Structure, wk, None, format!("planned_minutes {} but workouts add up to {sum}", w.planned_minutes));
+            add(
+                Rule::Structure,
+                wk,
+                None,
+                format!("planned_minutes {} but workouts add up to {sum}", w.planned_minutes),
+            );
         }
         let is_race_week = r.event_date.is_some() && i + 1 == r.weeks;
         let count = w.running_sessions();
@@ -162,14 +177,24 @@ pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
         {
             let ok = is_reduction(&tm, i) && *cur <= MAX_GROWTH * reference_before(&tm, i) + EPS;
             if !ok {
-                add(Rule::Growth, week_no(i + 1), None, format!("volume up {:.0} % ({prev} → {cur} min)", (cur / prev - 1.0) * 100.0));
+                add(
+                    Rule::Growth,
+                    week_no(i + 1),
+                    None,
+                    format!("volume up {:.0} % ({prev} → {cur} min)", (cur / prev - 1.0) * 100.0),
+                );
             }
         }
     }
     if n > 6 {
         for start in 0..=n - 4 {
             if !(start..start + 4).any(|j| is_reduction(&tm, j)) {
-                add(Rule::Cutback, week_no(start), None, format!("no cutback week (≤ 85 % of the previous) in weeks {}–{}", start + 1, start + 4));
+                add(
+                    Rule::Cutback,
+                    week_no(start),
+                    None,
+                    format!("no cutback week (≤ 85 % of the previous) in weeks {}–{}", start + 1, start + 4),
+                );
             }
         }
     }
@@ -184,10 +209,20 @@ pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
             }
             if i + 1 == n {
                 if x > 0.6 * peak + EPS {
-                    add(Rule::Taper, week_no(i), None, format!("race week runs {x} min, over 60 % of the {peak} min peak"));
+                    add(
+                        Rule::Taper,
+                        week_no(i),
+                        None,
+                        format!("race week runs {x} min, over 60 % of the {peak} min peak"),
+                    );
                 }
-            } else if x < 0.4 * peak - EPS || x > 0.8 * peak + EPS {
-                add(Rule::Taper, week_no(i), None, format!("taper week at {:.0} % of the peak (must be 40–80 %)", x / peak * 100.0));
+            } else if (x < 0.4 * peak - EPS && !adapted(w)) || x > 0.8 * peak + EPS {
+                add(
+                    Rule::Taper,
+                    week_no(i),
+                    None,
+                    format!("taper week at {:.0} % of the peak (must be 40–80 %)", x / peak * 100.0),
+                );
             }
         }
     }
@@ -203,8 +238,13 @@ pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
             if x.duration_min > 180 {
                 add(Rule::LongRun, week_no(i), Some(x.date), format!("long run of {} min (max 180)", x.duration_min));
             }
-            if d > long_share * week_min + EPS {
-                add(Rule::LongRun, week_no(i), Some(x.date), format!("long run is {:.0} % of the week (max {:.0} %)", d / week_min * 100.0, long_share * 100.0));
+            if d > long_share * week_min + EPS && !adapted(w) {
+                add(
+                    Rule::LongRun,
+                    week_no(i),
+                    Some(x.date),
+                    format!("long run is {:.0} % of the week (max {:.0} %)", d / week_min * 100.0, long_share * 100.0),
+                );
             }
         }
         let hard: Vec<NaiveDate> = w.workouts.iter().filter(|x| x.kind.is_hard()).map(|x| x.date).collect();
@@ -222,11 +262,16 @@ pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
         }
     }
 
-    // First week vs history.
-    if let (Some(h), Some(first)) = (req.history.as_ref(), tm.first()) {
+    // First week vs history (as generated).
+    if let (Some(h), Some(first), false) = (req.history.as_ref(), tm.first(), plan.weeks.first().is_some_and(adapted)) {
         let target = history_start(h.recent_weekly_minutes, r.sessions);
         if *first < 0.8 * target - EPS || *first > 1.2 * target + EPS {
-            add(Rule::FirstWeekVolume, Some(1), None, format!("week 1 has {first} min, recent average is {target:.0} min (±20 %)"));
+            add(
+                Rule::FirstWeekVolume,
+                Some(1),
+                None,
+                format!("week 1 has {first} min, recent average is {target:.0} min (±20 %)"),
+            );
         }
     }
 
@@ -242,7 +287,12 @@ pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
             _ => false,
         };
         if !ok {
-            add(Rule::Pace, None, Some(x.date), format!("{} pace {:?} does not match the VDOT paces {:?}", x.kind.as_str(), x.pace_s_per_km, want));
+            add(
+                Rule::Pace,
+                None,
+                Some(x.date),
+                format!("{} pace {:?} does not match the VDOT paces {:?}", x.kind.as_str(), x.pace_s_per_km, want),
+            );
         }
     }
 

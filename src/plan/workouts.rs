@@ -120,7 +120,15 @@ fn km_at(minutes: f64, pace: Option<PaceRange>) -> Option<f64> {
     pace.map(|p| minutes * 60.0 / p.mid().s_per_km())
 }
 
-fn workout(ctx: &Ctx, date: NaiveDate, kind: WorkoutKind, minutes: u32, km: Option<f64>, fr: String, en: String) -> Workout {
+fn workout(
+    ctx: &Ctx,
+    date: NaiveDate,
+    kind: WorkoutKind,
+    minutes: u32,
+    km: Option<f64>,
+    fr: String,
+    en: String,
+) -> Workout {
     Workout {
         date,
         kind,
@@ -206,7 +214,14 @@ fn level_factor(level: Level) -> f64 {
 }
 
 /// Candidate main sets for a quality session, biggest first.
-fn candidates(ctx: &Ctx, kind: WorkoutKind, week_minutes: f64, progress: f64, variant: usize, sharpen: f64) -> Vec<MainSet> {
+fn candidates(
+    ctx: &Ctx,
+    kind: WorkoutKind,
+    week_minutes: f64,
+    progress: f64,
+    variant: usize,
+    sharpen: f64,
+) -> Vec<MainSet> {
     let lf = level_factor(ctx.level) * sharpen;
     let pace = ctx.table.and_then(|t| t.for_kind(kind, ctx.goal));
     let p = paren(pace);
@@ -215,7 +230,7 @@ fn candidates(ctx: &Ctx, kind: WorkoutKind, week_minutes: f64, progress: f64, va
         WorkoutKind::Intervals if ctx.goal == Goal::Speed => {
             // Daniels R: ≤ 5 % of weekly volume, short reps with full recovery.
             let budget = clampf(0.05 * week_minutes * lf, 4.0, 10.0);
-            let (metres, default_s) = if variant % 2 == 0 { (200.0, 40.0) } else { (400.0, 85.0) };
+            let (metres, default_s) = if variant.is_multiple_of(2) { (200.0, 40.0) } else { (400.0, 85.0) };
             let rep_s = pace.map_or(default_s, |p| p.mid().s_per_km() * metres / 1000.0);
             let max = clampf((budget * 60.0 / rep_s).round(), 4.0, if metres < 300.0 { 12.0 } else { 8.0 }) as u32;
             for r in (4..=max).rev() {
@@ -337,7 +352,7 @@ fn candidates(ctx: &Ctx, kind: WorkoutKind, week_minutes: f64, progress: f64, va
         }
         WorkoutKind::Hills => {
             let cap = if ctx.level == Level::Beginner { 8.0 } else { 12.0 };
-            if variant % 2 == 0 {
+            if variant.is_multiple_of(2) {
                 let max = clampf((6.0 + 6.0 * progress * sharpen).round(), 6.0, cap) as u32;
                 for r in (4..=max).rev() {
                     let rf = f64::from(r);
@@ -447,19 +462,27 @@ fn candidates(ctx: &Ctx, kind: WorkoutKind, week_minutes: f64, progress: f64, va
     out
 }
 
-/// A quality session of exactly `minutes`, warm-up and cool-down included.
+/// What a quality session should be.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QualitySpec {
+    pub kind: WorkoutKind,
+    /// Total minutes, warm-up and cool-down included.
+    pub minutes: u32,
+    /// The week's training minutes (sizes the main set, Daniels' % caps).
+    pub week_minutes: u32,
+    /// 0 at the start of the plan, 1 at the peak.
+    pub progress: f64,
+    /// Rotates between variants of the same kind.
+    pub variant: usize,
+    /// Race-week sharpening: a smaller main set.
+    pub sharpen: bool,
+}
+
+/// A quality session of exactly `spec.minutes`, warm-up and cool-down included.
 /// `None` when even the smallest main set does not fit with 10 min of
 /// warm-up and 10 min of cool-down (the caller then plans an easy run).
-pub(crate) fn quality(
-    ctx: &Ctx,
-    date: NaiveDate,
-    kind: WorkoutKind,
-    minutes: u32,
-    week_minutes: u32,
-    progress: f64,
-    variant: usize,
-    sharpen: bool,
-) -> Option<Workout> {
+pub(crate) fn quality(ctx: &Ctx, date: NaiveDate, spec: QualitySpec) -> Option<Workout> {
+    let QualitySpec { kind, minutes, week_minutes, progress, variant, sharpen } = spec;
     let s = if sharpen { 0.6 } else { 1.0 };
     let set = candidates(ctx, kind, f64::from(week_minutes), progress.clamp(0.0, 1.0), variant, s)
         .into_iter()
@@ -470,12 +493,13 @@ pub(crate) fn quality(
     let work_pace = ctx.table.and_then(|t| t.for_kind(kind, ctx.goal).or(Some(t.paces.threshold)));
     let easy = ctx.table.map(|t| t.paces.easy);
     let km = match (work_pace, easy) {
-        (Some(w), Some(e)) => {
-            Some(set.work_min * 60.0 / w.mid().s_per_km() + (f64::from(minutes) - set.work_min) * 60.0 / e.mid().s_per_km())
-        }
+        (Some(w), Some(e)) => Some(
+            set.work_min * 60.0 / w.mid().s_per_km() + (f64::from(minutes) - set.work_min) * 60.0 / e.mid().s_per_km(),
+        ),
         _ => None,
     };
-    let cd_fr = if cd > 20 { format!("{cd} min de footing facile pour finir") } else { format!("{cd} min de retour au calme") };
+    let cd_fr =
+        if cd > 20 { format!("{cd} min de footing facile pour finir") } else { format!("{cd} min de retour au calme") };
     let cd_en = if cd > 20 { format!("{cd} min easy to finish") } else { format!("{cd} min cool-down") };
     let fr = format!("{wu} min d'échauffement, {}, {cd_fr}", set.fr);
     let en = format!("{wu} min warm-up, {}, {cd_en}", set.en);
@@ -496,18 +520,33 @@ pub(crate) fn race(ctx: &Ctx, date: NaiveDate, planned_race: bool) -> Option<Wor
     let dist = ctx.goal.race_distance()?;
     let km = dist.metres() / 1000.0;
     let (fr_what, en_what) = (dist.label_fr(), dist.label_en());
-    let head_fr = if planned_race { format!("Jour de course : {fr_what}.") } else { format!("Course objectif ou test chrono : {fr_what}.") };
-    let head_en = if planned_race { format!("Race day: {en_what}.") } else { format!("Goal race or time trial: {en_what}.") };
+    let head_fr = if planned_race {
+        format!("Jour de course : {fr_what}.")
+    } else {
+        format!("Course objectif ou test chrono : {fr_what}.")
+    };
+    let head_en =
+        if planned_race { format!("Race day: {en_what}.") } else { format!("Goal race or time trial: {en_what}.") };
     let (minutes, fr, en) = match (ctx.table.and_then(|t| t.race_time_s), ctx.table.and_then(|t| t.race)) {
         (Some(t), Some(p)) => (
             (t / 60.0).ceil() as u32,
-            format!("{head_fr} Temps visé {} ({p}) : pars à l'allure cible, pas plus vite, et accélère dans le dernier quart si tu te sens bien. Échauffement 10–15 min avec quelques lignes droites.", format_duration(t)),
-            format!("{head_en} Target {} ({p}): start at goal pace, no faster, and push in the last quarter if you feel good. Warm up 10–15 min with a few strides.", format_duration(t)),
+            format!(
+                "{head_fr} Temps visé {} ({p}) : pars à l'allure cible, pas plus vite, et accélère dans le dernier quart si tu te sens bien. Échauffement 10–15 min avec quelques lignes droites.",
+                format_duration(t)
+            ),
+            format!(
+                "{head_en} Target {} ({p}): start at goal pace, no faster, and push in the last quarter if you feel good. Warm up 10–15 min with a few strides.",
+                format_duration(t)
+            ),
         ),
         _ => (
             (km * typical_pace(ctx.level) / 60.0).ceil() as u32,
-            format!("{head_fr} Cours aux sensations : première moitié contrôlée, seconde moitié plus forte. Échauffement 10–15 min avec quelques lignes droites."),
-            format!("{head_en} Run by feel: first half controlled, second half stronger. Warm up 10–15 min with a few strides."),
+            format!(
+                "{head_fr} Cours aux sensations : première moitié contrôlée, seconde moitié plus forte. Échauffement 10–15 min avec quelques lignes droites."
+            ),
+            format!(
+                "{head_en} Run by feel: first half controlled, second half stronger. Warm up 10–15 min with a few strides."
+            ),
         ),
     };
     Some(workout(ctx, date, WorkoutKind::Race, minutes, Some(km), fr, en))
@@ -528,12 +567,28 @@ mod tests {
     #[test]
     fn threshold_description_with_paces() {
         let c = ctx(Goal::TenK, Some(50.0));
-        let w = quality(&c, d(), WorkoutKind::Threshold, 60, 340, 0.5, 0, false).unwrap();
+        let w = quality(
+            &c,
+            d(),
+            QualitySpec {
+                kind: WorkoutKind::Threshold,
+                minutes: 60,
+                week_minutes: 340,
+                progress: 0.5,
+                variant: 0,
+                sharpen: false,
+            },
+        )
+        .unwrap();
         assert_eq!(w.duration_min, 60);
         assert_eq!(w.kind, WorkoutKind::Threshold);
         let t = c.table.unwrap().paces.threshold;
         assert_eq!(w.pace_s_per_km, Some(t));
-        assert!(w.description.en.contains(&format!("3 × 10 min at threshold pace ({t}), 2 min jog recovery")), "{}", w.description.en);
+        assert!(
+            w.description.en.contains(&format!("3 × 10 min at threshold pace ({t}), 2 min jog recovery")),
+            "{}",
+            w.description.en
+        );
         assert!(w.description.fr.contains("3 × 10 min à allure seuil"), "{}", w.description.fr);
         assert!(w.description.en.starts_with("13 min warm-up"), "{}", w.description.en);
         assert!(w.description.en.ends_with("13 min cool-down"), "{}", w.description.en);
@@ -543,7 +598,19 @@ mod tests {
     #[test]
     fn vma_intervals_without_vdot() {
         let c = ctx(Goal::FiveK, None);
-        let w = quality(&c, d(), WorkoutKind::Intervals, 50, 115, 0.5, 0, false).unwrap();
+        let w = quality(
+            &c,
+            d(),
+            QualitySpec {
+                kind: WorkoutKind::Intervals,
+                minutes: 50,
+                week_minutes: 115,
+                progress: 0.5,
+                variant: 0,
+                sharpen: false,
+            },
+        )
+        .unwrap();
         assert!(w.description.en.contains("2 × (8 × 30/30) at 100 % VMA"), "{}", w.description.en);
         assert!(w.description.fr.contains("2 × (8 × 30/30) à 100 % VMA"), "{}", w.description.fr);
         assert_eq!(w.pace_s_per_km, None);
@@ -554,9 +621,35 @@ mod tests {
     #[test]
     fn quality_shrinks_to_fit_or_gives_up() {
         let c = ctx(Goal::TenK, Some(45.0));
-        let w = quality(&c, d(), WorkoutKind::Threshold, 35, 400, 1.0, 0, false).unwrap();
+        let w = quality(
+            &c,
+            d(),
+            QualitySpec {
+                kind: WorkoutKind::Threshold,
+                minutes: 35,
+                week_minutes: 400,
+                progress: 1.0,
+                variant: 0,
+                sharpen: false,
+            },
+        )
+        .unwrap();
         assert_eq!(w.duration_min, 35);
-        assert!(quality(&c, d(), WorkoutKind::Threshold, 25, 400, 1.0, 0, false).is_none());
+        assert!(
+            quality(
+                &c,
+                d(),
+                QualitySpec {
+                    kind: WorkoutKind::Threshold,
+                    minutes: 25,
+                    week_minutes: 400,
+                    progress: 1.0,
+                    variant: 0,
+                    sharpen: false
+                }
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -564,16 +657,46 @@ mod tests {
         for goal in Goal::ALL {
             for vdot in [None, Some(35.0), Some(60.0)] {
                 let c = ctx(goal, vdot);
-                for kind in [WorkoutKind::Intervals, WorkoutKind::Threshold, WorkoutKind::Tempo, WorkoutKind::Hills, WorkoutKind::Fartlek] {
+                for kind in [
+                    WorkoutKind::Intervals,
+                    WorkoutKind::Threshold,
+                    WorkoutKind::Tempo,
+                    WorkoutKind::Hills,
+                    WorkoutKind::Fartlek,
+                ] {
                     for v in 0..4 {
-                        let w = quality(&c, d(), kind, 70, 300, 0.7, v, false).unwrap();
+                        let w = quality(
+                            &c,
+                            d(),
+                            QualitySpec {
+                                kind,
+                                minutes: 70,
+                                week_minutes: 300,
+                                progress: 0.7,
+                                variant: v,
+                                sharpen: false,
+                            },
+                        )
+                        .unwrap();
                         assert_eq!(w.duration_min, 70);
                         assert!(!w.description.en.is_empty() && !w.description.fr.is_empty());
                         assert_eq!(w.pace_s_per_km, c.table.and_then(|t| t.for_kind(kind, goal)));
                     }
                 }
                 if goal.is_race() {
-                    let w = quality(&c, d(), WorkoutKind::RacePace, 70, 300, 0.7, 0, false).unwrap();
+                    let w = quality(
+                        &c,
+                        d(),
+                        QualitySpec {
+                            kind: WorkoutKind::RacePace,
+                            minutes: 70,
+                            week_minutes: 300,
+                            progress: 0.7,
+                            variant: 0,
+                            sharpen: false,
+                        },
+                    )
+                    .unwrap();
                     assert_eq!(w.pace_s_per_km.is_some(), vdot.is_some());
                     let r = race(&c, d(), true).unwrap();
                     assert_eq!(r.kind, WorkoutKind::Race);

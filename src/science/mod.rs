@@ -31,5 +31,6 @@ pub use load::{
 pub use text::Bilingual;
 pub use units::{Pace, PaceRange, RaceDistance, VDOT_MAX, VDOT_MIN, Vdot, format_duration, parse_race_time};
 pub use vdot::{
-    RacePrediction, TrainingPaces, race_equivalents, race_time_s, riegel, training_paces, vdot_from_performance,
+    RacePrediction, TrainingPaces, predict, race_equivalents, race_time_s, riegel, training_paces,
+    vdot_from_performance,
 };

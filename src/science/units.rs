@@ -1,5 +1,5 @@
 //! Parse-don't-validate newtypes: [`Vdot`], [`Pace`], [`PaceRange`],
-//! [`RaceDistance`], plus the "[H:]MM:SS" time parser and formatters.
+//! [`RaceDistance`], plus the `[H:]MM:SS` time parser and formatters.
 
 use super::ScienceError;
 use serde::{Deserialize, Serialize};
@@ -272,7 +272,7 @@ impl From<RaceDistance> for String {
     }
 }
 
-/// Parses "[H:]MM:SS" (also "MM:SS.s") into seconds.
+/// Parses `[H:]MM:SS` (also `MM:SS.s`) into seconds.
 ///
 /// With an hour part, minutes must be 0–59; without one, minutes may exceed 59
 /// ("75:00") because people write long efforts that way.

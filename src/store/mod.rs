@@ -15,9 +15,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use postgres::{PostgresStore, create_database};
 pub use crate::domain::activity::{NewActivity, NewLap};
 pub use crate::domain::samples::{self, SampleSeries, SamplesError};
+pub use postgres::{PostgresStore, create_database};
 pub use sqlite::SqliteStore;
 
 use crate::domain::{Platform, PlatformIdentity, Profile, TimeZoneName, Units, User, UserId};

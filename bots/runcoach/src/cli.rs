@@ -28,6 +28,10 @@ pub struct Cli {
     #[arg(long, env = "DISCORD_TOKEN", hide = true, hide_env_values = true)]
     pub discord_token: Option<String>,
 
+    /// A custom Telegram Bot API server (self-hosted Bot API, tests).
+    #[arg(long, global = true, env = "RUNCOACH_TELEGRAM_API_URL")]
+    pub telegram_api_url: Option<url::Url>,
+
     #[command(subcommand)]
     pub command: Option<Commands>,
 }
@@ -89,6 +93,7 @@ impl Cli {
             data_dir: self.data_dir.clone(),
             telegram_token: secret(&self.telegram_token),
             discord_token: secret(&self.discord_token),
+            telegram_api_url: self.telegram_api_url.clone(),
         }
     }
 }

@@ -132,8 +132,56 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    // The platform adapters are wired here as they land (Telegram, Discord).
-    let _store = open_store(settings).await?;
-    eprintln!("runcoach serve: the Telegram and Discord adapters are not part of this build yet.");
-    Ok(ExitCode::from(2))
+    let store = open_store(settings).await?;
+    let core = Arc::new(BotCore::new(store));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(token) = settings.telegram_token.clone() {
+        let config = runcoach_telegram::TelegramConfig { token, api_url: settings.telegram_api_url.clone() };
+        let mut stop = stop_rx.clone();
+        let core = core.clone();
+        tasks.spawn(async move {
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            runcoach_telegram::run(core, config, shutdown).await.map_err(anyhow::Error::from)
+        });
+    }
+    if settings.discord_token.is_some() {
+        tracing::warn!("DISCORD_TOKEN is set, but the Discord adapter is not part of this build yet (issue #8)");
+    }
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutting down"),
+        Some(done) = tasks.join_next() => {
+            // An adapter that stops on its own (bad token, unreachable API) stops the service.
+            done??;
+        }
+    }
+    let _ = stop_tx.send(true);
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }

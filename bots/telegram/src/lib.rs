@@ -1,0 +1,275 @@
+//! Telegram adapter: a thin teloxide layer over the core's chat model.
+//!
+//! Updates become [`Incoming`] messages; the core's [`Reply`] values become HTML messages (split
+//! below Telegram's limit), inline keyboards, photos and documents. The bot is wrapped in
+//! teloxide's `Throttle` adaptor, which keeps to Telegram's per-chat and global limits.
+//! Conversation state lives in the core's store, not in teloxide's dialogue storage.
+
+pub mod render;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use runcoach_core::chat::{
+    AttachmentKind, BotCore, Button, COMMANDS, ChatRef, Content, Incoming, MAX_FILE_BYTES, Reply, Sender, Unsupported,
+};
+use runcoach_core::domain::Platform;
+use runcoach_core::i18n::Lang;
+use secrecy::{ExposeSecret, SecretString};
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
+use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::net::Download;
+use teloxide::payloads::setters::*;
+use teloxide::prelude::{Requester, RequesterExt};
+use teloxide::types::{
+    BotCommand, CallbackQuery, ChatAction, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Me, Message,
+    ParseMode, Update, User,
+};
+use teloxide::{ApiError, Bot, RequestError, dptree};
+use tracing::{info, warn};
+use url::Url;
+
+pub type TgBot = Throttle<Bot>;
+
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    pub token: SecretString,
+    /// A custom Bot API server (tests, self-hosted Bot API); Telegram's own when `None`.
+    pub api_url: Option<Url>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TelegramError {
+    #[error("Telegram refused the bot token or could not be reached: {0}")]
+    Start(#[source] RequestError),
+}
+
+/// Runs the bot (long polling) until `shutdown` completes.
+pub async fn run(
+    core: Arc<BotCore>,
+    config: TelegramConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), TelegramError> {
+    let mut bot = Bot::new(config.token.expose_secret());
+    if let Some(url) = config.api_url {
+        bot = bot.set_api_url(url);
+    }
+    let me = bot.get_me().await.map_err(TelegramError::Start)?;
+    info!(bot = %me.username(), "telegram adapter connected");
+    register_commands(&bot).await;
+    let bot = bot.throttle(Limits::default());
+
+    let handler = dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback));
+    let mut dispatcher = Dispatcher::builder(bot, handler)
+        .dependencies(dptree::deps![core, Arc::new(me)])
+        .default_handler(|_| async {})
+        .error_handler(LoggingErrorHandler::with_custom_text("telegram update failed"))
+        .build();
+    let token = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        shutdown.await;
+        if let Ok(stopped) = token.shutdown() {
+            stopped.await;
+        }
+    });
+    dispatcher.dispatch().await;
+    info!("telegram adapter stopped");
+    Ok(())
+}
+
+/// The command menu, in English (default) and French.
+async fn register_commands(bot: &Bot) {
+    for lang in Lang::ALL {
+        let commands: Vec<BotCommand> = COMMANDS.iter().map(|c| BotCommand::new(c.name, c.help(lang))).collect();
+        let request = bot.set_my_commands(commands);
+        let result = match lang {
+            Lang::Fr => request.language_code("fr").await,
+            Lang::En => request.await,
+        };
+        if let Err(e) = result {
+            warn!(error = %e, lang = %lang, "could not set the command menu");
+        }
+    }
+}
+
+fn sender(user: &User) -> Sender {
+    Sender {
+        platform: Platform::Telegram,
+        user_id: user.id.0.to_string(),
+        username: Some(user.first_name.clone()),
+        language_code: user.language_code.clone(),
+    }
+}
+
+/// In a group, only commands addressed to this bot (`/help`, `/help@our_bot`) are ours.
+fn addressed_command(text: &str, bot_username: &str) -> Option<String> {
+    let first = text.split_whitespace().next()?;
+    let command = first.strip_prefix('/')?;
+    match command.split_once('@') {
+        Some((_, to)) if !to.eq_ignore_ascii_case(bot_username) => None,
+        _ => Some(text.to_owned()),
+    }
+}
+
+fn media_kind(msg: &Message) -> Option<&'static str> {
+    if msg.sticker().is_some() {
+        Some("sticker")
+    } else if msg.voice().is_some() || msg.audio().is_some() {
+        Some("audio")
+    } else if msg.photo().is_some() {
+        Some("photo")
+    } else if msg.video().is_some() || msg.video_note().is_some() || msg.animation().is_some() {
+        Some("video")
+    } else if msg.location().is_some() || msg.venue().is_some() {
+        Some("location")
+    } else if msg.contact().is_some() || msg.poll().is_some() || msg.dice().is_some() {
+        Some("other")
+    } else {
+        None
+    }
+}
+
+async fn on_message(bot: TgBot, msg: Message, core: Arc<BotCore>, me: Arc<Me>) -> Result<(), RequestError> {
+    let Some(from) = msg.from.as_ref().filter(|u| !u.is_bot) else {
+        return Ok(());
+    };
+    let private = msg.chat.is_private();
+    let content = if let Some(text) = msg.text() {
+        if private {
+            Content::Text(text.to_owned())
+        } else {
+            match addressed_command(text, me.username()) {
+                Some(command) => Content::Text(command),
+                None => return Ok(()),
+            }
+        }
+    } else if let Some(doc) = msg.document() {
+        if !private {
+            // Files in a club group are the members' business, not an import request.
+            return Ok(());
+        }
+        let size = u64::from(doc.file.size);
+        if size > MAX_FILE_BYTES {
+            Content::Unsupported(Unsupported::FileTooLarge { bytes: size })
+        } else {
+            let _ = bot.send_chat_action(msg.chat.id, ChatAction::UploadDocument).await;
+            let file = bot.get_file(doc.file.id.clone()).await?;
+            let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or_default());
+            if let Err(e) = bot.download_file(&file.path, &mut data).await {
+                warn!(error = %e, "file download failed");
+                return Ok(());
+            }
+            Content::File {
+                name: doc.file_name.clone().unwrap_or_else(|| "file".to_owned()),
+                mime: doc.mime_type.as_ref().map(ToString::to_string),
+                data,
+            }
+        }
+    } else if let Some(kind) = media_kind(&msg) {
+        if !private {
+            return Ok(());
+        }
+        Content::Unsupported(Unsupported::Media(kind.to_owned()))
+    } else {
+        // Service messages (members joining, chat migrated, pinned…) need no answer.
+        return Ok(());
+    };
+    let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
+    let incoming = Incoming { sender: sender(from), chat: ChatRef { id: msg.chat.id.0.to_string(), private }, content };
+    let replies = core.handle(incoming).await;
+    deliver(&bot, msg.chat.id, &replies).await
+}
+
+async fn on_callback(bot: TgBot, q: CallbackQuery, core: Arc<BotCore>) -> Result<(), RequestError> {
+    // Stop the button's spinner at once; the answer comes as messages.
+    bot.answer_callback_query(q.id.clone()).await?;
+    let Some(message) = q.regular_message() else {
+        return Ok(());
+    };
+    // A pressed keyboard goes away, so the same choice cannot be sent twice.
+    if message.reply_markup().is_some() {
+        let _ = bot.edit_message_reply_markup(message.chat.id, message.id).await;
+    }
+    let incoming = Incoming {
+        sender: sender(&q.from),
+        chat: ChatRef { id: message.chat.id.0.to_string(), private: message.chat.is_private() },
+        content: Content::Button(q.data.clone().unwrap_or_default()),
+    };
+    let replies = core.handle(incoming).await;
+    deliver(&bot, message.chat.id, &replies).await
+}
+
+fn keyboard(rows: &[Vec<Button>]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(rows.iter().map(|row| {
+        row.iter().map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone())).collect::<Vec<_>>()
+    }))
+}
+
+/// Sends replies, following a group's migration to a supergroup once and waiting out a 429.
+async fn deliver(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
+    let mut chat = chat;
+    for attempt in 0..3 {
+        match send_all(bot, chat, replies).await {
+            Ok(()) => return Ok(()),
+            Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::ChatNotFound)) => {
+                info!(chat = chat.0, "recipient unreachable (blocked the bot or left); reply dropped");
+                return Ok(());
+            }
+            Err(RequestError::MigrateToChatId(new)) if attempt == 0 => {
+                info!(from = chat.0, to = new.0, "group migrated to a supergroup");
+                chat = new;
+            }
+            Err(RequestError::RetryAfter(wait)) if attempt < 2 => {
+                tokio::time::sleep(wait.duration().min(Duration::from_secs(60))).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+async fn send_all(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
+    for reply in replies {
+        let chunks =
+            if reply.text.trim().is_empty() { Vec::new() } else { render::split(&reply.text, render::MAX_CHUNK) };
+        let last = chunks.len().saturating_sub(1);
+        for (i, chunk) in chunks.iter().enumerate() {
+            let request = bot.send_message(chat, render::to_html(chunk)).parse_mode(ParseMode::Html);
+            if i == last && !reply.buttons.is_empty() {
+                request.reply_markup(keyboard(&reply.buttons)).await?;
+            } else {
+                request.await?;
+            }
+        }
+        if let Some(att) = &reply.attachment {
+            let file = InputFile::memory(att.data.clone()).file_name(att.name.clone());
+            match att.kind {
+                AttachmentKind::Image => {
+                    bot.send_photo(chat, file).await?;
+                }
+                AttachmentKind::File => {
+                    bot.send_document(chat, file).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_commands_must_be_addressed_to_us() {
+        assert_eq!(addressed_command("/help", "coach_bot").as_deref(), Some("/help"));
+        assert_eq!(addressed_command("/help@Coach_Bot now", "coach_bot").as_deref(), Some("/help@Coach_Bot now"));
+        assert_eq!(addressed_command("/help@other_bot", "coach_bot"), None);
+        assert_eq!(addressed_command("hello everyone", "coach_bot"), None);
+    }
+}

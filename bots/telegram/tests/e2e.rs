@@ -1,0 +1,302 @@
+//! End to end: the real teloxide client against telegram-test-api (with the route layer in
+//! tests/telegram-peer that fills its gaps), driven from the user's side over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use runcoach_core::chat::BotCore;
+use runcoach_core::store::{SqliteStore, Store};
+use runcoach_telegram::{TelegramConfig, run};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "123456:TEST-TOKEN";
+
+struct Peer {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+impl Peer {
+    fn start() -> Peer {
+        let peer_dir = repo().join("tests/telegram-peer");
+        assert!(
+            peer_dir.join("node_modules/telegram-test-api").exists(),
+            "run `npm ci` in tests/telegram-peer (scripts/test does it)"
+        );
+        let spec = repo().join("../shared/specs/telegram-bot-api.json");
+        let mut child = Command::new("node")
+            .arg(peer_dir.join("peer.mjs"))
+            .arg(spec)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node must be installed");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url =
+            serde_json::from_str::<Value>(&line).expect("peer prints its URL")["url"].as_str().unwrap().to_owned();
+        Peer { child, url, http: reqwest::Client::new() }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let resp = self.http.post(format!("{}{path}", self.url)).json(&body).send().await.unwrap();
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http.get(format!("{}{path}", self.url)).send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn sent(&self, chat: i64) -> Vec<Value> {
+        self.get(&format!("/_peer/sent?chat_id={chat}")).await.as_array().unwrap().clone()
+    }
+
+    /// Waits until the bot has sent more than `already` messages to `chat` and the last matches.
+    async fn wait_for(&self, chat: i64, already: usize, what: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let sent = self.sent(chat).await;
+            let new: Vec<Value> = sent.iter().skip(already).cloned().collect();
+            if new.iter().any(&pred) {
+                // Let the rest of this answer arrive.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                return self.sent(chat).await.into_iter().skip(already).collect();
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; got {new:#?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[derive(Clone)]
+struct TgUser {
+    id: i64,
+    name: &'static str,
+    lang: &'static str,
+}
+
+impl TgUser {
+    fn json(&self) -> Value {
+        json!({ "id": self.id, "is_bot": false, "first_name": self.name, "language_code": self.lang })
+    }
+}
+
+fn private_chat(user: &TgUser) -> Value {
+    json!({ "id": user.id, "type": "private", "first_name": user.name })
+}
+
+fn group_chat(id: i64) -> Value {
+    json!({ "id": id, "type": "supergroup", "title": "Running club" })
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+async fn say(peer: &Peer, user: &TgUser, chat: Value, text: &str) {
+    let mut message = json!({ "botToken": TOKEN, "from": user.json(), "chat": chat, "date": now(), "text": text });
+    if text.starts_with('/') {
+        let len = text.split_whitespace().next().unwrap().encode_utf16().count();
+        message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+    }
+    peer.post("/sendMessage", message).await;
+}
+
+async fn press(peer: &Peer, user: &TgUser, message: &Value, data: &str) {
+    peer.post("/sendCallback", json!({ "botToken": TOKEN, "from": user.json(), "message": message, "data": data }))
+        .await;
+}
+
+fn text(m: &Value) -> String {
+    m["message"]["text"].as_str().unwrap_or_default().to_owned()
+}
+
+fn all_text(ms: &[Value]) -> String {
+    ms.iter().map(text).collect::<Vec<_>>().join("\n")
+}
+
+fn button_data(m: &Value, label: &str) -> String {
+    m["message"]["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().unwrap().clone())
+        .find(|b| b["text"].as_str().unwrap().contains(label))
+        .unwrap_or_else(|| panic!("no button {label} in {m}"))["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_talks_to_the_real_client_through_the_bot_api() {
+    let _ = tracing_subscriber::fmt().with_env_filter("warn,runcoach=info").with_test_writer().try_init();
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let core = Arc::new(BotCore::new(store.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let config = TelegramConfig { token: SecretString::from(TOKEN), api_url: Some(peer.url.parse().unwrap()) };
+    let bot = tokio::spawn(run(core, config, async move {
+        let _ = stop_rx.await;
+    }));
+
+    let camille = TgUser { id: 1001, name: "Camille", lang: "fr" };
+    let chat = private_chat(&camille);
+
+    // /start in French, with HTML formatting and buttons.
+    say(&peer, &camille, chat.clone(), "/start").await;
+    let got = peer.wait_for(1001, 0, "welcome", |m| text(m).contains("Bienvenue Camille")).await;
+    let welcome = got.iter().find(|m| text(m).contains("Bienvenue")).unwrap().clone();
+    assert_eq!(welcome["parse_mode"], json!("HTML"));
+    assert!(text(&welcome).contains("<b>Coach Michael</b>"), "{}", text(&welcome));
+    assert!(text(&welcome).contains("intelligence artificielle"));
+
+    // The command menu exists in English and French.
+    let commands = peer.get("/_peer/commands").await;
+    let names = |key: &str| -> Vec<String> {
+        commands[key].as_array().unwrap().iter().map(|c| c["command"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(names("default:").contains(&"profile".to_owned()));
+    assert!(names("default:fr").contains(&"forget".to_owned()));
+    assert!(commands["default:fr"][0]["description"].as_str().unwrap().contains("Bienvenue"));
+
+    // Pressing "English" switches language; the pressed keyboard is removed.
+    let n = peer.sent(1001).await.len();
+    press(&peer, &camille, &welcome["message"], &button_data(&welcome, "English")).await;
+    peer.wait_for(1001, n, "language switch", |m| text(m).contains("speak English")).await;
+    let first = peer.sent(1001).await.into_iter().find(|m| text(m).contains("Bienvenue")).unwrap();
+    assert!(first["message"].get("reply_markup").is_none(), "keyboard removed after the press: {first}");
+
+    // Profile, with user text escaped.
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "/profile weight 61 max_hr 190").await;
+    let got = peer.wait_for(1001, n, "profile", |m| text(m).contains("Profile updated")).await;
+    assert!(all_text(&got).contains("61 kg") && all_text(&got).contains("190 bpm"));
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "/profile weight <b>heavy</b>").await;
+    let got = peer.wait_for(1001, n, "escaped error", |m| text(m).contains("not a valid number")).await;
+    assert!(all_text(&got).contains("&lt;b&gt;heavy"), "{}", all_text(&got));
+
+    // Export arrives as a JSON document.
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "/export").await;
+    let got = peer.wait_for(1001, n, "export document", |m| m["message"].get("document").is_some()).await;
+    let doc = got.iter().find(|m| m["message"].get("document").is_some()).unwrap();
+    let file_id = doc["message"]["document"]["file_id"].as_str().unwrap();
+    assert!(doc["message"]["document"]["file_name"].as_str().unwrap().starts_with("runcoach-export-"));
+    let body = peer.http.get(format!("{}/_peer/file/{file_id}", peer.url)).send().await.unwrap().bytes().await.unwrap();
+    let export: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(export["user"]["profile"]["weight"], json!(61.0));
+
+    // A file sent by the runner is downloaded through getFile and reaches the core.
+    let n = peer.sent(1001).await.len();
+    let gpx = std::fs::read(repo().join("../shared/fixtures/gpx/wahoo_example.gpx")).unwrap();
+    peer.post(
+        "/_peer/sendDocument",
+        json!({
+            "token": TOKEN, "chat_id": 1001, "from": camille.json(), "file_name": "ride.gpx",
+            "mime_type": "application/gpx+xml",
+            "data_base64": base64_encode(&gpx),
+        }),
+    )
+    .await;
+    let got = peer.wait_for(1001, n, "file answer", |m| !text(m).is_empty()).await;
+    assert!(!all_text(&got).is_empty());
+
+    // A sticker gets a clear answer, not silence and not a crash.
+    let n = peer.sent(1001).await.len();
+    peer.post(
+        "/sendMessage",
+        json!({
+            "botToken": TOKEN, "from": camille.json(), "chat": chat, "date": now(),
+            "sticker": { "file_id": "s1", "file_unique_id": "s1u", "type": "regular", "width": 512, "height": 512,
+                          "is_animated": false, "is_video": false }
+        }),
+    )
+    .await;
+    peer.wait_for(1001, n, "sticker answer", |m| text(m).contains("I can only read text")).await;
+
+    // A huge text is refused politely.
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), &"a".repeat(9000)).await;
+    peer.wait_for(1001, n, "too long", |m| text(m).contains("too long")).await;
+
+    // In a group: personal commands redirect to a private chat; chatter is ignored.
+    let club = -100_200;
+    say(&peer, &camille, group_chat(club), "good morning runners").await;
+    say(&peer, &camille, group_chat(club), "/profile@runcoach_test_bot").await;
+    let got = peer.wait_for(club, 0, "group answer", |m| text(m).contains("message me privately")).await;
+    assert_eq!(got.len(), 1, "only the command got an answer: {got:#?}");
+    assert!(!all_text(&got).contains("61"), "no personal data in the group");
+    say(&peer, &camille, group_chat(club), "/help@some_other_bot").await;
+
+    // A group migrated to a supergroup: the reply follows the new chat id.
+    peer.post("/_peer/migrate", json!({ "chat_id": club, "to": -100_300 })).await;
+    say(&peer, &camille, group_chat(club), "/help@runcoach_test_bot").await;
+    peer.wait_for(-100_300, 0, "reply in the new supergroup", |m| text(m).contains("What I can do")).await;
+
+    // /forget with the confirmation button erases everything.
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "/forget").await;
+    let got = peer.wait_for(1001, n, "forget confirmation", |m| text(m).contains("permanently")).await;
+    let ask = got.iter().find(|m| text(m).contains("permanently")).unwrap();
+    let n = peer.sent(1001).await.len();
+    press(&peer, &camille, &ask["message"], &button_data(ask, "Yes")).await;
+    peer.wait_for(1001, n, "erased", |m| text(m).contains("all your data has been deleted")).await;
+    let camille_id = runcoach_core::domain::PlatformIdentity {
+        platform: runcoach_core::domain::Platform::Telegram,
+        platform_user_id: "1001".into(),
+    };
+    assert!(store.find_user(&camille_id).await.unwrap().is_none());
+
+    // A runner who blocked the bot: the send fails with 403 and the bot carries on.
+    let malik = TgUser { id: 2002, name: "Malik", lang: "en" };
+    peer.post("/_peer/block", json!({ "chat_id": 2002 })).await;
+    say(&peer, &malik, private_chat(&malik), "/help").await;
+    let other = TgUser { id: 3003, name: "Ana", lang: "en" };
+    say(&peer, &other, private_chat(&other), "/help").await;
+    peer.wait_for(3003, 0, "others still answered", |m| text(m).contains("What I can do")).await;
+    assert!(peer.sent(2002).await.is_empty());
+
+    // Everything the layer returned and every update it delivered matched the Bot API description.
+    let violations = peer.get("/_peer/violations").await;
+    assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
+
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(40), bot).await.expect("adapter stops on shutdown").unwrap().unwrap();
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
