@@ -8,6 +8,7 @@ pub mod chat;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod history;
 pub mod i18n;
 pub mod plan;
 pub mod science;

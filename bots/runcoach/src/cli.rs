@@ -77,8 +77,51 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    /// Generate a training plan (validated before it is printed).
+    #[command(group(clap::ArgGroup::new("length").required(true).args(["weeks", "race_date"])))]
+    Plan {
+        /// 5k, 10k, half, marathon, fitness, endurance or speed.
+        #[arg(long)]
+        goal: String,
+        /// Plan length in weeks.
+        #[arg(long)]
+        weeks: Option<u16>,
+        /// Race day (the plan ends with the race), YYYY-MM-DD.
+        #[arg(long)]
+        race_date: Option<chrono::NaiveDate>,
+        /// Running sessions per week (2-6).
+        #[arg(long)]
+        sessions: u8,
+        /// Declared level: beginner, intermediate or advanced (history may adjust it).
+        #[arg(long)]
+        level: Option<String>,
+        /// First day of the plan, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        start: Option<chrono::NaiveDate>,
+        /// VDOT from a recent race.
+        #[arg(long)]
+        vdot: Option<f64>,
+        /// Shape the plan from this runner's stored history (console name or platform:id).
+        #[arg(long)]
+        user: Option<String>,
+        /// Preferred days, e.g. tue,thu,sat,sun.
+        #[arg(long, value_delimiter = ',')]
+        days: Vec<chrono::Weekday>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: PlanFormat,
+        /// Language of descriptions in md/ics/json output.
+        #[arg(long, value_parser = parse_lang, default_value = "en")]
+        lang: Lang,
+    },
     #[command(skip)]
     Default,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum PlanFormat {
+    Md,
+    Json,
+    Ics,
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {

@@ -70,11 +70,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Commands::Default | Commands::Serve => serve(&settings).await,
         Commands::Vdot { distance, time, json } => Ok(science_cmd::vdot(&distance, &time, json)),
+        Commands::Plan { goal, weeks, race_date, sessions, level, start, vdot, user, days, format, lang } => {
+            let history = match user {
+                Some(user) => {
+                    let store = open_store(&settings).await?;
+                    let id = find_user(store.as_ref(), &user).await?;
+                    let today = chrono::Utc::now().date_naive();
+                    Some(runcoach_core::history::analyze_user(store.as_ref(), id, today).await?.1)
+                }
+                None => None,
+            };
+            let args =
+                science_cmd::PlanArgs { goal, weeks, race_date, sessions, level, start, vdot, days, format, lang };
+            Ok(science_cmd::plan(args, history.as_ref()))
+        }
         Commands::Export { user } => {
             let store = open_store(&settings).await?;
             let id = find_user(store.as_ref(), &user).await?;
             let doc = store.export_user(id).await?;
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            science_cmd::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
             Ok(ExitCode::SUCCESS)
         }
         Commands::Forget { user, yes } => {

@@ -8,6 +8,13 @@ use runcoach_core::science::{
 };
 use serde_json::{Value, json};
 
+/// Prints to stdout; a closed pipe (`| head`) ends the output quietly instead of panicking.
+pub fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 fn compute(distance: &str, time: &str) -> Result<(Vdot, Value, TrainingPaces), ScienceError> {
     let distance: RaceDistance = distance.parse()?;
     let time_s = parse_race_time(time)?;
@@ -53,19 +60,84 @@ pub fn vdot(distance: &str, time: &str, as_json: bool) -> ExitCode {
             "equivalents_s": equivalents,
             "paces_s_per_km": paces,
         });
-        println!("{doc}");
+        emit(&format!("{doc}\n"));
         return ExitCode::SUCCESS;
     }
-    println!("VDOT {:.1}\n", vdot.value());
-    println!("Race equivalents");
+    emit(&format!("VDOT {:.1}\n\n", vdot.value()));
+    emit("Race equivalents\n");
     for key in ["5k", "10k", "half", "marathon"] {
         if let Some(t) = equivalents.get(key).and_then(Value::as_f64) {
-            println!("  {key:<9} {}", format_duration(t));
+            emit(&format!("  {key:<9} {}\n", format_duration(t)));
         }
     }
-    println!("\nTraining paces (min/km)");
+    emit("\nTraining paces (min/km)\n");
     for (name, r) in bands {
-        println!("  {name:<11} {} – {}", r.min, r.max);
+        emit(&format!("  {name:<11} {} – {}\n", r.min, r.max));
     }
     ExitCode::SUCCESS
+}
+
+pub struct PlanArgs {
+    pub goal: String,
+    pub weeks: Option<u16>,
+    pub race_date: Option<chrono::NaiveDate>,
+    pub sessions: u8,
+    pub level: Option<String>,
+    pub start: Option<chrono::NaiveDate>,
+    pub vdot: Option<f64>,
+    pub days: Vec<chrono::Weekday>,
+    pub format: crate::cli::PlanFormat,
+    pub lang: runcoach_core::i18n::Lang,
+}
+
+/// `runcoach plan`: computes, validates and prints a plan; a refused request explains why and
+/// what would work instead, and exits 2.
+pub fn plan(args: PlanArgs, history: Option<&runcoach_core::science::HistoryAnalysis>) -> ExitCode {
+    use runcoach_core::plan::{self, Goal, PlanLength, PlanRequest};
+    let goal: Goal = match args.goal.parse() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("runcoach plan: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let level = match args.level.as_deref().map(str::parse::<runcoach_core::plan::Level>).transpose() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("runcoach plan: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let length = match (args.weeks, args.race_date) {
+        (Some(w), _) => PlanLength::Weeks(w),
+        (None, Some(d)) => PlanLength::RaceDate(d),
+        (None, None) => {
+            eprintln!("runcoach plan: give --weeks or --race-date");
+            return ExitCode::from(2);
+        }
+    };
+    let request = PlanRequest {
+        goal,
+        level,
+        sessions_per_week: args.sessions,
+        preferred_days: args.days,
+        start_date: args.start.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        length,
+        vdot: args.vdot,
+        history: history.map(plan::HistorySummary::from),
+    };
+    match plan::generate(&request) {
+        Ok(p) => {
+            match args.format {
+                crate::cli::PlanFormat::Json => emit(&format!("{}\n", plan::to_json(&p, args.lang))),
+                crate::cli::PlanFormat::Md => emit(&format!("{}\n", plan::to_markdown(&p, args.lang))),
+                crate::cli::PlanFormat::Ics => emit(&plan::to_ics(&p, args.lang)),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("runcoach plan: {}", e.explain().get(args.lang));
+            ExitCode::from(2)
+        }
+    }
 }

@@ -176,3 +176,63 @@ fn vdot_from_a_performance() {
     let out = runcoach(dir.path(), &["vdot", "--distance", "marathon", "--time", "3:10:49"], "", None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("VDOT 50.0"), "{out:?}");
 }
+
+#[test]
+fn plan_follows_the_json_contract_and_refuses_unsafe_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["plan", "--goal", "10k", "--race-date", "2027-04-11", "--sessions", "4", "--start", "2027-01-04"];
+    let out = runcoach(dir.path(), &args, "", None);
+    assert!(out.status.success(), "{out:?}");
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["goal", "level", "level_reason", "start_date", "race_date", "sessions_per_week", "vdot", "weeks"] {
+        assert!(plan.get(key).is_some(), "{key} missing");
+    }
+    assert_eq!(plan["goal"], serde_json::json!("10k"));
+    assert_eq!(plan["race_date"], serde_json::json!("2027-04-11"));
+    let weeks = plan["weeks"].as_array().unwrap();
+    let last_week = weeks.last().unwrap()["workouts"].as_array().unwrap();
+    let last = last_week.last().unwrap();
+    assert_eq!(last["kind"], serde_json::json!("race"));
+    assert_eq!(last["date"], serde_json::json!("2027-04-11"), "the race is the last workout, on race day");
+    for week in weeks {
+        for key in ["index", "phase", "planned_minutes", "planned_km", "workouts"] {
+            assert!(week.get(key).is_some(), "week.{key} missing");
+        }
+        for w in week["workouts"].as_array().unwrap() {
+            for key in ["date", "kind", "duration_min", "distance_km", "pace_s_per_km", "hr_zone", "description"] {
+                assert!(w.get(key).is_some(), "workout.{key} missing in {w}");
+            }
+        }
+    }
+
+    let ics =
+        runcoach(dir.path(), &["plan", "--goal", "5k", "--weeks", "8", "--sessions", "3", "--format", "ics"], "", None);
+    let ics = String::from_utf8(ics.stdout).unwrap();
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.trim_end().ends_with("END:VCALENDAR"));
+
+    let md = runcoach(
+        dir.path(),
+        &["plan", "--goal", "half", "--weeks", "12", "--sessions", "4", "--format", "md", "--lang", "fr"],
+        "",
+        None,
+    );
+    assert!(stdout(&md).contains("| Date | Séance |"), "{}", stdout(&md));
+
+    for (args, expect) in [
+        (
+            &["plan", "--goal", "marathon", "--weeks", "3", "--sessions", "4", "--level", "beginner"][..],
+            "at least 18 weeks",
+        ),
+        (&["plan", "--goal", "10k", "--weeks", "8", "--sessions", "9"][..], "between 2"),
+        (&["plan", "--goal", "10k", "--race-date", "2020-01-01", "--sessions", "3"][..], "before the plan start"),
+        (&["plan", "--goal", "ultra", "--weeks", "8", "--sessions", "3"][..], "ultra"),
+    ] {
+        let out = runcoach(dir.path(), args, "", None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "no broken plan printed");
+    }
+    let out = runcoach(dir.path(), &["plan", "--goal", "10k", "--sessions", "3"], "", None);
+    assert_eq!(out.status.code(), Some(2), "weeks or race date is required");
+}
