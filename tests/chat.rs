@@ -237,3 +237,98 @@ async fn a_locked_sqlite_database_is_busy_not_broken() {
     sqlx::query("ROLLBACK").execute(&mut conn).await.unwrap();
     assert!(r.say("/profile weight 70").await.contains("Profile updated"));
 }
+
+async fn the_plan_wizard_builds_stores_and_follows_a_plan(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Telegram, "1", Some("fr"));
+    let replies = r.send("/plan").await;
+    assert!(joined(&replies).contains("objectif"), "{}", joined(&replies));
+    let replies = r.press(&button(&replies, "10 km")).await;
+    assert!(joined(&replies).contains("date de ta course"), "{}", joined(&replies));
+    // A typed answer that makes no sense is asked again, nothing lost.
+    let replies = r.send("bientôt").await;
+    assert!(joined(&replies).contains("Je n'ai pas compris"));
+    let replies = r.send("12 semaines").await;
+    assert!(joined(&replies).contains("Combien de séances"));
+
+    // The wizard lives in the store: a restarted core carries on where the runner was.
+    let restarted = BotCore::new(t.store.clone());
+    let r = Runner::new(&restarted, Platform::Telegram, "1", Some("fr"));
+    let replies = r.press(&button(&replies, "4")).await;
+    assert!(joined(&replies).contains("Quels jours"));
+    let replies = r.send("mar jeu").await;
+    assert!(joined(&replies).contains("au moins 4"), "{}", joined(&replies));
+    let replies = r.send("mar jeu sam dim").await;
+    let text = joined(&replies);
+    assert!(text.contains("Je n'ai pas encore tes sorties") && text.contains("débutant"), "{text}");
+    let replies = r.press(&button(&replies, "✓")).await;
+    let text = joined(&replies);
+    assert!(text.contains("Plan 10 km — 12 semaines, 4 séances/semaine"), "{text}");
+    assert!(text.contains("Semaine 1") && text.contains("zone FC 2"), "no VDOT yet: effort by heart-rate zone: {text}");
+    let week1 = text.lines().filter(|l| l.starts_with("• ")).count();
+    assert_eq!(week1, 4, "four runs in week 1: {text}");
+
+    // The calendar file and the stored plan.
+    let ics = r.press(&button(&replies, "Calendrier")).await;
+    let file = ics.iter().find_map(|x| x.attachment.as_ref()).unwrap();
+    assert_eq!(file.mime, "text/calendar");
+    assert!(String::from_utf8_lossy(&file.data).contains("BEGIN:VEVENT"));
+    let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
+    let stored = t.store.active_plan(user.id).await.unwrap().expect("plan stored");
+    assert_eq!(stored.plan["goal"], serde_json::json!("10k"));
+    let export = t.store.export_user(user.id).await.unwrap();
+    assert!(export["planned_workouts"].as_array().unwrap().len() >= 40);
+    assert!(
+        t.store
+            .dialogue_state(
+                user.id,
+                &runcoach_core::store::ChatKey { platform: Platform::Telegram, chat_id: "chat-1".into() }
+            )
+            .await
+            .unwrap()
+            .is_none(),
+        "the wizard is over"
+    );
+
+    assert!(r.say("/plans").await.contains("en cours"));
+    assert!(r.say("/week").await.contains("Semaine 1"));
+    let today = r.say("/today").await;
+    assert!(today.contains("Pas de course prévue aujourd'hui") && today.contains("Prochaine séance"), "{today}");
+    // Nothing planned today (the plan starts tomorrow): /done says so.
+    assert!(r.say("/done").await.contains("Je ne trouve pas de séance"));
+    let unwell = r.say("/unwell 3").await;
+    assert!(unwell.contains("consulte un médecin"), "{unwell}");
+    assert!(r.say("/unwell 40").await.contains("1"), "out-of-range days are explained");
+}
+
+async fn an_unsafe_plan_is_refused_with_a_safe_alternative(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Console, "b", Some("en"));
+    let replies = r.send("/plan").await;
+    r.press(&button(&replies, "Marathon")).await;
+    let replies = r.send("3 weeks").await;
+    let replies = r.press(&button(&replies, "4")).await;
+    let replies = r.press(&button(&replies, "Spread them")).await;
+    let replies = r.press(&button(&replies, "beginner")).await;
+    let text = joined(&replies);
+    assert!(text.contains("at least 18 weeks"), "{text}");
+    let user = t.store.find_user(&ident(Platform::Console, "b")).await.unwrap().unwrap();
+    assert!(t.store.active_plan(user.id).await.unwrap().is_none(), "no broken plan stored");
+    // Taking the suggested length goes straight back to the level question, then a plan.
+    let replies = r.press(&button(&replies, "18 weeks")).await;
+    let replies = r.press(&button(&replies, "beginner")).await;
+    assert!(joined(&replies).contains("Marathon plan — 18 weeks"), "{}", joined(&replies));
+    assert!(t.store.active_plan(user.id).await.unwrap().is_some());
+    // Without a plan the commands say how to get one.
+    let other = Runner::new(&core, Platform::Console, "c", Some("en"));
+    assert!(other.say("/week").await.contains("Type /plan"));
+    assert!(other.press("plan:weeks:8").await.iter().any(|x| x.text.contains("/plan")));
+}
+
+mod plans {
+    use super::*;
+    on_both_stores!(
+        the_plan_wizard_builds_stores_and_follows_a_plan,
+        an_unsafe_plan_is_refused_with_a_safe_alternative
+    );
+}

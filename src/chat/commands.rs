@@ -92,6 +92,69 @@ pub const COMMANDS: &[CommandSpec] = &[
         help_fr: "Relier tes comptes Telegram, Discord et console",
         personal: true,
     },
+    CommandSpec {
+        name: "plan",
+        aliases: &["nouveauplan", "newplan"],
+        args_en: "",
+        args_fr: "",
+        help_en: "Build a training plan step by step (goal, date, sessions, days, level)",
+        help_fr: "Construire un plan d'entraînement pas à pas (objectif, date, séances, jours, niveau)",
+        personal: true,
+    },
+    CommandSpec {
+        name: "plans",
+        aliases: &["mesplans"],
+        args_en: "",
+        args_fr: "",
+        help_en: "Your plans, current and past",
+        help_fr: "Tes plans, en cours et passés",
+        personal: true,
+    },
+    CommandSpec {
+        name: "week",
+        aliases: &["semaine"],
+        args_en: "",
+        args_fr: "",
+        help_en: "This week's sessions",
+        help_fr: "Les séances de la semaine",
+        personal: true,
+    },
+    CommandSpec {
+        name: "today",
+        aliases: &["aujourdhui", "jour"],
+        args_en: "",
+        args_fr: "",
+        help_en: "Today's session",
+        help_fr: "La séance du jour",
+        personal: true,
+    },
+    CommandSpec {
+        name: "done",
+        aliases: &["fait", "fini"],
+        args_en: "[date]",
+        args_fr: "[date]",
+        help_en: "Tick off today's session (or a past date, e.g. /done 12/04)",
+        help_fr: "Valider la séance du jour (ou d'une date passée, ex. /done 12/04)",
+        personal: true,
+    },
+    CommandSpec {
+        name: "skip",
+        aliases: &["sauter", "rate"],
+        args_en: "[date]",
+        args_fr: "[date]",
+        help_en: "Skip a session: the rest of the plan adapts safely",
+        help_fr: "Sauter une séance : la suite du plan s'adapte sans risque",
+        personal: true,
+    },
+    CommandSpec {
+        name: "unwell",
+        aliases: &["fatigue", "malade", "pasbien"],
+        args_en: "[days]",
+        args_fr: "[jours]",
+        help_en: "Not feeling 100 %: ease off the next days (default 3)",
+        help_fr: "Pas à 100 % : alléger les prochains jours (3 par défaut)",
+        personal: true,
+    },
 ];
 
 /// A command with its arguments parsed.
@@ -105,6 +168,13 @@ pub enum Command {
     Export,
     Forget,
     Link(Option<String>),
+    Plan,
+    Plans,
+    Week,
+    Today,
+    Done(String),
+    Skip(String),
+    Unwell(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +227,13 @@ impl Command {
             "export" => Command::Export,
             "forget" => Command::Forget,
             "link" => Command::Link(first.map(|c| c.to_uppercase())),
+            "plan" => Command::Plan,
+            "plans" => Command::Plans,
+            "week" => Command::Week,
+            "today" => Command::Today,
+            "done" => Command::Done(args.to_owned()),
+            "skip" => Command::Skip(args.to_owned()),
+            "unwell" => Command::Unwell(args.to_owned()),
             _ => {
                 return Err(CommandError::Unknown { name: spec.name.to_owned(), suggestion: None });
             }

@@ -10,6 +10,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use super::commands::{self, Command, CommandError, ParsedText};
+use super::plan_flow::{self, PlanCtx, Wizard};
 use super::texts;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Reply, Sender, Unsupported};
 use crate::domain::{
@@ -37,7 +38,7 @@ const BTN_COMMAND: &str = "cmd:";
 const STATE_FORGET: &str = "confirm_forget";
 
 /// A failure already phrased for the user, or a store error to phrase.
-enum Failure {
+pub(super) enum Failure {
     Store(StoreError),
     Say(String),
 }
@@ -128,6 +129,10 @@ impl BotCore {
         let pending = self.store.dialogue_state(ctx.user.id, &ctx.chat).await?;
         let pending_kind = pending.as_ref().and_then(|s| s.get("kind")).and_then(|k| k.as_str()).map(str::to_owned);
         match content {
+            Content::Button(data) if data.starts_with(plan_flow::BUTTON_PREFIX) => {
+                let wizard = pending.as_ref().and_then(Wizard::from_state);
+                plan_flow::button(&self.plan_ctx(&ctx), &data, wizard).await
+            }
             Content::Button(data) => self.button(ctx, &data, pending_kind.as_deref()).await,
             Content::Command { name, args } => {
                 self.clear_pending(&ctx, pending_kind.as_deref()).await?;
@@ -139,6 +144,9 @@ impl BotCore {
                     self.command(ctx, &name, &args).await
                 }
                 ParsedText::Text(text) => {
+                    if let Some(wizard) = pending.as_ref().and_then(Wizard::from_state) {
+                        return plan_flow::text(&self.plan_ctx(&ctx), &text, wizard).await;
+                    }
                     if pending_kind.as_deref() == Some(STATE_FORGET) {
                         let yes = matches!(text.to_lowercase().as_str(), "yes" | "oui" | "y" | "o");
                         return self.forget_answer(ctx, yes).await;
@@ -210,7 +218,20 @@ impl BotCore {
             Command::Export => self.export(ctx).await,
             Command::Forget => self.forget(ctx).await,
             Command::Link(code) => self.link(ctx, code).await,
+            Command::Plan => plan_flow::start(&self.plan_ctx(&ctx)).await,
+            Command::Plans => plan_flow::list(&self.plan_ctx(&ctx)).await,
+            Command::Week => plan_flow::week(&self.plan_ctx(&ctx)).await,
+            Command::Today => plan_flow::today(&self.plan_ctx(&ctx)).await,
+            Command::Done(args) => plan_flow::done(&self.plan_ctx(&ctx), &args).await,
+            Command::Skip(args) => plan_flow::skip(&self.plan_ctx(&ctx), &args).await,
+            Command::Unwell(args) => plan_flow::unwell(&self.plan_ctx(&ctx), &args).await,
         }
+    }
+
+    fn plan_ctx<'a>(&'a self, ctx: &'a Ctx<'_>) -> PlanCtx<'a> {
+        // "Today" is the runner's own calendar day.
+        let today = Utc::now().with_timezone(&ctx.user.timezone.tz()).date_naive();
+        PlanCtx { store: self.store.as_ref(), user: &ctx.user, chat: &ctx.chat, today }
     }
 
     fn start(&self, ctx: &Ctx<'_>, returning: bool) -> Reply {

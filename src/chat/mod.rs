@@ -3,6 +3,7 @@
 
 mod commands;
 mod core;
+mod plan_flow;
 mod texts;
 
 use serde::{Deserialize, Serialize};

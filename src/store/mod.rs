@@ -45,6 +45,9 @@ pub const USER_TABLES: &[&str] = &[
     "audit_log",
 ];
 
+/// Tables that hold no runner's data (no `user_id`): export, erase and link leave them alone.
+pub const GLOBAL_TABLES: &[&str] = &["kb_embeddings"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database unavailable: {0}")]
@@ -204,6 +207,52 @@ pub struct NewPlannedWorkout {
     pub hr_zone: Option<i32>,
     pub description_fr: String,
     pub description_en: String,
+    #[serde(default)]
+    pub status: WorkoutRowStatus,
+}
+
+/// A planned workout's state, as the `planned_workouts.status` column holds it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkoutRowStatus {
+    #[default]
+    Planned,
+    Done,
+    Skipped,
+    Moved,
+}
+
+impl WorkoutRowStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkoutRowStatus::Planned => "planned",
+            WorkoutRowStatus::Done => "done",
+            WorkoutRowStatus::Skipped => "skipped",
+            WorkoutRowStatus::Moved => "moved",
+        }
+    }
+}
+
+/// The runner's active plan as stored: its id and the plan document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredPlan {
+    pub id: i64,
+    pub plan: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One line of `/plans`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlanSummary {
+    pub id: i64,
+    pub goal: String,
+    pub level: String,
+    pub status: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub race_date: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A plan to store: its summary columns, the request and plan as JSON, and its dated workouts.
@@ -332,6 +381,11 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_goal(&self, id: UserId, goal: &NewGoal) -> StoreResult<i64>;
     /// Stores a plan as the runner's active one (archiving the previous active plan).
     async fn save_plan(&self, id: UserId, plan: &NewPlan) -> StoreResult<i64>;
+    async fn active_plan(&self, id: UserId) -> StoreResult<Option<StoredPlan>>;
+    /// Every plan of a runner, newest first.
+    async fn plans(&self, id: UserId) -> StoreResult<Vec<PlanSummary>>;
+    /// Replaces a plan's document and workouts (after an adaptation or a done/skipped session).
+    async fn update_plan(&self, id: UserId, plan_id: i64, plan: &NewPlan) -> StoreResult<()>;
 
     // Conversations and dialogue state.
     async fn append_message(&self, id: UserId, chat: &ChatKey, role: Role, content: &str) -> StoreResult<i64>;
@@ -348,6 +402,10 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_schedule(&self, schedule: &NewSchedule) -> StoreResult<i64>;
     async fn join_club(&self, id: UserId, guild_id: &str, leaderboard_opt_in: bool) -> StoreResult<()>;
     async fn put_credential(&self, id: UserId, provider: &str, sealed: &[u8]) -> StoreResult<()>;
+    /// The sealed secret stored for `provider`, if any.
+    async fn get_credential(&self, id: UserId, provider: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Forgets the secret for `provider`; returns whether one was stored.
+    async fn delete_credential(&self, id: UserId, provider: &str) -> StoreResult<bool>;
 
     // Jobs (outbox).
     /// Enqueues a job; returns false when a job with the same dedupe key already exists.
@@ -380,6 +438,12 @@ pub trait Store: Send + Sync + 'static {
     async fn count_user_rows(&self, id: UserId) -> StoreResult<Vec<(String, i64)>>;
     /// The names of the application's tables in the live schema.
     async fn table_names(&self) -> StoreResult<Vec<String>>;
+
+    // Knowledge base embedding cache (global, keyed by model and chunk content hash).
+    /// The cached vectors among `hashes` for `model`, as `(hash, vector)`; missing ones are absent.
+    async fn cached_embeddings(&self, model: &str, hashes: &[String]) -> StoreResult<Vec<(String, Vec<f32>)>>;
+    /// Stores (or replaces) vectors for `model`, in one transaction.
+    async fn put_embeddings(&self, model: &str, items: &[(String, Vec<f32>)]) -> StoreResult<()>;
 }
 
 /// Opens the store named by `database_url` (PostgreSQL when it starts with `postgres`), else the

@@ -89,12 +89,56 @@ pub(super) fn start_window(t: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (t - w, t + w)
 }
 
+/// Embedding vectors are stored as little-endian `f32` bytes (portable across both databases).
+pub(super) fn encode_vector(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+pub(super) fn decode_vector(bytes: &[u8], dims: i32) -> Option<Vec<f32>> {
+    let dims = usize::try_from(dims).ok()?;
+    if bytes.len() != dims.checked_mul(4)? {
+        return None;
+    }
+    bytes.chunks_exact(4).map(|c| <[u8; 4]>::try_from(c).ok().map(f32::from_le_bytes)).collect()
+}
+
 /// Builds the whole `impl Store` for one backend.
 ///
 /// `$db`: the sqlx database type; `$claim`: the job-claiming statement; the backend type must also
 /// provide `begin_write`, `export_rows` and `list_tables` as inherent methods.
 macro_rules! impl_store {
     ($ty:ty, $db:ty, backend = $name:literal, claim = $claim:expr) => {
+        async fn insert_workouts(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            user: i64,
+            plan_id: i64,
+            workouts: &[$crate::store::NewPlannedWorkout],
+        ) -> StoreResult<()> {
+            for w in workouts {
+                sqlx::query(
+                    "INSERT INTO planned_workouts (plan_id, user_id, week_index, date, kind, duration_min, \
+                       distance_km, pace_min_s, pace_max_s, hr_zone, description_fr, description_en, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(plan_id)
+                .bind(user)
+                .bind(w.week_index)
+                .bind(w.date)
+                .bind(&w.kind)
+                .bind(w.duration_min)
+                .bind(w.distance_km)
+                .bind(w.pace_min_s)
+                .bind(w.pace_max_s)
+                .bind(w.hr_zone)
+                .bind(&w.description_fr)
+                .bind(&w.description_en)
+                .bind(w.status.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
         fn user_row(r: &<$db as sqlx::Database>::Row) -> StoreResult<sql::UserRow> {
             Ok(sql::UserRow {
                 id: r.try_get("id")?,
@@ -563,29 +607,75 @@ macro_rules! impl_store {
                 .bind(Utc::now())
                 .fetch_one(&mut *tx)
                 .await?;
-                for w in &plan.workouts {
-                    sqlx::query(
-                        "INSERT INTO planned_workouts (plan_id, user_id, week_index, date, kind, duration_min, \
-                           distance_km, pace_min_s, pace_max_s, hr_zone, description_fr, description_en) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    )
-                    .bind(plan_id)
-                    .bind(id.0)
-                    .bind(w.week_index)
-                    .bind(w.date)
-                    .bind(&w.kind)
-                    .bind(w.duration_min)
-                    .bind(w.distance_km)
-                    .bind(w.pace_min_s)
-                    .bind(w.pace_max_s)
-                    .bind(w.hr_zone)
-                    .bind(&w.description_fr)
-                    .bind(&w.description_en)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_workouts(&mut tx, id.0, plan_id, &plan.workouts).await?;
                 tx.commit().await?;
                 Ok(plan_id)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn active_plan(&self, id: UserId) -> StoreResult<Option<$crate::store::StoredPlan>> {
+                let row = sqlx::query(
+                    "SELECT id, plan, created_at FROM plans WHERE user_id = $1 AND status = 'active' \
+                     ORDER BY id DESC LIMIT 1",
+                )
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| Ok($crate::store::StoredPlan { id: r.try_get("id")?, plan: r.try_get("plan")?, created_at: r.try_get("created_at")? }))
+                    .transpose()
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn plans(&self, id: UserId) -> StoreResult<Vec<$crate::store::PlanSummary>> {
+                let rows = sqlx::query(
+                    "SELECT id, goal, level, status, start_date, end_date, race_date, created_at FROM plans \
+                     WHERE user_id = $1 ORDER BY id DESC",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::PlanSummary {
+                            id: r.try_get("id")?,
+                            goal: r.try_get("goal")?,
+                            level: r.try_get("level")?,
+                            status: r.try_get("status")?,
+                            start_date: r.try_get("start_date")?,
+                            end_date: r.try_get("end_date")?,
+                            race_date: r.try_get("race_date")?,
+                            created_at: r.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn update_plan(&self, id: UserId, plan_id: i64, plan: &NewPlan) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE plans SET plan = $3, end_date = $4, race_date = $5, vdot = $6 \
+                     WHERE id = $2 AND user_id = $1",
+                )
+                .bind(id.0)
+                .bind(plan_id)
+                .bind(&plan.plan)
+                .bind(plan.end_date)
+                .bind(plan.race_date)
+                .bind(plan.vdot)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query("DELETE FROM planned_workouts WHERE plan_id = $1 AND user_id = $2")
+                    .bind(plan_id)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_workouts(&mut tx, id.0, plan_id, &plan.workouts).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
@@ -750,6 +840,27 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn get_credential(&self, id: UserId, provider: &str) -> StoreResult<Option<Vec<u8>>> {
+                let sealed: Option<Vec<u8>> =
+                    sqlx::query_scalar("SELECT secret FROM credentials WHERE user_id = $1 AND provider = $2")
+                        .bind(id.0)
+                        .bind(provider)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(sealed)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn delete_credential(&self, id: UserId, provider: &str) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND provider = $2")
+                    .bind(id.0)
+                    .bind(provider)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
             #[tracing::instrument(skip_all, fields(kind = %job.kind))]
             async fn enqueue_job(&self, job: &NewJob) -> StoreResult<bool> {
                 let now = Utc::now();
@@ -912,6 +1023,55 @@ macro_rules! impl_store {
             #[tracing::instrument(skip_all)]
             async fn table_names(&self) -> StoreResult<Vec<String>> {
                 self.list_tables().await
+            }
+
+            #[tracing::instrument(skip_all, fields(model = %model, n = hashes.len()))]
+            async fn cached_embeddings(&self, model: &str, hashes: &[String]) -> StoreResult<Vec<(String, Vec<f32>)>> {
+                let mut out = Vec::with_capacity(hashes.len());
+                // Bounded IN lists keep well under both databases' bind-parameter limits.
+                for batch in hashes.chunks(500) {
+                    let marks: Vec<String> = (0..batch.len()).map(|i| format!("${}", i + 2)).collect();
+                    let sql = sqlx::AssertSqlSafe(format!(
+                        "SELECT content_hash, dims, vector FROM kb_embeddings WHERE model = $1 AND content_hash IN ({})",
+                        marks.join(", ")
+                    ));
+                    let mut query = sqlx::query(sql).bind(model);
+                    for hash in batch {
+                        query = query.bind(hash);
+                    }
+                    for row in query.fetch_all(&self.pool).await? {
+                        let dims: i32 = row.try_get("dims")?;
+                        let bytes: Vec<u8> = row.try_get("vector")?;
+                        // A row that doesn't decode is left out: it gets re-embedded and replaced.
+                        if let Some(vector) = sql::decode_vector(&bytes, dims) {
+                            out.push((row.try_get("content_hash")?, vector));
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            #[tracing::instrument(skip_all, fields(model = %model, n = items.len()))]
+            async fn put_embeddings(&self, model: &str, items: &[(String, Vec<f32>)]) -> StoreResult<()> {
+                let now = Utc::now();
+                let mut tx = self.begin_write().await?;
+                for (hash, vector) in items {
+                    let dims = i32::try_from(vector.len()).map_err(|e| StoreError::Conflict(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO kb_embeddings (model, content_hash, dims, vector, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (model, content_hash) \
+                         DO UPDATE SET dims = excluded.dims, vector = excluded.vector, created_at = excluded.created_at",
+                    )
+                    .bind(model)
+                    .bind(hash)
+                    .bind(dims)
+                    .bind(sql::encode_vector(vector))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
         }
     };

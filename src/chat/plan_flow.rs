@@ -1,0 +1,741 @@
+//! Plans in the chat: the `/plan` wizard (goal → date or weeks → sessions → days → level, with
+//! what the history says), and `/plans`, `/week`, `/today`, `/done`, `/skip`, `/unwell` on the
+//! active plan. The wizard's state is the dialogue state in the store, so it survives restarts
+//! and continues on a linked platform. The engine computes and validates; this module only asks,
+//! stores and shows.
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+use super::core::Failure;
+use super::{Attachment, AttachmentKind, Button, Reply};
+use crate::domain::User;
+use crate::history;
+use crate::i18n::Lang;
+use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest, Suggestion, Workout, WorkoutStatus};
+use crate::store::{ChatKey, NewPlan, NewPlannedWorkout, Store, StoreError, WorkoutRowStatus};
+
+pub(super) const STATE_KIND: &str = "plan_wizard";
+pub(super) const BUTTON_PREFIX: &str = "plan:";
+
+/// The wizard's answers so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(super) struct Wizard {
+    kind: String,
+    goal: Option<Goal>,
+    weeks: Option<u16>,
+    race_date: Option<NaiveDate>,
+    sessions: Option<u8>,
+    /// `Some(empty)` means "let the engine choose".
+    days: Option<Vec<Weekday>>,
+    level: Option<Level>,
+}
+
+impl Wizard {
+    fn new() -> Self {
+        Wizard { kind: STATE_KIND.to_owned(), ..Wizard::default() }
+    }
+
+    pub(super) fn from_state(state: &serde_json::Value) -> Option<Wizard> {
+        serde_json::from_value::<Wizard>(state.clone()).ok().filter(|w| w.kind == STATE_KIND)
+    }
+}
+
+pub(super) struct PlanCtx<'a> {
+    pub store: &'a dyn Store,
+    pub user: &'a User,
+    pub chat: &'a ChatKey,
+    pub today: NaiveDate,
+}
+
+impl PlanCtx<'_> {
+    fn lang(&self) -> Lang {
+        self.user.lang
+    }
+
+    async fn save_state(&self, w: &Wizard) -> Result<(), Failure> {
+        let value = serde_json::to_value(w).map_err(|e| Failure::Store(StoreError::Other(e.to_string())))?;
+        self.store.set_dialogue_state(self.user.id, self.chat, Some(&value)).await?;
+        Ok(())
+    }
+}
+
+fn goal_label(goal: Goal, lang: Lang) -> String {
+    let label = goal.label().get(lang).to_owned();
+    let mut chars = label.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or(label)
+}
+
+fn weekday_short(d: Weekday, lang: Lang) -> &'static str {
+    let i = d.num_days_from_monday() as usize;
+    let fr = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
+    let en = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    lang.pick(fr.get(i), en.get(i)).copied().unwrap_or_default()
+}
+
+fn date_short(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{} {:02}/{:02}", weekday_short(d.weekday(), lang), d.day(), d.month()),
+        Lang::En => format!("{} {} {}", weekday_short(d.weekday(), lang), d.day(), month_en(d.month())),
+    }
+}
+
+fn month_en(m: u32) -> &'static str {
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .get(m.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// `12/04`, `12/04/2027`, `2027-04-12` → a date (a day/month without year is the next one).
+pub(super) fn parse_date(text: &str, today: NaiveDate) -> Option<NaiveDate> {
+    let t = text.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Some(d);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%d/%m/%Y") {
+        return Some(d);
+    }
+    let (day, month) = t.split_once('/')?;
+    let (day, month) = (day.trim().parse::<u32>().ok()?, month.trim().parse::<u32>().ok()?);
+    let this_year = NaiveDate::from_ymd_opt(today.year(), month, day)?;
+    if this_year >= today { Some(this_year) } else { NaiveDate::from_ymd_opt(today.year() + 1, month, day) }
+}
+
+/// `12`, `12 weeks`, `12 semaines`, `12 sem` → 12.
+pub(super) fn parse_weeks(text: &str) -> Option<u16> {
+    let t = text.trim().to_lowercase();
+    let n = t.split_whitespace().next()?.parse::<u16>().ok()?;
+    let rest: String = t.split_whitespace().skip(1).collect();
+    (rest.is_empty() || ["weeks", "week", "semaines", "semaine", "sem", "w", "s"].contains(&rest.as_str())).then_some(n)
+}
+
+/// `mar jeu sam dim`, `tue, thu, sat, sun`, `mardi jeudi` → weekdays.
+pub(super) fn parse_days(text: &str) -> Option<Vec<Weekday>> {
+    let mut days = Vec::new();
+    for word in text.to_lowercase().split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()) {
+        let d = match word.get(..3).unwrap_or(word) {
+            "lun" | "mon" => Weekday::Mon,
+            "mar" | "tue" => Weekday::Tue,
+            "mer" | "wed" => Weekday::Wed,
+            "jeu" | "thu" => Weekday::Thu,
+            "ven" | "fri" => Weekday::Fri,
+            "sam" | "sat" => Weekday::Sat,
+            "dim" | "sun" => Weekday::Sun,
+            _ => match word {
+                "et" | "and" => continue,
+                _ => return None,
+            },
+        };
+        if !days.contains(&d) {
+            days.push(d);
+        }
+    }
+    days.sort_by_key(Weekday::num_days_from_monday);
+    (!days.is_empty()).then_some(days)
+}
+
+fn buttons(items: Vec<(String, String)>, per_row: usize) -> Vec<Vec<Button>> {
+    items
+        .chunks(per_row.max(1))
+        .map(|row| row.iter().map(|(l, d)| Button::new(l.clone(), d.clone())).collect())
+        .collect()
+}
+
+/// `/plan`: starts (or restarts) the wizard.
+pub(super) async fn start(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let w = Wizard::new();
+    ctx.save_state(&w).await?;
+    Ok(vec![ask(ctx, &w)])
+}
+
+/// The next question, from what is still missing.
+fn ask(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {
+    let lang = ctx.lang();
+    let Some(goal) = w.goal else {
+        let items =
+            Goal::ALL.iter().map(|g| (goal_label(*g, lang), format!("{BUTTON_PREFIX}goal:{}", g.as_str()))).collect();
+        return Reply::text(
+            lang.pick("🎯 **Nouveau plan.** Quel est ton objectif ?", "🎯 **New plan.** What is your goal?"),
+        )
+        .with_buttons(buttons(items, 4));
+    };
+    if w.weeks.is_none() && w.race_date.is_none() {
+        let choices: &[u16] = if goal.is_race() { &[8, 12, 16] } else { &[4, 8, 12] };
+        let items = choices
+            .iter()
+            .map(|n| (format!("{n} {}", lang.pick("semaines", "weeks")), format!("{BUTTON_PREFIX}weeks:{n}")))
+            .collect();
+        let text = if goal.is_race() {
+            lang.pick(
+                "📅 Quelle est la date de ta course ? Écris-la (par exemple `12/04` ou `2027-04-12`), ou choisis une durée :",
+                "📅 When is your race? Type the date (for example `12/04` or `2027-04-12`), or choose a length:",
+            )
+        } else {
+            lang.pick("📅 Sur combien de semaines ?", "📅 Over how many weeks?")
+        };
+        return Reply::text(text).with_buttons(buttons(items, 3));
+    }
+    if w.sessions.is_none() {
+        let items = (2..=6u8).map(|n| (n.to_string(), format!("{BUTTON_PREFIX}sessions:{n}"))).collect();
+        return Reply::text(lang.pick("🏃 Combien de séances de course par semaine ?", "🏃 How many runs a week?"))
+            .with_buttons(buttons(items, 5));
+    }
+    if w.days.is_none() {
+        return Reply::text(lang.pick(
+            "🗓️ Quels jours ? Écris-les (par exemple `mar jeu sam dim`), ou laisse-moi les répartir.",
+            "🗓️ Which days? Type them (for example `tue thu sat sun`), or let me spread them out.",
+        ))
+        .with_buttons(vec![vec![Button::new(
+            lang.pick("Répartis-les pour moi", "Spread them for me"),
+            format!("{BUTTON_PREFIX}days:auto"),
+        )]]);
+    }
+    Reply::text(lang.pick("Ton niveau ?", "Your level?"))
+}
+
+/// Handles a `plan:` button.
+pub(super) async fn button(ctx: &PlanCtx<'_>, data: &str, state: Option<Wizard>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let rest = data.strip_prefix(BUTTON_PREFIX).unwrap_or_default();
+    match rest {
+        "ics" => return calendar(ctx).await,
+        "full" => return full_plan(ctx).await,
+        _ => {}
+    }
+    let Some(mut w) = state else {
+        return Ok(vec![Reply::text(lang.pick(
+            "Ce choix n'est plus en cours. Tape /plan pour recommencer.",
+            "That choice is no longer open. Type /plan to start again.",
+        ))]);
+    };
+    let (key, value) = rest.split_once(':').unwrap_or((rest, ""));
+    match key {
+        "goal" => w.goal = value.parse().ok().or(w.goal),
+        "weeks" => {
+            if let Ok(n) = value.parse() {
+                w.weeks = Some(n);
+                w.race_date = None;
+            }
+        }
+        "sessions" => w.sessions = value.parse().ok().or(w.sessions),
+        "days" => w.days = Some(Vec::new()),
+        "level" => w.level = value.parse().ok().or(w.level),
+        _ => {}
+    }
+    advance(ctx, w).await
+}
+
+/// Handles typed text while the wizard waits for an answer.
+pub(super) async fn text(ctx: &PlanCtx<'_>, text: &str, mut w: Wizard) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    if w.goal.is_none() {
+        match text.trim().parse::<Goal>() {
+            Ok(g) => w.goal = Some(g),
+            Err(_) => return Ok(vec![again(ctx, &w)]),
+        }
+    } else if w.weeks.is_none() && w.race_date.is_none() {
+        if let Some(n) = parse_weeks(text) {
+            w.weeks = Some(n);
+        } else if let Some(d) = parse_date(text, ctx.today) {
+            w.race_date = Some(d);
+        } else {
+            return Ok(vec![again(ctx, &w)]);
+        }
+    } else if w.sessions.is_none() {
+        match text.trim().parse::<u8>() {
+            Ok(n) => w.sessions = Some(n),
+            Err(_) => return Ok(vec![again(ctx, &w)]),
+        }
+    } else if w.days.is_none() {
+        let Some(days) = parse_days(text) else {
+            return Ok(vec![again(ctx, &w)]);
+        };
+        let wanted = usize::from(w.sessions.unwrap_or(0));
+        if days.len() < wanted {
+            let shown = days.iter().map(|d| weekday_short(*d, lang)).collect::<Vec<_>>().join(" ");
+            let msg = match lang {
+                Lang::Fr => format!(
+                    "Tu as choisi {} jour(s) ({shown}) pour {wanted} séances : donne-m'en au moins {wanted}.",
+                    days.len()
+                ),
+                Lang::En => {
+                    format!("You chose {} day(s) ({shown}) for {wanted} runs: give me at least {wanted}.", days.len())
+                }
+            };
+            return Ok(vec![Reply::text(msg)]);
+        }
+        w.days = Some(days);
+    } else {
+        let t = text.trim().to_lowercase();
+        w.level = match t.as_str() {
+            "ok" | "oui" | "yes" | "y" | "o" => Some(suggested_level(ctx).await?.0),
+            other => match other.parse::<Level>() {
+                Ok(l) => Some(l),
+                Err(_) => return Ok(vec![again(ctx, &w)]),
+            },
+        };
+    }
+    advance(ctx, w).await
+}
+
+fn again(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {
+    let mut reply = ask(ctx, w);
+    reply.text = format!(
+        "{}\n\n{}",
+        ctx.lang().pick("Je n'ai pas compris cette réponse.", "I didn't understand that answer."),
+        reply.text
+    );
+    reply
+}
+
+async fn suggested_level(ctx: &PlanCtx<'_>) -> Result<(Level, String, u32), Failure> {
+    let (_, analysis) = history::analyze_user(ctx.store, ctx.user.id, ctx.today).await?;
+    Ok((analysis.level.level, analysis.level.reason.get(ctx.lang()).to_owned(), analysis.run_count))
+}
+
+async fn advance(ctx: &PlanCtx<'_>, w: Wizard) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    if w.goal.is_none() || (w.weeks.is_none() && w.race_date.is_none()) || w.sessions.is_none() || w.days.is_none() {
+        ctx.save_state(&w).await?;
+        return Ok(vec![ask(ctx, &w)]);
+    }
+    let Some(level) = w.level else {
+        ctx.save_state(&w).await?;
+        let (suggested, reason, runs) = suggested_level(ctx).await?;
+        let label = |l: Level| lang.pick(l.label_fr(), l.label_en());
+        let items = [Level::Beginner, Level::Intermediate, Level::Advanced]
+            .into_iter()
+            .map(|l| {
+                let mark = if l == suggested { "✓ " } else { "" };
+                (format!("{mark}{}", label(l)), format!("{BUTTON_PREFIX}level:{}", l.label_en()))
+            })
+            .collect();
+        let text = match (lang, runs) {
+            (Lang::Fr, 0) => format!(
+                "📈 Je n'ai pas encore tes sorties (envoie un fichier FIT/GPX ou connecte Garmin avec /sync pour un plan plus juste). \
+Par prudence je te propose **{}**. Ton niveau ?",
+                label(suggested)
+            ),
+            (Lang::En, 0) => format!(
+                "📈 I don't have your runs yet (send a FIT/GPX file or connect Garmin with /sync for a better-fitted plan). \
+To be safe I suggest **{}**. Your level?",
+                label(suggested)
+            ),
+            (Lang::Fr, _) => format!("📈 Ton historique dit **{}** : {reason}\nOn part là-dessus ?", label(suggested)),
+            (Lang::En, _) => format!("📈 Your history says **{}**: {reason}\nShall we go with that?", label(suggested)),
+        };
+        return Ok(vec![Reply::text(text).with_buttons(buttons(items, 3))]);
+    };
+    let (_, analysis) = history::analyze_user(ctx.store, ctx.user.id, ctx.today).await?;
+    let request = PlanRequest {
+        goal: w.goal.unwrap_or(Goal::Fitness),
+        level: Some(level),
+        sessions_per_week: w.sessions.unwrap_or(3),
+        preferred_days: w.days.clone().unwrap_or_default(),
+        // Plans start tomorrow: today's training is already decided.
+        start_date: ctx.today + Duration::days(1),
+        length: match (w.race_date, w.weeks) {
+            (Some(d), _) => PlanLength::RaceDate(d),
+            (None, n) => PlanLength::Weeks(n.unwrap_or(8)),
+        },
+        vdot: None,
+        history: (analysis.run_count > 0).then(|| plan::HistorySummary::from(&analysis)),
+    };
+    match plan::generate(&request) {
+        Ok(p) => {
+            let stored = new_plan(&p, &request)?;
+            ctx.store.save_plan(ctx.user.id, &stored).await?;
+            ctx.store.set_dialogue_state(ctx.user.id, ctx.chat, None).await?;
+            let mut text = header(&p, lang);
+            text.push_str("\n\n");
+            text.push_str(&week_text(&p, 0, lang));
+            text.push_str(lang.pick(
+                "\n\nChaque jour, /today te dit quoi faire ; /done ou /skip après la séance, /unwell si tu n'es pas à 100 %.",
+                "\n\nEach day, /today tells you what to do; /done or /skip after the session, /unwell if you're not at 100 %.",
+            ));
+            Ok(vec![Reply::text(text).with_buttons(vec![vec![
+                Button::new(lang.pick("📅 Calendrier (.ics)", "📅 Calendar (.ics)"), format!("{BUTTON_PREFIX}ics")),
+                Button::new(lang.pick("📄 Plan complet", "📄 Full plan"), format!("{BUTTON_PREFIX}full")),
+            ]])])
+        }
+        Err(e) => {
+            // Keep the answers and offer the engine's safe alternatives as buttons.
+            let mut w = w;
+            w.level = None;
+            ctx.save_state(&w).await?;
+            let items: Vec<(String, String)> = e
+                .suggestions()
+                .into_iter()
+                .filter_map(|s| match s {
+                    Suggestion::Weeks(n) => {
+                        Some((format!("{n} {}", lang.pick("semaines", "weeks")), format!("{BUTTON_PREFIX}weeks:{n}")))
+                    }
+                    Suggestion::Goal(g) => Some((goal_label(g, lang), format!("{BUTTON_PREFIX}goal:{}", g.as_str()))),
+                    Suggestion::Sessions(k) => {
+                        Some((format!("{k} {}", lang.pick("séances", "runs")), format!("{BUTTON_PREFIX}sessions:{k}")))
+                    }
+                    Suggestion::RaceOnOrAfter(_) => None,
+                })
+                .collect();
+            let text = format!(
+                "{}\n\n{}",
+                e.explain().get(lang),
+                lang.pick(
+                    "Que veux-tu changer ? (ou /plan pour recommencer)",
+                    "What would you like to change? (or /plan to start over)"
+                )
+            );
+            Ok(vec![Reply::text(text).with_buttons(buttons(items, 3))])
+        }
+    }
+}
+
+fn header(p: &Plan, lang: Lang) -> String {
+    let level = lang.pick(p.level.label_fr(), p.level.label_en());
+    let reason = p.level_reason.get(lang);
+    let end = match (p.race_date, lang) {
+        (Some(d), Lang::Fr) => format!("course le {}", d.format("%d/%m/%Y")),
+        (Some(d), Lang::En) => format!("race on {}", d.format("%Y-%m-%d")),
+        (None, Lang::Fr) => format!("jusqu'au {}", p.end_date().format("%d/%m/%Y")),
+        (None, Lang::En) => format!("until {}", p.end_date().format("%Y-%m-%d")),
+    };
+    match lang {
+        Lang::Fr => format!(
+            "✅ **Plan {} — {} semaines, {} séances/semaine** ({end})\nNiveau : {level}. {reason}",
+            goal_label(p.goal, lang),
+            p.weeks.len(),
+            p.sessions_per_week
+        ),
+        Lang::En => format!(
+            "✅ **{} plan — {} weeks, {} runs a week** ({end})\nLevel: {level}. {reason}",
+            goal_label(p.goal, lang),
+            p.weeks.len(),
+            p.sessions_per_week
+        ),
+    }
+}
+
+fn status_mark(w: &Workout) -> &'static str {
+    match w.status {
+        WorkoutStatus::Done => "✅ ",
+        WorkoutStatus::Missed => "⏭️ ",
+        WorkoutStatus::Adjusted => "🔧 ",
+        WorkoutStatus::Planned => "",
+    }
+}
+
+/// One week as chat lines (tables don't render on phones).
+pub(super) fn week_text(p: &Plan, index0: usize, lang: Lang) -> String {
+    let Some(week) = p.weeks.get(index0) else {
+        return String::new();
+    };
+    let hours = week.planned_minutes / 60;
+    let minutes = week.planned_minutes % 60;
+    let volume = if hours > 0 { format!("{hours} h {minutes:02}") } else { format!("{minutes} min") };
+    let mut out = match lang {
+        Lang::Fr => format!(
+            "**Semaine {} — {} — {volume}, ~{} km**",
+            week.index,
+            week.phase.label().get(lang),
+            crate::i18n::number(lang, week.planned_km, 0)
+        ),
+        Lang::En => format!(
+            "**Week {} — {} — {volume}, ~{} km**",
+            week.index,
+            week.phase.label().get(lang),
+            crate::i18n::number(lang, week.planned_km, 0)
+        ),
+    };
+    for w in week.workouts.iter().filter(|w| w.kind.is_running() || w.kind == plan::WorkoutKind::Cross) {
+        out.push_str(&format!("\n• {}**{}** — {}", status_mark(w), date_short(w.date, lang), w.description.get(lang)));
+    }
+    out
+}
+
+/// What the store keeps of a plan: the document and one row per workout.
+fn new_plan(p: &Plan, request: &PlanRequest) -> Result<NewPlan, Failure> {
+    let to_json =
+        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| Failure::Store(StoreError::Other(e.to_string())));
+    Ok(NewPlan {
+        goal: p.goal.as_str().to_owned(),
+        level: p.level.label_en().to_owned(),
+        start_date: p.start_date,
+        end_date: p.end_date(),
+        race_date: p.race_date,
+        sessions_per_week: i32::from(p.sessions_per_week),
+        vdot: p.vdot,
+        request: to_json(serde_json::to_value(request))?,
+        plan: to_json(serde_json::to_value(p))?,
+        workouts: p
+            .weeks
+            .iter()
+            .flat_map(|week| week.workouts.iter().map(move |w| (week.index, w)))
+            .map(|(index, w)| NewPlannedWorkout {
+                week_index: i32::from(index),
+                date: w.date,
+                kind: w.kind.as_str().to_owned(),
+                duration_min: f64::from(w.duration_min),
+                distance_km: w.distance_km,
+                pace_min_s: w.pace_s_per_km.map(|r| r.min.s_per_km()),
+                pace_max_s: w.pace_s_per_km.map(|r| r.max.s_per_km()),
+                hr_zone: w.hr_zone.map(i32::from),
+                description_fr: w.description.fr.clone(),
+                description_en: w.description.en.clone(),
+                status: match w.status {
+                    WorkoutStatus::Planned => WorkoutRowStatus::Planned,
+                    WorkoutStatus::Done => WorkoutRowStatus::Done,
+                    WorkoutStatus::Missed => WorkoutRowStatus::Skipped,
+                    WorkoutStatus::Adjusted => WorkoutRowStatus::Moved,
+                },
+            })
+            .collect(),
+    })
+}
+
+async fn active(ctx: &PlanCtx<'_>) -> Result<Option<(i64, Plan)>, Failure> {
+    let Some(stored) = ctx.store.active_plan(ctx.user.id).await? else {
+        return Ok(None);
+    };
+    let plan =
+        serde_json::from_value::<Plan>(stored.plan).map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))?;
+    Ok(Some((stored.id, plan)))
+}
+
+fn no_plan(lang: Lang) -> Vec<Reply> {
+    vec![Reply::text(lang.pick(
+        "Tu n'as pas encore de plan actif. Tape /plan pour en créer un.",
+        "You don't have an active plan yet. Type /plan to make one.",
+    ))]
+}
+
+fn current_week(p: &Plan, today: NaiveDate) -> usize {
+    let days = (today - p.start_date).num_days().max(0);
+    usize::try_from(days / 7).unwrap_or(0).min(p.weeks.len().saturating_sub(1))
+}
+
+async fn store_plan(ctx: &PlanCtx<'_>, plan_id: i64, p: &Plan) -> Result<(), Failure> {
+    let stored = new_plan(p, &p.request)?;
+    ctx.store.update_plan(ctx.user.id, plan_id, &stored).await?;
+    Ok(())
+}
+
+/// `/plans`
+pub(super) async fn list(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let plans = ctx.store.plans(ctx.user.id).await?;
+    if plans.is_empty() {
+        return Ok(no_plan(lang));
+    }
+    let mut out = lang.pick("**Tes plans**", "**Your plans**").to_owned();
+    for p in plans.iter().take(10) {
+        let goal = p.goal.parse::<Goal>().map(|g| goal_label(g, lang)).unwrap_or_else(|_| p.goal.clone());
+        let status = match (p.status.as_str(), lang) {
+            ("active", Lang::Fr) => "en cours",
+            ("active", Lang::En) => "active",
+            (_, Lang::Fr) => "archivé",
+            (_, Lang::En) => "archived",
+        };
+        out.push_str(&format!("\n• {goal} — {} → {} ({status})", p.start_date, p.end_date));
+    }
+    Ok(vec![Reply::text(out)])
+}
+
+/// `/week`
+pub(super) async fn week(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let Some((_, p)) = active(ctx).await? else {
+        return Ok(no_plan(ctx.lang()));
+    };
+    Ok(vec![Reply::text(week_text(&p, current_week(&p, ctx.today), ctx.lang()))])
+}
+
+fn next_workout(p: &Plan, from: NaiveDate) -> Option<&Workout> {
+    p.workouts()
+        .filter(|w| w.date >= from && w.kind.is_running() && w.status != WorkoutStatus::Done)
+        .min_by_key(|w| w.date)
+}
+
+/// `/today`
+pub(super) async fn today(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((_, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    let todays: Vec<&Workout> = p.workouts().filter(|w| w.date == ctx.today && w.kind.is_running()).collect();
+    let text = if let Some(w) = todays.first() {
+        format!("{}{}\n{}", status_mark(w), lang.pick("**Aujourd'hui**", "**Today**"), w.description.get(lang))
+    } else {
+        let next =
+            next_workout(&p, ctx.today).map(|w| format!("{} — {}", date_short(w.date, lang), w.description.get(lang)));
+        match (next, lang) {
+            (Some(n), Lang::Fr) => {
+                format!("😌 Pas de course prévue aujourd'hui : repos ou marche tranquille.\nProchaine séance : {n}")
+            }
+            (Some(n), Lang::En) => format!("😌 No run planned today: rest or an easy walk.\nNext session: {n}"),
+            (None, Lang::Fr) => "Ton plan est terminé 🎉 Tape /plan pour le suivant.".to_owned(),
+            (None, Lang::En) => "Your plan is complete 🎉 Type /plan for the next one.".to_owned(),
+        }
+    };
+    Ok(vec![Reply::text(text)])
+}
+
+fn target_date(args: &str, today: NaiveDate) -> NaiveDate {
+    parse_date(args, today).filter(|d| *d <= today).unwrap_or(today)
+}
+
+/// `/done [date]`: marks the session done (with the recorded activity when there is one).
+pub(super) async fn done(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((id, mut p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    let date = target_date(args, ctx.today);
+    // A recorded run that day completes the session with real numbers.
+    let day_start = date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let runs: Vec<_> = ctx
+        .store
+        .activities(ctx.user.id, day_start)
+        .await?
+        .iter()
+        .map(history::activity_input)
+        .filter(|a| a.start.date_naive() == date)
+        .collect();
+    let report = plan::match_activities(&mut p, &runs, 0);
+    let mut marked = !report.matched.is_empty();
+    if !marked
+        && let Some(w) = p
+            .weeks
+            .iter_mut()
+            .flat_map(|wk| wk.workouts.iter_mut())
+            .find(|w| w.date == date && w.kind.is_running() && w.status != WorkoutStatus::Done)
+    {
+        w.status = WorkoutStatus::Done;
+        marked = true;
+    }
+    if !marked {
+        return Ok(vec![Reply::text(lang.pick(
+            "Je ne trouve pas de séance à valider ce jour-là. Bravo quand même pour la sortie ! 💪",
+            "I can't find a session to tick off that day. Well done on the run anyway! 💪",
+        ))]);
+    }
+    store_plan(ctx, id, &p).await?;
+    let next = next_workout(&p, date + Duration::days(1))
+        .map(|w| {
+            format!(
+                "\n{} {} — {}",
+                lang.pick("Prochaine :", "Next:"),
+                date_short(w.date, lang),
+                w.description.get(lang)
+            )
+        })
+        .unwrap_or_default();
+    Ok(vec![Reply::text(format!("{}{next}", lang.pick("✅ Séance validée, bravo !", "✅ Session done, well done!")))])
+}
+
+/// `/skip [date]`: the session is missed; the rest of the plan is re-planned safely.
+pub(super) async fn skip(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((id, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    let date = target_date(args, ctx.today);
+    match plan::replan_after_missed(&p, ctx.today, &[date]) {
+        Ok(replan) => {
+            store_plan(ctx, id, &replan.plan).await?;
+            let week = week_text(&replan.plan, current_week(&replan.plan, ctx.today), lang);
+            Ok(vec![Reply::text(format!("{}\n\n{week}", replan.note.get(lang)))])
+        }
+        Err(e) => Ok(vec![Reply::text(e.explain().get(lang).to_owned())]),
+    }
+}
+
+/// `/unwell [days]`: eases the next days off.
+pub(super) async fn unwell(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let days = match args.trim() {
+        "" => 3,
+        a => match a.split_whitespace().next().and_then(|n| n.parse::<u32>().ok()) {
+            Some(n) => n,
+            None => {
+                return Ok(vec![Reply::text(lang.pick(
+                    "Combien de jours ? Par exemple `/unwell 3` (de 1 à 14).",
+                    "How many days? For example `/unwell 3` (1 to 14).",
+                ))]);
+            }
+        },
+    };
+    let Some((id, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    // A plan that starts tomorrow eases off from its first day.
+    match plan::scale_back(&p, ctx.today.max(p.start_date), days) {
+        Ok(replan) => {
+            store_plan(ctx, id, &replan.plan).await?;
+            let care = lang.pick(
+                "\n\nSi tu as de la fièvre, des douleurs dans la poitrine ou un essoufflement inhabituel : pas de course, et consulte un médecin.",
+                "\n\nIf you have a fever, chest pain or unusual shortness of breath: no running, and see a doctor.",
+            );
+            let week = week_text(&replan.plan, current_week(&replan.plan, ctx.today), lang);
+            Ok(vec![Reply::text(format!("{}{care}\n\n{week}", replan.note.get(lang)))])
+        }
+        Err(e) => Ok(vec![Reply::text(e.explain().get(lang).to_owned())]),
+    }
+}
+
+async fn calendar(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((_, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    Ok(vec![
+        Reply::text(lang.pick(
+            "📅 Ton plan pour ton agenda : ouvre le fichier pour ajouter les séances.",
+            "📅 Your plan for your calendar: open the file to add the sessions.",
+        ))
+        .with_attachment(Attachment {
+            kind: AttachmentKind::File,
+            name: format!("runcoach-plan-{}.ics", p.goal.as_str()),
+            mime: "text/calendar".to_owned(),
+            data: plan::to_ics(&p, lang).into_bytes(),
+        }),
+    ])
+}
+
+async fn full_plan(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((_, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    Ok(vec![Reply::text(lang.pick("📄 Ton plan complet :", "📄 Your full plan:")).with_attachment(Attachment {
+        kind: AttachmentKind::File,
+        name: format!("runcoach-plan-{}.md", p.goal.as_str()),
+        mime: "text/markdown".to_owned(),
+        data: plan::to_markdown(&p, lang).into_bytes(),
+    })])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_weeks_and_days_are_read_as_people_type_them() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(parse_date("12/04", today), NaiveDate::from_ymd_opt(2027, 4, 12));
+        assert_eq!(parse_date("30/12", today), NaiveDate::from_ymd_opt(2026, 12, 30));
+        assert_eq!(parse_date("2027-04-12", today), NaiveDate::from_ymd_opt(2027, 4, 12));
+        assert_eq!(parse_date("12/04/2027", today), NaiveDate::from_ymd_opt(2027, 4, 12));
+        assert_eq!(parse_date("31/02", today), None);
+        assert_eq!(parse_date("demain", today), None);
+        assert_eq!(parse_weeks("12 semaines"), Some(12));
+        assert_eq!(parse_weeks("10"), Some(10));
+        assert_eq!(parse_weeks("12/04"), None);
+        assert_eq!(parse_days("mar, jeu et samedi + dim").map(|d| d.len()), Some(4));
+        assert_eq!(parse_days("mar jeu bientôt"), None, "an unknown word is refused rather than guessed");
+        assert_eq!(
+            parse_days("mardi jeudi samedi dimanche"),
+            Some(vec![Weekday::Tue, Weekday::Thu, Weekday::Sat, Weekday::Sun])
+        );
+        assert_eq!(parse_days("Sun, tue"), Some(vec![Weekday::Tue, Weekday::Sun]));
+    }
+}

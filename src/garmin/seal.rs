@@ -1,0 +1,88 @@
+//! Garmin tokens at rest: XChaCha20-Poly1305 with a 32-byte key from configuration, a random
+//! 24-byte nonce per seal, and the runner's id as associated data (a blob copied to another runner
+//! does not open).
+
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+use super::{GarminError, Tokens};
+use crate::domain::UserId;
+
+/// Environment variable holding the base64 32-byte key.
+pub const SECRET_KEY_ENV: &str = "RUNCOACH_SECRET_KEY";
+const MAGIC: &[u8; 4] = b"RCT1";
+const NONCE_LEN: usize = 24;
+
+/// Seals and opens tokens. Its `Debug` shows nothing of the key.
+pub struct TokenSealer {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for TokenSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSealer([REDACTED])")
+    }
+}
+
+fn aad(user: UserId) -> Vec<u8> {
+    format!("runcoach:garmin:{}", user.0).into_bytes()
+}
+
+impl TokenSealer {
+    #[must_use]
+    pub fn from_key(key: &[u8; 32]) -> TokenSealer {
+        TokenSealer { cipher: XChaCha20Poly1305::new(key.into()) }
+    }
+
+    /// A key written as base64 (standard alphabet, padding optional).
+    pub fn from_base64(encoded: &str) -> Result<TokenSealer, GarminError> {
+        let trimmed = encoded.trim();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(trimmed)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
+            .map_err(|_| GarminError::SecretKeyInvalid)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| GarminError::SecretKeyInvalid)?;
+        Ok(TokenSealer::from_key(&key))
+    }
+
+    /// The key from `RUNCOACH_SECRET_KEY`.
+    pub fn from_env() -> Result<TokenSealer, GarminError> {
+        match std::env::var(SECRET_KEY_ENV) {
+            Ok(v) if !v.trim().is_empty() => TokenSealer::from_base64(&v),
+            _ => Err(GarminError::SecretKeyMissing),
+        }
+    }
+
+    pub fn seal(&self, user: UserId, tokens: &Tokens) -> Result<Vec<u8>, GarminError> {
+        let plain = serde_json::to_vec(&tokens.to_doc()).map_err(|e| GarminError::Unexpected(e.to_string()))?;
+        let nonce_bytes: [u8; NONCE_LEN] = rand::random();
+        let nonce = XNonce::from(nonce_bytes);
+        let aad = aad(user);
+        let sealed = self
+            .cipher
+            .encrypt(&nonce, Payload { msg: &plain, aad: &aad })
+            .map_err(|_| GarminError::Unexpected("sealing failed".into()))?;
+        let mut out = Vec::with_capacity(MAGIC.len() + NONCE_LEN + sealed.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&nonce_bytes);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// Opens a sealed blob; a wrong key, another runner's blob or damaged bytes give
+    /// [`GarminError::TokensUnreadable`].
+    pub fn open(&self, user: UserId, sealed: &[u8]) -> Result<Tokens, GarminError> {
+        let rest = sealed.strip_prefix(MAGIC).ok_or(GarminError::TokensUnreadable)?;
+        let nonce: [u8; NONCE_LEN] =
+            rest.get(..NONCE_LEN).and_then(|n| n.try_into().ok()).ok_or(GarminError::TokensUnreadable)?;
+        let body = rest.get(NONCE_LEN..).ok_or(GarminError::TokensUnreadable)?;
+        let aad = aad(user);
+        let plain = self
+            .cipher
+            .decrypt(&XNonce::from(nonce), Payload { msg: body, aad: &aad })
+            .map_err(|_| GarminError::TokensUnreadable)?;
+        let doc = serde_json::from_slice(&plain).map_err(|_| GarminError::TokensUnreadable)?;
+        Ok(Tokens::from_doc(doc))
+    }
+}
