@@ -332,3 +332,37 @@ mod plans {
         an_unsafe_plan_is_refused_with_a_safe_alternative
     );
 }
+
+async fn files_sent_in_the_chat_are_imported_once_and_feed_the_stats(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Telegram, "1", Some("en"));
+    assert!(r.say("/stats").await.contains("I don't have any runs yet"));
+    let text = joined(&r.send_file("run.fit", support::fixture("fit/activity-small-fenix2-run.fit")).await);
+    assert!(text.contains("✅ **Run**") && text.contains("9.01 km"), "{text}");
+    assert!(text.contains("avg HR"), "{text}");
+    let again = joined(&r.send_file("run.fit", support::fixture("fit/activity-small-fenix2-run.fit")).await);
+    assert!(again.contains("already recorded"), "{again}");
+    let refused = joined(&r.send_file("MonitoringFile.fit", support::fixture("fit/MonitoringFile.fit")).await);
+    assert!(!refused.contains('✅'), "{refused}");
+    let route = joined(&r.send_file("route.gpx", support::fixture("gpx/strava_route_example.gpx")).await);
+    assert!(!route.contains('✅'), "a route without times is not an activity: {route}");
+    let corrupt = joined(&r.send_file("bad.fit", b"not a fit file at all".to_vec()).await);
+    assert!(!corrupt.is_empty() && !corrupt.contains('✅'), "{corrupt}");
+
+    let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
+    assert_eq!(t.store.activities(user.id, None).await.unwrap().len(), 1, "stored once, nothing from refused files");
+    let stats = r.say("/stats").await;
+    assert!(stats.contains("1 runs") && stats.contains("9.0 km"), "{stats}");
+    let fr = Runner::new(&core, Platform::Telegram, "2", Some("fr"));
+    let text = joined(&fr.send_file("run.tcx", support::fixture("tcx/20210119_run_garmin_fenix6.tcx")).await);
+    assert!(text.contains("✅ **Course**") && text.contains("5,12 km"), "{text}");
+    // Files in a group are not imported.
+    let group = Runner::new(&core, Platform::Telegram, "3", Some("en")).in_group("-100");
+    let text = joined(&group.send_file("run.fit", support::fixture("fit/activity-small-fenix2-run.fit")).await);
+    assert!(text.contains("message me privately"), "{text}");
+}
+
+mod files {
+    use super::*;
+    on_both_stores!(files_sent_in_the_chat_are_imported_once_and_feed_the_stats);
+}

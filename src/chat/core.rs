@@ -9,6 +9,7 @@ use rand::Rng;
 use serde_json::json;
 use tracing::{info, warn};
 
+use super::activity_flow;
 use super::commands::{self, Command, CommandError, ParsedText};
 use super::plan_flow::{self, PlanCtx, Wizard};
 use super::texts;
@@ -162,8 +163,11 @@ impl BotCore {
                 Ok(vec![Reply::text(texts::file_too_large(ctx.lang(), bytes, MAX_FILE_BYTES))])
             }
             Content::File { name, data, .. } => {
-                info!(file = %name.chars().take(64).collect::<String>(), bytes = data.len(), "file received");
-                Ok(vec![Reply::text(texts::file_not_supported(ctx.lang()))])
+                if !ctx.private {
+                    return Ok(vec![Reply::text(ErrorCode::PrivateChatOnly.message(ctx.lang()))]);
+                }
+                info!(bytes = data.len(), "file received");
+                activity_flow::import_file(&self.plan_ctx(&ctx), &name, &data).await
             }
         }
     }
@@ -218,6 +222,7 @@ impl BotCore {
             Command::Export => self.export(ctx).await,
             Command::Forget => self.forget(ctx).await,
             Command::Link(code) => self.link(ctx, code).await,
+            Command::Stats => activity_flow::stats(&self.plan_ctx(&ctx)).await,
             Command::Plan => plan_flow::start(&self.plan_ctx(&ctx)).await,
             Command::Plans => plan_flow::list(&self.plan_ctx(&ctx)).await,
             Command::Week => plan_flow::week(&self.plan_ctx(&ctx)).await,

@@ -1,6 +1,7 @@
 //! The platform-neutral chat model: what an adapter hands the core ([`Incoming`]) and what it
 //! renders back ([`Reply`]). Nothing here knows Telegram or Discord.
 
+mod activity_flow;
 mod commands;
 mod core;
 mod plan_flow;

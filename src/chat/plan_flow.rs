@@ -514,7 +514,7 @@ fn current_week(p: &Plan, today: NaiveDate) -> usize {
     usize::try_from(days / 7).unwrap_or(0).min(p.weeks.len().saturating_sub(1))
 }
 
-async fn store_plan(ctx: &PlanCtx<'_>, plan_id: i64, p: &Plan) -> Result<(), Failure> {
+pub(super) async fn store_plan(ctx: &PlanCtx<'_>, plan_id: i64, p: &Plan) -> Result<(), Failure> {
     let stored = new_plan(p, &p.request)?;
     ctx.store.update_plan(ctx.user.id, plan_id, &stored).await?;
     Ok(())

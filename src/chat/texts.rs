@@ -239,13 +239,6 @@ Type /help for the list, or /profile to fill in your profile.",
     )
 }
 
-pub fn file_not_supported(lang: Lang) -> &'static str {
-    lang.pick(
-        "Je ne sais pas encore lire les fichiers envoyés ici. Rien n'a été enregistré.",
-        "I can't read files sent here yet. Nothing was stored.",
-    )
-}
-
 pub fn expired_button(lang: Lang) -> &'static str {
     lang.pick(
         "Ce bouton n'est plus valable. Tape /help pour reprendre.",

@@ -111,10 +111,21 @@ impl<'a> Runner<'a> {
             .await
     }
 
+    pub async fn send_file(&self, name: &str, data: Vec<u8>) -> Vec<Reply> {
+        let content = Content::File { name: name.to_owned(), mime: None, data };
+        self.core.handle(Incoming { sender: self.sender.clone(), chat: self.chat.clone(), content }).await
+    }
+
     /// Sends and returns the replies' text joined.
     pub async fn say(&self, text: &str) -> String {
         joined(&self.send(text).await)
     }
+}
+
+/// A file from `../shared/fixtures` (real files no one on this project wrote).
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures").join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("fixture {}: {e}", full.display()))
 }
 
 pub fn joined(replies: &[Reply]) -> String {

@@ -65,6 +65,15 @@ pub enum Commands {
         #[arg(long)]
         yes: bool,
     },
+    /// Import activity files (FIT, GPX, TCX, Garmin ZIP or activity-list JSON) for a runner.
+    Import {
+        /// A console name (created if new), or platform:id.
+        #[arg(long)]
+        user: String,
+        /// Files to import.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// VDOT, race equivalents and Daniels training paces from one performance.
     Vdot {
         /// 5k, 10k, half, marathon, or a distance in metres (or km with a k suffix).

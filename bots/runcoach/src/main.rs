@@ -1,6 +1,7 @@
 //! The `runcoach` binary: parses the command line, opens the store and runs the chosen front end.
 
 mod cli;
+mod import_cmd;
 mod science_cmd;
 
 use std::io::IsTerminal;
@@ -69,6 +70,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             chat(&settings, &user, None).await
         }
         Commands::Default | Commands::Serve => serve(&settings).await,
+        Commands::Import { user, files } => {
+            let store = open_store(&settings).await?;
+            let user_ref = UserRef::parse(&user).with_context(|| format!("invalid user {user:?}"))?;
+            let id = store.resolve_identity(&user_ref.0, Some(&user_ref.0.platform_user_id), Lang::En).await?.user.id;
+            import_cmd::run(store.as_ref(), id, &files).await
+        }
         Commands::Vdot { distance, time, json } => Ok(science_cmd::vdot(&distance, &time, json)),
         Commands::Plan { goal, weeks, race_date, sessions, level, start, vdot, user, days, format, lang } => {
             let history = match user {

@@ -236,3 +236,29 @@ fn plan_follows_the_json_contract_and_refuses_unsafe_requests() {
     let out = runcoach(dir.path(), &["plan", "--goal", "10k", "--sessions", "3"], "", None);
     assert_eq!(out.status.code(), Some(2), "weeks or race date is required");
 }
+
+#[test]
+fn import_prints_one_line_per_file_and_fails_when_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    let run = fx.join("fit/activity-small-fenix2-run.fit");
+    let tcx = fx.join("tcx/20210119_run_garmin_fenix6.tcx");
+    let settings = fx.join("fit/Settings.fit");
+    let (run, tcx, settings) = (run.to_str().unwrap(), tcx.to_str().unwrap(), settings.to_str().unwrap());
+
+    let out = runcoach(dir.path(), &["import", "--user", "cam", run, tcx], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.lines().all(|l| l.contains(": imported: running")), "{text}");
+
+    let out = runcoach(dir.path(), &["import", "--user", "cam", run, settings], "", None);
+    assert_eq!(out.status.code(), Some(1), "a refused file makes the command fail");
+    let text = stdout(&out);
+    assert!(text.contains(": duplicate: running"), "{text}");
+    assert!(text.contains("Settings.fit: refused: ") && text.contains("not an activity"), "{text}");
+
+    // The chat sees the imported runs.
+    let out = runcoach(dir.path(), &["chat", "--user", "cam"], "/stats\n", None);
+    assert!(stdout(&out).contains("2 runs"), "{}", stdout(&out));
+}
