@@ -54,3 +54,58 @@ pub async fn analyze_user(store: &dyn Store, id: UserId, today: NaiveDate) -> St
     let analysis = science::analyze(&inputs, &runner_profile(&user, today.year()), today);
     Ok((user, analysis))
 }
+
+/// Analyses a runner's stored history, optionally only the last `days` days.
+pub async fn analyze_user_since(
+    store: &dyn Store,
+    id: UserId,
+    today: NaiveDate,
+    days: Option<u32>,
+) -> StoreResult<(User, HistoryAnalysis)> {
+    let user = store.get_user(id).await?;
+    let since =
+        days.and_then(|d| (today - chrono::Duration::days(i64::from(d) - 1)).and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
+    let inputs: Vec<ActivityInput> = store.activities(id, since).await?.iter().map(activity_input).collect();
+    let analysis = science::analyze(&inputs, &runner_profile(&user, today.year()), today);
+    Ok((user, analysis))
+}
+
+/// The `runcoach stats --json` document (a published contract: keep the keys).
+#[must_use]
+pub fn stats_json(a: &HistoryAnalysis) -> serde_json::Value {
+    use crate::science::RaceDistance;
+    let round = |v: f64, d: i32| {
+        let f = 10f64.powi(d);
+        (v * f).round() / f
+    };
+    let predictions = (!a.predictions.is_empty()).then(|| {
+        let mut m = serde_json::Map::new();
+        for p in &a.predictions {
+            let key = match p.distance {
+                RaceDistance::FiveK => "5k",
+                RaceDistance::TenK => "10k",
+                RaceDistance::Half => "half",
+                RaceDistance::Marathon => "marathon",
+                RaceDistance::Metres(_) => continue,
+            };
+            m.insert(key.to_owned(), serde_json::json!(p.time_s.round()));
+        }
+        serde_json::Value::Object(m)
+    });
+    let weekly: Vec<f64> = a.weekly.iter().rev().take(4).rev().map(|w| round(w.km, 2)).collect();
+    serde_json::json!({
+        "activities": a.activity_count,
+        "runs": a.run_count,
+        "run_distance_km_avg": round(a.avg_run_km, 2),
+        "run_duration_min_avg": round(a.avg_run_min, 1),
+        "run_distance_km_max": round(a.max_run_km, 2),
+        "run_hr_avg": a.avg_hr.map(|h| round(h, 0)),
+        "weekly_km_last_4": weekly,
+        "vdot": a.vdot.as_ref().map(|v| round(v.vdot.value(), 1)),
+        "predictions_s": predictions,
+        "load_7d": round(a.load_7d, 1),
+        "load_28d": round(a.load_28d, 1),
+        "acwr": a.acwr.map(|x| round(x, 2)),
+        "level": a.level.level.label_en(),
+    })
+}

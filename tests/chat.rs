@@ -366,3 +366,83 @@ mod files {
     use super::*;
     on_both_stores!(files_sent_in_the_chat_are_imported_once_and_feed_the_stats);
 }
+
+mod garmin_sync {
+    use std::sync::Arc;
+
+    use runcoach_core::chat::GarminService;
+    use runcoach_core::garmin::TokenSealer;
+
+    use super::support::garmin_fake::{self, EMAIL, Fake, MFA_CODE, PASSWORD};
+    use super::*;
+
+    async fn core_with_garmin(t: &TestStore, fake: Fake) -> BotCore {
+        let (client, _shared) = garmin_fake::serve(fake).await;
+        let service = GarminService::new(client, TokenSealer::from_key(&[7; 32]));
+        BotCore::new(t.store.clone()).with_garmin(Some(Arc::new(service)))
+    }
+
+    async fn sync_connects_once_then_syncs_without_keeping_the_password(t: TestStore) {
+        let now = chrono::Utc::now();
+        let core =
+            core_with_garmin(&t, Fake { activities: garmin_fake::activities(1000, 5, now), ..Fake::default() }).await;
+        let r = Runner::new(&core, Platform::Telegram, "1", Some("en"));
+        assert!(r.say("/sync").await.contains("email address"));
+        assert!(r.say("not-an-email").await.contains("doesn't look like an email"));
+        assert!(r.say(EMAIL).await.contains("password"));
+        let replies = r.send(PASSWORD).await;
+        let text = joined(&replies);
+        assert!(replies[0].delete_incoming, "the password message is deleted");
+        assert!(text.contains("Garmin account connected"), "{text}");
+        assert!(text.contains("5 activities read, 5 new"), "{text}");
+        assert!(text.contains("Your stats"), "{text}");
+        let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
+        assert_eq!(t.store.activities(user.id, None).await.unwrap().len(), 5);
+        let export = serde_json::to_string(&t.store.export_user(user.id).await.unwrap()).unwrap();
+        assert!(!export.contains(PASSWORD), "the password is stored nowhere");
+        // Incremental: nothing new, nothing duplicated.
+        assert!(r.say("/sync").await.contains("0 new"));
+        assert_eq!(t.store.activities(user.id, None).await.unwrap().len(), 5);
+        assert!(r.say("/garmin_logout").await.contains("tokens are deleted"));
+        assert!(r.say("/garmin_logout").await.contains("No Garmin account was connected"));
+        assert!(r.say("/sync").await.contains("email address"), "after logout, /sync logs in again");
+    }
+
+    async fn mfa_codes_are_asked_and_checked(t: TestStore) {
+        let core = core_with_garmin(&t, Fake { mfa: true, ..Fake::default() }).await;
+        let r = Runner::new(&core, Platform::Telegram, "2", Some("fr"));
+        r.say("/sync").await;
+        r.say(EMAIL).await;
+        let text = r.say(PASSWORD).await;
+        assert!(text.contains("code de vérification"), "{text}");
+        let wrong = r.say("000000").await;
+        assert!(!wrong.contains("connecté"), "{wrong}");
+        let text = r.say(MFA_CODE).await;
+        assert!(text.contains("Compte Garmin connecté"), "{text}");
+    }
+
+    async fn a_wrong_password_says_so_and_a_slash_password_is_not_a_command(t: TestStore) {
+        let core = core_with_garmin(&t, Fake::default()).await;
+        let r = Runner::new(&core, Platform::Telegram, "3", Some("en"));
+        r.say("/sync").await;
+        r.say(EMAIL).await;
+        let replies = r.send("/not-the-password").await;
+        assert!(replies[0].delete_incoming);
+        let text = joined(&replies);
+        assert!(!text.contains("not-the-password") && !text.contains("I don't know"), "{text}");
+    }
+
+    on_both_stores!(
+        sync_connects_once_then_syncs_without_keeping_the_password,
+        mfa_codes_are_asked_and_checked,
+        a_wrong_password_says_so_and_a_slash_password_is_not_a_command,
+    );
+
+    #[tokio::test]
+    async fn without_a_secret_key_sync_explains() {
+        let t = crate::support::sqlite().await;
+        let core = BotCore::new(t.store.clone());
+        let r = Runner::new(&core, Platform::Telegram, "4", Some("en"));
+        assert!(r.say("/sync").await.contains("RUNCOACH_SECRET_KEY"));
+    }
+}

@@ -11,6 +11,7 @@ use tracing::{info, warn};
 
 use super::activity_flow;
 use super::commands::{self, Command, CommandError, ParsedText};
+use super::garmin_flow::{self, GarminService};
 use super::plan_flow::{self, PlanCtx, Wizard};
 use super::texts;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Reply, Sender, Unsupported};
@@ -54,6 +55,7 @@ type Handled = Result<Vec<Reply>, Failure>;
 
 pub struct BotCore {
     store: Arc<dyn Store>,
+    garmin: Option<Arc<GarminService>>,
 }
 
 struct Ctx<'a> {
@@ -74,7 +76,14 @@ impl Ctx<'_> {
 impl BotCore {
     #[must_use]
     pub fn new(store: Arc<dyn Store>) -> Self {
-        BotCore { store }
+        BotCore { store, garmin: None }
+    }
+
+    /// Enables `/sync` with Garmin Connect.
+    #[must_use]
+    pub fn with_garmin(mut self, garmin: Option<Arc<GarminService>>) -> Self {
+        self.garmin = garmin;
+        self
     }
 
     #[must_use]
@@ -139,12 +148,28 @@ impl BotCore {
                 self.clear_pending(&ctx, pending_kind.as_deref()).await?;
                 self.command(ctx, &name, &args).await
             }
+            // Whatever is typed at the password step is the password, even if it starts with '/'.
+            Content::Text(text)
+                if matches!(
+                    pending.as_ref().and_then(garmin_flow::from_state),
+                    Some(garmin_flow::LoginState::Password { .. })
+                ) =>
+            {
+                let state = pending.as_ref().and_then(garmin_flow::from_state);
+                match state {
+                    Some(state) => garmin_flow::text(&self.plan_ctx(&ctx), self.garmin.as_deref(), state, &text).await,
+                    None => Ok(Vec::new()),
+                }
+            }
             Content::Text(text) => match commands::parse_text(&text) {
                 ParsedText::Command { name, args } => {
                     self.clear_pending(&ctx, pending_kind.as_deref()).await?;
                     self.command(ctx, &name, &args).await
                 }
                 ParsedText::Text(text) => {
+                    if let Some(state) = pending.as_ref().and_then(garmin_flow::from_state) {
+                        return garmin_flow::text(&self.plan_ctx(&ctx), self.garmin.as_deref(), state, &text).await;
+                    }
                     if let Some(wizard) = pending.as_ref().and_then(Wizard::from_state) {
                         return plan_flow::text(&self.plan_ctx(&ctx), &text, wizard).await;
                     }
@@ -222,6 +247,8 @@ impl BotCore {
             Command::Export => self.export(ctx).await,
             Command::Forget => self.forget(ctx).await,
             Command::Link(code) => self.link(ctx, code).await,
+            Command::Sync => garmin_flow::sync(&self.plan_ctx(&ctx), self.garmin.as_deref()).await,
+            Command::GarminLogout => garmin_flow::logout(&self.plan_ctx(&ctx)).await,
             Command::Stats => activity_flow::stats(&self.plan_ctx(&ctx)).await,
             Command::Plan => plan_flow::start(&self.plan_ctx(&ctx)).await,
             Command::Plans => plan_flow::list(&self.plan_ctx(&ctx)).await,

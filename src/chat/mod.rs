@@ -4,6 +4,7 @@
 mod activity_flow;
 mod commands;
 mod core;
+mod garmin_flow;
 mod plan_flow;
 mod texts;
 
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use commands::{COMMANDS, Command, CommandSpec, ParsedText, parse_text};
 pub use core::{BotCore, MAX_FILE_BYTES, MAX_MESSAGE_CHARS};
+pub use garmin_flow::GarminService;
 
 use crate::domain::{Platform, PlatformIdentity};
 
@@ -110,6 +112,10 @@ pub struct Reply {
     /// Rows of buttons.
     pub buttons: Vec<Vec<Button>>,
     pub attachment: Option<Attachment>,
+    /// The message being answered held a secret (a password): the adapter deletes it where the
+    /// platform allows.
+    #[serde(default)]
+    pub delete_incoming: bool,
 }
 
 impl Reply {

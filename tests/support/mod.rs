@@ -1,5 +1,7 @@
 //! Test support: a fresh store per test, on SQLite or on PostgreSQL (zero2prod's helpers).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+pub mod garmin_fake;
 
 use std::sync::Arc;
 

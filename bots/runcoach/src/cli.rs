@@ -74,6 +74,23 @@ pub enum Commands {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Sync activities from a provider (Garmin Connect).
+    Sync {
+        #[command(subcommand)]
+        provider: SyncProvider,
+    },
+    /// A runner's history in numbers (JSON with --json).
+    Stats {
+        #[arg(long)]
+        user: String,
+        /// Only the last N days (default: the whole history).
+        #[arg(long)]
+        days: Option<u32>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_parser = parse_lang, default_value = "en")]
+        lang: Lang,
+    },
     /// VDOT, race equivalents and Daniels training paces from one performance.
     Vdot {
         /// 5k, 10k, half, marathon, or a distance in metres (or km with a k suffix).
@@ -124,6 +141,16 @@ pub enum Commands {
     },
     #[command(skip)]
     Default,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncProvider {
+    /// Garmin Connect: logs in once (RUNCOACH_GARMIN_EMAIL / RUNCOACH_GARMIN_PASSWORD or a prompt;
+    /// the MFA code is prompted), then syncs incrementally with the stored tokens.
+    Garmin {
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -3,6 +3,7 @@
 mod cli;
 mod import_cmd;
 mod science_cmd;
+mod sync_cmd;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -76,6 +77,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let id = store.resolve_identity(&user_ref.0, Some(&user_ref.0.platform_user_id), Lang::En).await?.user.id;
             import_cmd::run(store.as_ref(), id, &files).await
         }
+        Commands::Sync { provider: cli::SyncProvider::Garmin { user } } => {
+            let store = open_store(&settings).await?;
+            let user_ref = UserRef::parse(&user).with_context(|| format!("invalid user {user:?}"))?;
+            let id = store.resolve_identity(&user_ref.0, Some(&user_ref.0.platform_user_id), Lang::En).await?.user.id;
+            sync_cmd::garmin(store.as_ref(), id).await
+        }
+        Commands::Stats { user, days, json, lang } => {
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            let today = chrono::Utc::now().date_naive();
+            let (_, analysis) = runcoach_core::history::analyze_user_since(store.as_ref(), id, today, days).await?;
+            let doc = runcoach_core::history::stats_json(&analysis);
+            if json {
+                science_cmd::emit(&format!("{doc}\n"));
+            } else {
+                science_cmd::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
+                science_cmd::emit(&format!("{}\n", analysis.readiness.message.get(lang)));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Commands::Vdot { distance, time, json } => Ok(science_cmd::vdot(&distance, &time, json)),
         Commands::Plan { goal, weeks, race_date, sessions, level, start, vdot, user, days, format, lang } => {
             let history = match user {
@@ -112,6 +133,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Garmin sync when `RUNCOACH_SECRET_KEY` is set (tokens are sealed with it).
+fn garmin_service() -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
+    let service = runcoach_core::chat::GarminService::from_env().context("Garmin configuration")?;
+    if service.is_none() {
+        tracing::info!("RUNCOACH_SECRET_KEY is not set: Garmin sync is off");
+    }
+    Ok(service.map(Arc::new))
+}
+
 async fn find_user(store: &dyn Store, user: &str) -> Result<runcoach_core::domain::UserId> {
     let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
     let found = store.find_user(&user_ref.0).await?;
@@ -124,7 +154,7 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
         anyhow::bail!("the console chat takes a plain name, not {user:?}");
     }
     let store = open_store(settings).await?;
-    let core = BotCore::new(store);
+    let core = BotCore::new(store).with_garmin(garmin_service()?);
     let session = ConsoleSession {
         core: &core,
         user: user_ref.0.platform_user_id.clone(),
@@ -154,7 +184,7 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let store = open_store(settings).await?;
-    let core = Arc::new(BotCore::new(store));
+    let core = Arc::new(BotCore::new(store).with_garmin(garmin_service()?));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     if let Some(token) = settings.telegram_token.clone() {

@@ -262,3 +262,47 @@ fn import_prints_one_line_per_file_and_fails_when_a_file_is_refused() {
     let out = runcoach(dir.path(), &["chat", "--user", "cam"], "/stats\n", None);
     assert!(stdout(&out).contains("2 runs"), "{}", stdout(&out));
 }
+
+#[test]
+fn stats_follow_the_json_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    let files: Vec<String> =
+        ["fit/activity-small-fenix2-run.fit", "gpx/garmin-activity.gpx", "garmin-api/test_activity_list__0.json"]
+            .iter()
+            .map(|f| fx.join(f).to_str().unwrap().to_owned())
+            .collect();
+    let mut args = vec!["import", "--user", "cam"];
+    args.extend(files.iter().map(String::as_str));
+    assert!(runcoach(dir.path(), &args, "", None).status.success());
+    let out = runcoach(dir.path(), &["stats", "--user", "cam", "--json"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = [
+        "activities",
+        "runs",
+        "run_distance_km_avg",
+        "run_duration_min_avg",
+        "run_distance_km_max",
+        "run_hr_avg",
+        "weekly_km_last_4",
+        "vdot",
+        "predictions_s",
+        "load_7d",
+        "load_28d",
+        "acwr",
+        "level",
+    ];
+    for key in keys {
+        assert!(s.get(key).is_some(), "{key} missing in {s}");
+    }
+    assert_eq!(s.as_object().unwrap().len(), keys.len(), "no extra keys: {s}");
+    assert_eq!(s["activities"], serde_json::json!(5));
+    assert_eq!(s["runs"], serde_json::json!(3), "two road runs and the trail run");
+    assert!((s["run_distance_km_max"].as_f64().unwrap() - 12.82).abs() < 0.05, "{s}");
+    assert_eq!(s["weekly_km_last_4"].as_array().unwrap().len(), 4);
+    let out = runcoach(dir.path(), &["stats", "--user", "cam", "--json", "--days", "30"], "", None);
+    let recent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(recent["runs"], serde_json::json!(0), "the fixtures are all older than 30 days: {recent}");
+    assert!(!runcoach(dir.path(), &["stats", "--user", "nobody"], "", None).status.success());
+}

@@ -182,6 +182,12 @@ async fn on_message(bot: TgBot, msg: Message, core: Arc<BotCore>, me: Arc<Me>) -
     let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
     let incoming = Incoming { sender: sender(from), chat: ChatRef { id: msg.chat.id.0.to_string(), private }, content };
     let replies = core.handle(incoming).await;
+    if replies.iter().any(|r| r.delete_incoming) {
+        // The runner's message held a secret (a password): take it out of the chat history.
+        if let Err(e) = bot.delete_message(msg.chat.id, msg.id).await {
+            warn!(error = %e, "could not delete a message holding a secret");
+        }
+    }
     deliver(&bot, msg.chat.id, &replies).await
 }
 

@@ -1,0 +1,68 @@
+//! `runcoach sync garmin --user NAME`: the Garmin login on the command line, then a sync.
+//! Prompts go to stderr; the password is read once and never printed or logged.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use runcoach_core::domain::UserId;
+use runcoach_core::garmin::{self, GarminClient, GarminEndpoints, LoginStep, TokenSealer};
+use runcoach_core::i18n::Lang;
+use runcoach_core::store::Store;
+use secrecy::SecretString;
+
+use crate::science_cmd::emit;
+
+fn prompt(question: &str) -> Result<String> {
+    eprint!("{question}");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+pub async fn garmin(store: &dyn Store, user: UserId) -> Result<ExitCode> {
+    let sealer = TokenSealer::from_env().map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    let client = GarminClient::new(GarminEndpoints::from_env()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    if store.get_credential(user, "garmin").await?.is_none() {
+        let email = match std::env::var("RUNCOACH_GARMIN_EMAIL") {
+            Ok(e) if !e.trim().is_empty() => e,
+            _ => prompt("Garmin Connect email: ")?,
+        };
+        let password = SecretString::from(match std::env::var("RUNCOACH_GARMIN_PASSWORD") {
+            Ok(p) if !p.is_empty() => p,
+            _ => prompt("Garmin Connect password: ")?,
+        });
+        let tokens = match client.login(&email, &password).await {
+            Ok(LoginStep::Done(tokens)) => tokens,
+            Ok(LoginStep::NeedMfa(challenge)) => {
+                let code = prompt("Garmin verification code (sent by email or text): ")?;
+                client.verify_mfa(&challenge, code.trim()).await.map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?
+            }
+            Err(e) => {
+                eprintln!("runcoach sync garmin: {}", e.message(Lang::En));
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        drop(password);
+        let name = garmin::connect_account(&client, store, &sealer, user, tokens)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message(Lang::En)))
+            .context("connecting the Garmin account")?;
+        emit(&format!("connected to Garmin Connect{}\n", name.map(|n| format!(" as {n}")).unwrap_or_default()));
+    }
+    let result = garmin::sync_user(&client, store, &sealer, user, |p| {
+        eprintln!("… {} activities read, {} new", p.fetched, p.new);
+    })
+    .await;
+    match result {
+        Ok(s) => {
+            emit(&format!("{} activities read, {} new, {} already known\n", s.total, s.new, s.duplicates));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("runcoach sync garmin: {}", e.message(Lang::En));
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

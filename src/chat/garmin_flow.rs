@@ -1,0 +1,271 @@
+//! Garmin Connect in the chat: `/sync` connects the account once (email, password — deleted
+//! from the chat where the platform allows — and the MFA code when Garmin asks), then syncs;
+//! `/garmin_logout` forgets the tokens. The password only travels from the message to Garmin:
+//! it is never stored, and the dialogue state holds the email alone.
+//!
+//! Garmin's MFA challenge carries SSO session cookies that must not be written anywhere, so it
+//! is kept in this process's memory for a few minutes: with several instances, the code must
+//! reach the instance that asked for it (sticky routing), otherwise the runner is asked to
+//! start again.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+use super::Reply;
+use super::activity_flow;
+use super::core::Failure;
+use super::plan_flow::PlanCtx;
+use crate::domain::UserId;
+use crate::garmin::{self, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, TokenSealer};
+use crate::i18n::Lang;
+use crate::store::StoreError;
+
+pub(super) const STATE_KIND: &str = "garmin_login";
+const MFA_TTL: Duration = Duration::from_secs(600);
+
+/// What the core needs to talk to Garmin: a client and the key that seals tokens at rest.
+pub struct GarminService {
+    client: GarminClient,
+    sealer: TokenSealer,
+    pending_mfa: Mutex<HashMap<UserId, (MfaChallenge, Instant)>>,
+}
+
+impl GarminService {
+    #[must_use]
+    pub fn new(client: GarminClient, sealer: TokenSealer) -> Self {
+        GarminService { client, sealer, pending_mfa: Mutex::new(HashMap::new()) }
+    }
+
+    /// From the environment: `RUNCOACH_SECRET_KEY` (required to store tokens) and the
+    /// `RUNCOACH_GARMIN_*_URL` overrides. `Ok(None)` when no key is configured.
+    pub fn from_env() -> Result<Option<Self>, GarminError> {
+        if std::env::var(garmin::SECRET_KEY_ENV).map_or(true, |v| v.trim().is_empty()) {
+            return Ok(None);
+        }
+        let sealer = TokenSealer::from_env()?;
+        Ok(Some(GarminService::new(GarminClient::new(GarminEndpoints::from_env())?, sealer)))
+    }
+
+    fn take_mfa(&self, user: UserId) -> Option<MfaChallenge> {
+        let mut pending = self.pending_mfa.lock().ok()?;
+        pending.retain(|_, (_, at)| at.elapsed() < MFA_TTL);
+        pending.remove(&user).map(|(c, _)| c)
+    }
+
+    fn keep_mfa(&self, user: UserId, challenge: MfaChallenge) {
+        if let Ok(mut pending) = self.pending_mfa.lock() {
+            pending.insert(user, (challenge, Instant::now()));
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub(super) enum LoginState {
+    Email,
+    Password { email: String },
+    Mfa,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    kind: String,
+    #[serde(flatten)]
+    state: LoginState,
+}
+
+pub(super) fn from_state(value: &serde_json::Value) -> Option<LoginState> {
+    serde_json::from_value::<Stored>(value.clone()).ok().filter(|s| s.kind == STATE_KIND).map(|s| s.state)
+}
+
+async fn save(ctx: &PlanCtx<'_>, state: Option<LoginState>) -> Result<(), Failure> {
+    let value = state
+        .map(|state| serde_json::to_value(Stored { kind: STATE_KIND.to_owned(), state }))
+        .transpose()
+        .map_err(|e| Failure::Store(StoreError::Other(e.to_string())))?;
+    ctx.store.set_dialogue_state(ctx.user.id, ctx.chat, value.as_ref()).await?;
+    Ok(())
+}
+
+fn not_configured(lang: Lang) -> Vec<Reply> {
+    vec![Reply::text(lang.pick(
+        "La synchronisation Garmin n'est pas activée sur ce serveur (l'administrateur doit définir RUNCOACH_SECRET_KEY). \
+En attendant, envoie-moi tes fichiers FIT/GPX/TCX ou le ZIP exporté de Garmin Connect.",
+        "Garmin sync is not enabled on this server (the operator must set RUNCOACH_SECRET_KEY). \
+Meanwhile, send me your FIT/GPX/TCX files or the ZIP exported from Garmin Connect.",
+    ))]
+}
+
+/// `/sync`: syncs with stored tokens, or starts the login.
+pub(super) async fn sync(ctx: &PlanCtx<'_>, service: Option<&GarminService>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.user.lang;
+    let Some(service) = service else {
+        return Ok(not_configured(lang));
+    };
+    if ctx.store.get_credential(ctx.user.id, "garmin").await?.is_none() {
+        save(ctx, Some(LoginState::Email)).await?;
+        return Ok(vec![Reply::text(lang.pick(
+            "⌚ Connectons ton compte Garmin. Quelle est l'adresse e-mail de ton compte Garmin Connect ?\n\
+(Ton mot de passe ne sert qu'une fois pour obtenir un jeton ; je ne le garde jamais.)",
+            "⌚ Let's connect your Garmin account. What is your Garmin Connect email address?\n\
+(Your password is used once to get a token; I never keep it.)",
+        ))]);
+    }
+    run_sync(ctx, service).await
+}
+
+async fn run_sync(ctx: &PlanCtx<'_>, service: &GarminService) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.user.lang;
+    let result = garmin::sync_user(&service.client, ctx.store, &service.sealer, ctx.user.id, |p| {
+        info!(fetched = p.fetched, new = p.new, "garmin sync progress");
+    })
+    .await;
+    match result {
+        Ok(s) => {
+            let head = match lang {
+                Lang::Fr => format!(
+                    "🔄 Garmin : {} activités lues, {} nouvelles, {} déjà connues ✓",
+                    s.total, s.new, s.duplicates
+                ),
+                Lang::En => {
+                    format!("🔄 Garmin: {} activities read, {} new, {} already known ✓", s.total, s.new, s.duplicates)
+                }
+            };
+            let mut replies = vec![Reply::text(head)];
+            replies.extend(activity_flow::stats(ctx).await?);
+            Ok(replies)
+        }
+        Err(GarminError::SessionExpired | GarminError::TokensUnreadable | GarminError::NotConnected) => {
+            // Tokens no longer work: forget them and log in again.
+            ctx.store.delete_credential(ctx.user.id, "garmin").await?;
+            save(ctx, Some(LoginState::Email)).await?;
+            Ok(vec![Reply::text(lang.pick(
+                "Ta connexion Garmin a expiré. Reconnectons-la : quelle est l'adresse e-mail de ton compte ?",
+                "Your Garmin connection has expired. Let's reconnect: what is your account's email address?",
+            ))])
+        }
+        Err(e) => {
+            warn!(code = e.code(), "garmin sync failed");
+            Ok(vec![Reply::text(e.message(lang))])
+        }
+    }
+}
+
+/// Text typed while the login waits for an answer.
+pub(super) async fn text(
+    ctx: &PlanCtx<'_>,
+    service: Option<&GarminService>,
+    state: LoginState,
+    text: &str,
+) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.user.lang;
+    let Some(service) = service else {
+        save(ctx, None).await?;
+        return Ok(not_configured(lang));
+    };
+    match state {
+        LoginState::Email => {
+            let email = text.trim();
+            if !email.contains('@') || email.contains(char::is_whitespace) || email.len() > 254 {
+                return Ok(vec![Reply::text(lang.pick(
+                    "Ça ne ressemble pas à une adresse e-mail. Réessaie, ou tape /help pour abandonner.",
+                    "That doesn't look like an email address. Try again, or type /help to give up.",
+                ))]);
+            }
+            save(ctx, Some(LoginState::Password { email: email.to_owned() })).await?;
+            Ok(vec![Reply::text(lang.pick(
+                "Merci. Maintenant ton mot de passe Garmin (j'efface ton message dès que je l'ai lu) :",
+                "Thanks. Now your Garmin password (I delete your message as soon as I've read it):",
+            ))])
+        }
+        LoginState::Password { email } => {
+            let password = SecretString::from(text.trim().to_owned());
+            let outcome = service.client.login(&email, &password).await;
+            drop(password);
+            let mut replies = match outcome {
+                Ok(LoginStep::Done(tokens)) => {
+                    save(ctx, None).await?;
+                    connected(ctx, service, tokens).await?
+                }
+                Ok(LoginStep::NeedMfa(challenge)) => {
+                    service.keep_mfa(ctx.user.id, challenge);
+                    save(ctx, Some(LoginState::Mfa)).await?;
+                    vec![Reply::text(lang.pick(
+                        "🔐 Garmin t'a envoyé un code de vérification (par e-mail ou SMS). Écris-le ici :",
+                        "🔐 Garmin sent you a verification code (by email or text). Type it here:",
+                    ))]
+                }
+                Err(e) => {
+                    save(ctx, None).await?;
+                    vec![Reply::text(e.message(lang))]
+                }
+            };
+            if let Some(first) = replies.first_mut() {
+                first.delete_incoming = true;
+            }
+            Ok(replies)
+        }
+        LoginState::Mfa => {
+            let Some(challenge) = service.take_mfa(ctx.user.id) else {
+                save(ctx, None).await?;
+                return Ok(vec![Reply::text(lang.pick(
+                    "Ce code a expiré (ou a été demandé ailleurs). Tape /sync pour recommencer.",
+                    "That code has expired (or was asked for elsewhere). Type /sync to start again.",
+                ))]);
+            };
+            match service.client.verify_mfa(&challenge, text.trim()).await {
+                Ok(tokens) => {
+                    save(ctx, None).await?;
+                    connected(ctx, service, tokens).await
+                }
+                Err(GarminError::MfaInvalid) => {
+                    service.keep_mfa(ctx.user.id, challenge);
+                    Ok(vec![Reply::text(GarminError::MfaInvalid.message(lang))])
+                }
+                Err(e) => {
+                    save(ctx, None).await?;
+                    Ok(vec![Reply::text(e.message(lang))])
+                }
+            }
+        }
+    }
+}
+
+async fn connected(ctx: &PlanCtx<'_>, service: &GarminService, tokens: garmin::Tokens) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.user.lang;
+    match garmin::connect_account(&service.client, ctx.store, &service.sealer, ctx.user.id, tokens).await {
+        Ok(name) => {
+            let hello = match (lang, name) {
+                (Lang::Fr, Some(n)) => format!("✅ Compte Garmin connecté ({n})."),
+                (Lang::Fr, None) => "✅ Compte Garmin connecté.".to_owned(),
+                (Lang::En, Some(n)) => format!("✅ Garmin account connected ({n})."),
+                (Lang::En, None) => "✅ Garmin account connected.".to_owned(),
+            };
+            let mut replies = vec![Reply::text(hello)];
+            replies.extend(run_sync(ctx, service).await?);
+            Ok(replies)
+        }
+        Err(e) => Ok(vec![Reply::text(e.message(lang))]),
+    }
+}
+
+/// `/garmin_logout`
+pub(super) async fn logout(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.user.lang;
+    let removed = ctx.store.delete_credential(ctx.user.id, "garmin").await?;
+    Ok(vec![Reply::text(match (removed, lang) {
+        (true, Lang::Fr) => {
+            "Compte Garmin déconnecté : j'ai supprimé les jetons. Tes activités importées restent (/forget efface tout)."
+        }
+        (true, Lang::En) => {
+            "Garmin account disconnected: the tokens are deleted. Your imported activities stay (/forget deletes everything)."
+        }
+        (false, Lang::Fr) => "Aucun compte Garmin n'était connecté.",
+        (false, Lang::En) => "No Garmin account was connected.",
+    })])
+}

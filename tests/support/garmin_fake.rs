@@ -1,0 +1,209 @@
+//! A local Garmin Connect: an axum server that replays the recorded Garmin bodies from
+//! ../shared/fixtures/garmin-api (with real JWTs whose `exp` each test chooses) and fails on demand.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine;
+use runcoach_core::garmin::{GarminClient, GarminEndpoints, LoginStep, RetryPolicy, Tokens};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/garmin-api");
+pub const EMAIL: &str = "runner@example.com";
+pub const PASSWORD: &str = "S3cret-P4ss!w0rd";
+pub const MFA_CODE: &str = "123456";
+pub const SESSION_COOKIE: &str = "SESSION=sso-session-42";
+
+pub fn body(name: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()["body"].clone()
+}
+
+#[derive(Default)]
+pub struct Fake {
+    pub mfa: bool,
+    pub login_status: Option<StatusCode>,
+    pub reject_first_client: bool,
+    pub access_ttl_s: i64,
+    pub profile_401s: usize,
+    pub list_500s: usize,
+    pub activities: Vec<Value>,
+    pub issued: usize,
+    pub access: String,
+    pub refresh: String,
+    pub hits: HashMap<&'static str, usize>,
+    pub client_ids: Vec<String>,
+}
+
+pub type Shared = Arc<Mutex<Fake>>;
+
+pub fn hit(s: &Shared, what: &'static str) {
+    *s.lock().unwrap().hits.entry(what).or_default() += 1;
+}
+
+pub fn hits(s: &Shared, what: &str) -> usize {
+    s.lock().unwrap().hits.get(what).copied().unwrap_or(0)
+}
+
+pub fn b64(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+pub fn issue(f: &mut Fake) -> Value {
+    f.issued += 1;
+    let exp = chrono::Utc::now().timestamp() + f.access_ttl_s;
+    f.access = format!("{}.{}.sig{}", b64(r#"{"alg":"RS256"}"#), b64(&format!(r#"{{"exp":{exp}}}"#)), f.issued);
+    f.refresh = format!("refresh-{}", f.issued);
+    let mut token = body("test_login_success__5.json");
+    token["access_token"] = json!(f.access);
+    token["refresh_token"] = json!(f.refresh);
+    token["expires_in"] = json!(f.access_ttl_s);
+    token
+}
+
+pub fn authorized(f: &Fake, headers: &HeaderMap) -> bool {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {}", f.access))
+}
+
+pub async fn login(State(s): State<Shared>, Json(req): Json<Value>) -> Response {
+    hit(&s, "login");
+    let f = s.lock().unwrap();
+    if let Some(status) = f.login_status {
+        return (status, [(header::RETRY_AFTER, "3600")], "").into_response();
+    }
+    if req["username"] != EMAIL || req["password"] != PASSWORD {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if f.mfa {
+        let cookie = format!("{SESSION_COOKIE}; Path=/; Secure; HttpOnly");
+        return ([(header::SET_COOKIE, cookie)], Json(body("test_login_success_mfa__1.json"))).into_response();
+    }
+    Json(body("test_login_success__1.json")).into_response()
+}
+
+pub async fn verify(State(s): State<Shared>, headers: HeaderMap, Json(req): Json<Value>) -> Response {
+    hit(&s, "verify");
+    let cookie_ok = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()) == Some(SESSION_COOKIE);
+    if !cookie_ok || req["mfaVerificationCode"] != MFA_CODE || req["mfaMethod"] != "email" {
+        return Json(json!({ "responseStatus": { "type": "INVALID_MFA_CODE" } })).into_response();
+    }
+    Json(body("test_login_success_mfa__2.json")).into_response()
+}
+
+pub async fn token(State(s): State<Shared>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+    let mut f = s.lock().unwrap();
+    let client_id = form.get("client_id").cloned().unwrap_or_default();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:"));
+    if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(&format!("Basic {basic}")) {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    f.client_ids.push(client_id.clone());
+    match form.get("grant_type").map(String::as_str) {
+        Some("refresh_token") => {
+            *f.hits.entry("refresh").or_default() += 1;
+            if form.get("refresh_token") != Some(&f.refresh) {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+        }
+        Some(grant) if grant.ends_with("/service_ticket") => {
+            *f.hits.entry("exchange").or_default() += 1;
+            if f.reject_first_client && client_id.ends_with("_2025Q2") {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+            if !form.get("service_ticket").is_some_and(|t| t.starts_with("ST-")) {
+                return StatusCode::BAD_REQUEST.into_response();
+            }
+        }
+        _ => return StatusCode::BAD_REQUEST.into_response(),
+    }
+    Json(issue(&mut f)).into_response()
+}
+
+pub async fn profile(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let mut f = s.lock().unwrap();
+    *f.hits.entry("profile").or_default() += 1;
+    if f.profile_401s > 0 {
+        f.profile_401s -= 1;
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if !authorized(&f, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    Json(body("test_user_profile__0.json")).into_response()
+}
+
+pub async fn list(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, usize>>) -> Response {
+    let mut f = s.lock().unwrap();
+    *f.hits.entry("list").or_default() += 1;
+    if f.list_500s > 0 {
+        f.list_500s -= 1;
+        return StatusCode::BAD_GATEWAY.into_response();
+    }
+    if !authorized(&f, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let start = q.get("start").copied().unwrap_or(0);
+    let limit = q.get("limit").copied().unwrap_or(20);
+    let page: Vec<Value> = f.activities.iter().skip(start).take(limit).cloned().collect();
+    Json(page).into_response()
+}
+
+pub async fn count(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let f = s.lock().unwrap();
+    if !authorized(&f, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    Json(json!({ "totalCount": f.activities.len() })).into_response()
+}
+
+pub async fn serve(fake: Fake) -> (GarminClient, Shared) {
+    let shared: Shared = Arc::new(Mutex::new(Fake { access_ttl_s: 26 * 3600, ..fake }));
+    let app = Router::new()
+        .route("/mobile/api/login", post(login))
+        .route("/mobile/api/mfa/verifyCode", post(verify))
+        .route("/di-oauth2-service/oauth/token", post(token))
+        .route("/userprofile-service/socialProfile", get(profile))
+        .route("/activitylist-service/activities/search/activities", get(list))
+        .route("/activitylist-service/activities/count", get(count))
+        .with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let retry = RetryPolicy { attempts: 3, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20) };
+    (GarminClient::with_retry(GarminEndpoints::all_at(&base), retry).unwrap(), shared)
+}
+
+pub fn password() -> SecretString {
+    SecretString::from(PASSWORD.to_owned())
+}
+
+pub async fn logged_in(client: &GarminClient) -> Tokens {
+    match client.login(EMAIL, &password()).await.unwrap() {
+        LoginStep::Done(tokens) => tokens,
+        other => panic!("expected tokens, got {other:?}"),
+    }
+}
+
+/// `n` activities, newest first, shaped like the recorded list's first item.
+pub fn activities(first_id: u64, n: usize, newest: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
+    let template = body("test_activity_list__0.json")[0].clone();
+    (0..n)
+        .map(|i| {
+            let mut a = template.clone();
+            let start = newest - chrono::Duration::days(i as i64);
+            a["activityId"] = json!(first_id + (n - i) as u64);
+            a["startTimeGMT"] = json!(start.format("%Y-%m-%d %H:%M:%S").to_string());
+            a["startTimeLocal"] = json!((start - chrono::Duration::hours(6)).format("%Y-%m-%d %H:%M:%S").to_string());
+            a["beginTimestamp"] = json!(start.timestamp_millis());
+            a
+        })
+        .collect()
+}
