@@ -12,6 +12,7 @@ pub mod garmin;
 pub mod history;
 pub mod i18n;
 pub mod import;
+pub mod knowledge;
 pub mod plan;
 pub mod science;
 pub mod store;

@@ -103,7 +103,7 @@ async fn forget_asks_then_erases_everything(t: TestStore) {
     // Another command in between cancels the pending confirmation: a stale "yes" erases nothing.
     r.send("/forget").await;
     r.say("/help").await;
-    assert!(r.say("yes").await.contains("haven't learned free conversation"));
+    assert!(!r.say("yes").await.contains("deleted"));
     assert!(t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().is_some());
     // A stale confirmation button erases nothing either.
     assert!(r.say("/profile").await.contains("60 kg"));
@@ -445,4 +445,41 @@ mod garmin_sync {
         let r = Runner::new(&core, Platform::Telegram, "4", Some("en"));
         assert!(r.say("/sync").await.contains("RUNCOACH_SECRET_KEY"));
     }
+}
+
+mod coaching {
+    use std::sync::Arc;
+
+    use runcoach_core::knowledge::KnowledgeBase;
+
+    use super::*;
+
+    fn kb() -> Arc<KnowledgeBase> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge_base");
+        Arc::new(KnowledgeBase::with_embedder(&dir, None).expect("the knowledge base loads"))
+    }
+
+    async fn free_text_is_answered_from_the_knowledge_base(t: TestStore) {
+        let core = BotCore::new(t.store.clone()).with_knowledge(Some(kb()));
+        let fr = Runner::new(&core, Platform::Telegram, "1", Some("fr"));
+        let text = fr.say("j'ai mal au tibia depuis hier, je fais quoi demain ?").await;
+        assert!(text.contains("Voici ce que dit notre guide"), "{text}");
+        assert!(text.to_lowercase().contains("tibia"), "{text}");
+        assert!(text.contains("📚") && text.contains("consulte un médecin"), "source and safety note: {text}");
+        let en = Runner::new(&core, Platform::Telegram, "2", Some("en"));
+        let text = en.say("How should I taper before a marathon?").await;
+        assert!(text.contains("Here's what our guide says") && text.to_lowercase().contains("taper"), "{text}");
+        assert!(!text.contains("not a doctor"), "no medical note for a training question: {text}");
+        // Common requests go to the command that does them.
+        assert!(en.say("show me my stats").await.contains("I don't have any runs yet"));
+        assert!(en.say("I want a plan for a 10k").await.contains("What is your goal?"));
+        // The conversation is kept for the coach.
+        let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
+        let chat = runcoach_core::store::ChatKey { platform: Platform::Telegram, chat_id: "chat-1".into() };
+        let turns = t.store.recent_messages(user.id, &chat, 10).await.unwrap();
+        assert_eq!(turns.len(), 2);
+        assert!(turns[0].content.contains("tibia"));
+    }
+
+    on_both_stores!(free_text_is_answered_from_the_knowledge_base);
 }

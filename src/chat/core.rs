@@ -10,6 +10,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use super::activity_flow;
+use super::coach::{self, Intent};
 use super::commands::{self, Command, CommandError, ParsedText};
 use super::garmin_flow::{self, GarminService};
 use super::plan_flow::{self, PlanCtx, Wizard};
@@ -21,7 +22,8 @@ use crate::domain::{
 };
 use crate::error::ErrorCode;
 use crate::i18n::Lang;
-use crate::store::{ChatKey, LinkError, ProfileUpdate, Store, StoreError};
+use crate::knowledge::KnowledgeBase;
+use crate::store::{ChatKey, LinkError, ProfileUpdate, Role, Store, StoreError};
 
 /// Longest message the core reads; longer ones are refused before anything is stored.
 pub const MAX_MESSAGE_CHARS: usize = 8_000;
@@ -56,6 +58,7 @@ type Handled = Result<Vec<Reply>, Failure>;
 pub struct BotCore {
     store: Arc<dyn Store>,
     garmin: Option<Arc<GarminService>>,
+    knowledge: Option<Arc<KnowledgeBase>>,
 }
 
 struct Ctx<'a> {
@@ -76,7 +79,14 @@ impl Ctx<'_> {
 impl BotCore {
     #[must_use]
     pub fn new(store: Arc<dyn Store>) -> Self {
-        BotCore { store, garmin: None }
+        BotCore { store, garmin: None, knowledge: None }
+    }
+
+    /// Grounds free-text answers in our knowledge base.
+    #[must_use]
+    pub fn with_knowledge(mut self, knowledge: Option<Arc<KnowledgeBase>>) -> Self {
+        self.knowledge = knowledge;
+        self
     }
 
     /// Enables `/sync` with Garmin Connect.
@@ -372,14 +382,23 @@ impl BotCore {
     }
 
     async fn free_text(&self, ctx: Ctx<'_>, text: &str) -> Handled {
-        let lower = text.to_lowercase();
-        let greeting = ["hello", "hi", "hey", "bonjour", "salut", "coucou"]
-            .iter()
-            .any(|g| lower.split(|c: char| !c.is_alphanumeric()).any(|w| w == *g));
-        if greeting {
-            return Ok(vec![self.start(&ctx, !ctx.created)]);
+        let lang = ctx.lang();
+        let replies = match coach::intent(text) {
+            Intent::Greeting => vec![self.start(&ctx, !ctx.created)],
+            Intent::MakePlan if ctx.private => plan_flow::start(&self.plan_ctx(&ctx)).await?,
+            Intent::Stats if ctx.private => activity_flow::stats(&self.plan_ctx(&ctx)).await?,
+            Intent::ThisWeek if ctx.private => plan_flow::week(&self.plan_ctx(&ctx)).await?,
+            Intent::Today if ctx.private => plan_flow::today(&self.plan_ctx(&ctx)).await?,
+            Intent::Question { medical } => vec![coach::answer(self.knowledge.as_deref(), text, lang, medical)],
+            _ => vec![Reply::text(ErrorCode::PrivateChatOnly.message(lang))],
+        };
+        // The conversation is kept (per runner and chat) so the coach can follow it later.
+        if ctx.private {
+            self.store.append_message(ctx.user.id, &ctx.chat, Role::User, text).await?;
+            let said: Vec<&str> = replies.iter().map(|r| r.text.as_str()).collect();
+            self.store.append_message(ctx.user.id, &ctx.chat, Role::Assistant, &said.join("\n\n")).await?;
         }
-        Ok(vec![Reply::text(texts::free_text(ctx.lang()))])
+        Ok(replies)
     }
 }
 

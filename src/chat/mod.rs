@@ -2,6 +2,7 @@
 //! renders back ([`Reply`]). Nothing here knows Telegram or Discord.
 
 mod activity_flow;
+mod coach;
 mod commands;
 mod core;
 mod garmin_flow;

@@ -230,15 +230,6 @@ pub fn link_done(lang: Lang, platforms: &[String]) -> String {
     }
 }
 
-pub fn free_text(lang: Lang) -> &'static str {
-    lang.pick(
-        "Je n'ai pas encore appris à discuter librement : pour l'instant je réponds aux commandes. \
-Tape /help pour la liste, ou /profile pour compléter ton profil.",
-        "I haven't learned free conversation yet: for now I answer commands. \
-Type /help for the list, or /profile to fill in your profile.",
-    )
-}
-
 pub fn expired_button(lang: Lang) -> &'static str {
     lang.pick(
         "Ce bouton n'est plus valable. Tape /help pour reprendre.",

@@ -79,6 +79,11 @@ pub enum Commands {
         #[command(subcommand)]
         provider: SyncProvider,
     },
+    /// The running knowledge base: index, status, search.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
     /// A runner's history in numbers (JSON with --json).
     Stats {
         #[arg(long)]
@@ -141,6 +146,27 @@ pub enum Commands {
     },
     #[command(skip)]
     Default,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Embed the passages the cache lacks.
+    Index,
+    /// Documents, passages, search mode (hybrid or lexical-only, and why).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Best passages for a question (FR or EN).
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,6 @@ use anyhow::{Context, Result};
 use runcoach_core::i18n::Lang;
 use runcoach_core::knowledge::{KbConfig, KnowledgeBase};
 use runcoach_core::store::Store;
-use serde_json::json;
 
 async fn open(store: &dyn Store, config: &KbConfig) -> Result<KnowledgeBase> {
     let mut kb = KnowledgeBase::load(config)
@@ -62,10 +61,7 @@ pub async fn search(
     let kb = open(store, config).await?;
     let hits = kb.search(query, lang, top);
     if as_json {
-        let list: Vec<_> = hits
-            .iter()
-            .map(|h| json!({ "doc": h.doc, "heading": h.heading, "lang": h.lang, "text": h.text, "score": h.score }))
-            .collect();
+        let list: Vec<_> = hits.iter().map(|h| h.brief()).collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
     }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod import_cmd;
+mod kb_cmd;
 mod science_cmd;
 mod sync_cmd;
 
@@ -83,6 +84,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let id = store.resolve_identity(&user_ref.0, Some(&user_ref.0.platform_user_id), Lang::En).await?.user.id;
             sync_cmd::garmin(store.as_ref(), id).await
         }
+        Commands::Kb { command } => {
+            let store = open_store(&settings).await?;
+            let config = runcoach_core::knowledge::KbConfig::from_env();
+            match command {
+                cli::KbCommand::Index => kb_cmd::index(store.as_ref(), &config).await,
+                cli::KbCommand::Status { json } => kb_cmd::status(store.as_ref(), &config, json).await,
+                cli::KbCommand::Search { query, top, lang, json } => {
+                    kb_cmd::search(store.as_ref(), &config, &query, top, lang, json).await
+                }
+            }
+        }
         Commands::Stats { user, days, json, lang } => {
             let store = open_store(&settings).await?;
             let id = find_user(store.as_ref(), &user).await?;
@@ -133,6 +145,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// The knowledge base the coach answers from (lexical-only when the model files are absent).
+/// Indexing embeds only passages the store's cache lacks; a missing knowledge base is logged
+/// and the coach answers without it.
+async fn knowledge(store: &dyn Store) -> Option<Arc<runcoach_core::knowledge::KnowledgeBase>> {
+    let config = runcoach_core::knowledge::KbConfig::from_env();
+    let mut kb = match runcoach_core::knowledge::KnowledgeBase::load(&config) {
+        Ok(kb) => kb,
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %config.kb_dir.display(), "knowledge base not loaded");
+            return None;
+        }
+    };
+    if let Err(e) = kb.index(store).await {
+        tracing::warn!(error = %e, "knowledge base indexing failed: lexical search only");
+    }
+    Some(Arc::new(kb))
+}
+
 /// Garmin sync when `RUNCOACH_SECRET_KEY` is set (tokens are sealed with it).
 fn garmin_service() -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
     let service = runcoach_core::chat::GarminService::from_env().context("Garmin configuration")?;
@@ -154,7 +184,8 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
         anyhow::bail!("the console chat takes a plain name, not {user:?}");
     }
     let store = open_store(settings).await?;
-    let core = BotCore::new(store).with_garmin(garmin_service()?);
+    let knowledge = knowledge(store.as_ref()).await;
+    let core = BotCore::new(store).with_garmin(garmin_service()?).with_knowledge(knowledge);
     let session = ConsoleSession {
         core: &core,
         user: user_ref.0.platform_user_id.clone(),
@@ -184,7 +215,8 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let store = open_store(settings).await?;
-    let core = Arc::new(BotCore::new(store).with_garmin(garmin_service()?));
+    let knowledge = knowledge(store.as_ref()).await;
+    let core = Arc::new(BotCore::new(store).with_garmin(garmin_service()?).with_knowledge(knowledge));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     if let Some(token) = settings.telegram_token.clone() {

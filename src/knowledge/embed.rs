@@ -1,0 +1,178 @@
+//! Dense embeddings: the [`Embedder`] trait and its fastembed implementation, a local ONNX model
+//! run by an ONNX Runtime library loaded at run time (see `scripts/fetch-models`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use fastembed::{InitOptionsUserDefined, Pooling, TextEmbedding, TokenizerFiles, UserDefinedEmbeddingModel};
+use sha2::{Digest, Sha256};
+
+use super::KbError;
+
+/// Which side of the retrieval a text is on (asymmetric models such as e5 embed them differently).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextKind {
+    Query,
+    Passage,
+}
+
+/// Turns texts into unit-length vectors.
+pub trait Embedder: Send + Sync {
+    /// Names the model and its version: cached vectors are keyed by it.
+    fn model_id(&self) -> &str;
+    /// One vector per text, in order.
+    fn embed(&self, texts: &[String], kind: TextKind) -> Result<Vec<Vec<f32>>, KbError>;
+}
+
+/// The files a model directory must hold.
+pub const MODEL_FILES: [&str; 5] =
+    ["model.onnx", "tokenizer.json", "config.json", "special_tokens_map.json", "tokenizer_config.json"];
+
+/// A sentence-embedding ONNX model (mean pooling) loaded with fastembed.
+pub struct FastEmbedder {
+    // fastembed's `embed` takes `&mut self`: one model shared behind a lock.
+    model: Mutex<TextEmbedding>,
+    id: String,
+    query_prefix: String,
+    passage_prefix: String,
+}
+
+impl FastEmbedder {
+    /// Loads the model in `model_dir` with the ONNX Runtime library at `ort_library`. Both are
+    /// checked first: ort panics (rather than failing) when it cannot open its library.
+    #[tracing::instrument(skip_all, fields(model = %model_dir.display()))]
+    pub fn load(model_dir: &Path, ort_library: &Path) -> Result<Self, KbError> {
+        if !ort_library.is_file() {
+            return Err(KbError::ModelMissing(format!(
+                "ONNX Runtime library {} not found (run scripts/fetch-models or set ORT_DYLIB_PATH)",
+                ort_library.display()
+            )));
+        }
+        let missing: Vec<&str> = MODEL_FILES.iter().copied().filter(|f| !model_dir.join(f).is_file()).collect();
+        if !missing.is_empty() {
+            return Err(KbError::ModelMissing(format!(
+                "embedding model files missing in {}: {} (run scripts/fetch-models or set RUNCOACH_MODEL_DIR)",
+                model_dir.display(),
+                missing.join(", ")
+            )));
+        }
+        let read = |name: &str| -> Result<Vec<u8>, KbError> {
+            let path = model_dir.join(name);
+            std::fs::read(&path).map_err(|source| KbError::Io { path, source })
+        };
+        // The builder is not needed: fastembed's sessions use the default environment once the
+        // library is loaded.
+        drop(ort::init_from(ort_library).map_err(|e| KbError::Model(format!("ONNX Runtime: {e}")))?);
+        let onnx = read("model.onnx")?;
+        let config = read("config.json")?;
+        let id = model_id(model_dir, &onnx, &config);
+        let settings: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
+        let prefix = |key: &str| settings.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+        let (query_prefix, passage_prefix) = (prefix("query_prefix"), prefix("passage_prefix"));
+        let files = TokenizerFiles {
+            tokenizer_file: read("tokenizer.json")?,
+            config_file: config,
+            special_tokens_map_file: read("special_tokens_map.json")?,
+            tokenizer_config_file: read("tokenizer_config.json")?,
+        };
+        let model = UserDefinedEmbeddingModel::new(onnx, files).with_pooling(Pooling::Mean);
+        let model = TextEmbedding::try_new_from_user_defined(model, InitOptionsUserDefined::new().with_max_length(512))
+            .map_err(|e| KbError::Model(e.to_string()))?;
+        Ok(FastEmbedder { model: Mutex::new(model), id, query_prefix, passage_prefix })
+    }
+}
+
+/// `<dir name>@<fingerprint>`: the fingerprint covers the config, the model's size and its first
+/// and last bytes, enough to tell conversions apart without hashing 140 MB at every start.
+fn model_id(dir: &Path, onnx: &[u8], config: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(config);
+    h.update(onnx.len().to_le_bytes());
+    h.update(onnx.get(..65536).unwrap_or(onnx));
+    h.update(onnx.get(onnx.len().saturating_sub(65536)..).unwrap_or(onnx));
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let name = dir.file_name().map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
+    format!("{name}@{hex}")
+}
+
+impl Embedder for FastEmbedder {
+    fn model_id(&self) -> &str {
+        &self.id
+    }
+
+    #[tracing::instrument(skip_all, fields(n = texts.len(), kind = ?kind))]
+    fn embed(&self, texts: &[String], kind: TextKind) -> Result<Vec<Vec<f32>>, KbError> {
+        let prefix = match kind {
+            TextKind::Query => &self.query_prefix,
+            TextKind::Passage => &self.passage_prefix,
+        };
+        // A batch is padded to its longest text: batching texts of similar length wastes less.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts.get(i).map_or(0, String::len));
+        let inputs: Vec<String> = order.iter().filter_map(|&i| texts.get(i)).map(|t| format!("{prefix}{t}")).collect();
+        let vectors = {
+            let mut model = self.model.lock().map_err(|_| KbError::Model("embedding model lock poisoned".into()))?;
+            model.embed(inputs, Some(8)).map_err(|e| KbError::Model(e.to_string()))?
+        };
+        if vectors.len() != texts.len() {
+            return Err(KbError::Model(format!("{} vectors for {} texts", vectors.len(), texts.len())));
+        }
+        let mut out = vec![Vec::new(); texts.len()];
+        for (i, v) in order.into_iter().zip(vectors) {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = v;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Where the model and the ONNX Runtime library are looked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelPaths {
+    pub model_dir: PathBuf,
+    pub ort_library: PathBuf,
+}
+
+/// Cosine similarity of two vectors (0 when either is empty or zero).
+#[must_use]
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut dot, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a.iter().zip(b) {
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na.sqrt() * nb.sqrt()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_of_parallel_and_orthogonal_vectors() {
+        assert!((cosine(&[1.0, 2.0], &[2.0, 4.0]) - 1.0).abs() < 1e-6);
+        assert!(cosine(&[1.0, 0.0], &[0.0, 3.0]).abs() < 1e-6);
+        assert!(cosine(&[], &[]).abs() < f32::EPSILON);
+    }
+
+    #[test]
+    fn a_missing_library_or_model_is_reported_not_panicked() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = FastEmbedder::load(dir.path(), &dir.path().join("libonnxruntime.so")).err().unwrap();
+        assert!(matches!(err, KbError::ModelMissing(ref m) if m.contains("ONNX Runtime")), "{err}");
+        let lib = dir.path().join("lib.so");
+        std::fs::write(&lib, b"").unwrap();
+        let err = FastEmbedder::load(dir.path(), &lib).err().unwrap();
+        assert!(matches!(err, KbError::ModelMissing(ref m) if m.contains("model.onnx")), "{err}");
+    }
+
+    #[test]
+    fn model_ids_change_with_the_model() {
+        let a = model_id(Path::new("models/e5"), b"onnx-a", b"{}");
+        assert!(a.starts_with("e5@"));
+        assert_ne!(a, model_id(Path::new("models/e5"), b"onnx-b", b"{}"));
+    }
+}
