@@ -151,7 +151,9 @@ async fn a_runner_talks_to_the_real_client_through_the_bot_api() {
     let peer = Peer::start();
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
-    let core = Arc::new(BotCore::new(store.clone()));
+    let kb_dir = repo().join("knowledge_base");
+    let kb = runcoach_core::knowledge::KnowledgeBase::with_embedder(&kb_dir, None).unwrap();
+    let core = Arc::new(BotCore::new(store.clone()).with_knowledge(Some(Arc::new(kb))));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let config = TelegramConfig { token: SecretString::from(TOKEN), api_url: Some(peer.url.parse().unwrap()) };
     let bot = tokio::spawn(run(core, config, async move {
@@ -206,20 +208,56 @@ async fn a_runner_talks_to_the_real_client_through_the_bot_api() {
     let export: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(export["user"]["profile"]["weight"], json!(61.0));
 
-    // A file sent by the runner is downloaded through getFile and reaches the core.
+    // A file sent by the runner is downloaded through getFile, imported, and feeds /stats.
     let n = peer.sent(1001).await.len();
-    let gpx = std::fs::read(repo().join("../shared/fixtures/gpx/wahoo_example.gpx")).unwrap();
+    let fit = std::fs::read(repo().join("../shared/fixtures/fit/activity-small-fenix2-run.fit")).unwrap();
     peer.post(
         "/_peer/sendDocument",
         json!({
-            "token": TOKEN, "chat_id": 1001, "from": camille.json(), "file_name": "ride.gpx",
-            "mime_type": "application/gpx+xml",
-            "data_base64": base64_encode(&gpx),
+            "token": TOKEN, "chat_id": 1001, "from": camille.json(), "file_name": "morning.fit",
+            "mime_type": "application/octet-stream",
+            "data_base64": base64_encode(&fit),
         }),
     )
     .await;
-    let got = peer.wait_for(1001, n, "file answer", |m| !text(m).is_empty()).await;
-    assert!(!all_text(&got).is_empty());
+    let got = peer.wait_for(1001, n, "import answer", |m| text(m).contains("9.01 km")).await;
+    assert!(all_text(&got).contains("<b>Run</b>"), "{}", all_text(&got));
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "/stats").await;
+    peer.wait_for(1001, n, "stats", |m| text(m).contains("1 runs")).await;
+
+    // The plan wizard with button presses, then /week.
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "/plan").await;
+    let got = peer.wait_for(1001, n, "goal question", |m| text(m).contains("What is your goal?")).await;
+    let ask = got.last().unwrap().clone();
+    let n = peer.sent(1001).await.len();
+    press(&peer, &camille, &ask["message"], &button_data(&ask, "10K")).await;
+    let got = peer.wait_for(1001, n, "length question", |m| text(m).contains("When is your race?")).await;
+    let ask = got.last().unwrap().clone();
+    let n = peer.sent(1001).await.len();
+    press(&peer, &camille, &ask["message"], &button_data(&ask, "12 weeks")).await;
+    let got = peer.wait_for(1001, n, "sessions question", |m| text(m).contains("How many runs")).await;
+    let ask = got.last().unwrap().clone();
+    let n = peer.sent(1001).await.len();
+    press(&peer, &camille, &ask["message"], &button_data(&ask, "4")).await;
+    peer.wait_for(1001, n, "days question", |m| text(m).contains("Which days?")).await;
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "tue thu sat sun").await;
+    let got = peer.wait_for(1001, n, "level question", |m| text(m).contains("Your history says")).await;
+    let ask = got.last().unwrap().clone();
+    let n = peer.sent(1001).await.len();
+    press(&peer, &camille, &ask["message"], &button_data(&ask, "✓")).await;
+    let got = peer.wait_for(1001, n, "plan", |m| text(m).contains("10K plan — 12 weeks")).await;
+    assert!(all_text(&got).contains("<b>Week 1"), "{}", all_text(&got));
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "/week").await;
+    peer.wait_for(1001, n, "week", |m| text(m).contains("Week 1")).await;
+
+    // Free text goes to the coach.
+    let n = peer.sent(1001).await.len();
+    say(&peer, &camille, chat.clone(), "my shin hurts since yesterday, what should I do?").await;
+    peer.wait_for(1001, n, "coach answer", |m| text(m).contains("not a doctor")).await;
 
     // A sticker gets a clear answer, not silence and not a crash.
     let n = peer.sent(1001).await.len();
