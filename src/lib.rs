@@ -14,5 +14,7 @@ pub mod i18n;
 pub mod import;
 pub mod knowledge;
 pub mod plan;
+pub mod scheduler;
 pub mod science;
 pub mod store;
+pub mod summary;

@@ -483,3 +483,28 @@ mod coaching {
 
     on_both_stores!(free_text_is_answered_from_the_knowledge_base);
 }
+
+mod weekly_summary {
+    use super::*;
+
+    async fn summary_now_on_off_and_time(t: TestStore) {
+        let core = BotCore::new(t.store.clone());
+        let r = Runner::new(&core, Platform::Telegram, "1", Some("en"));
+        assert!(r.say("/summary").await.contains("Weekly summary off"));
+        let on = r.say("/summary on").await;
+        assert!(on.contains("Weekly summary on") && on.contains("next one on"), "{on}");
+        assert!(r.say("/summary").await.contains("Weekly summary on"));
+        let bad = r.say("/summary time \"every tuesday\"").await;
+        assert!(bad.contains("5-field cron"), "{bad}");
+        let ok = r.say("/summary time \"30 7 * * 2\"").await;
+        assert!(ok.contains("New time saved") && ok.contains("07:30"), "{ok}");
+        let now = r.send("/summary now").await;
+        assert!(joined(&now).contains("Weekly summary"), "{}", joined(&now));
+        assert!(now.iter().any(|x| x.attachment.as_ref().is_some_and(|a| a.mime == "image/png")), "a chart");
+        assert!(r.say("/summary off").await.contains("Weekly summary off"));
+        let group = Runner::new(&core, Platform::Telegram, "2", Some("en")).in_group("-1");
+        assert!(group.say("/summary now").await.contains("message me privately"));
+    }
+
+    on_both_stores!(summary_now_on_off_and_time);
+}

@@ -9,13 +9,13 @@ use rand::Rng;
 use serde_json::json;
 use tracing::{info, warn};
 
-use super::activity_flow;
 use super::coach::{self, Intent};
 use super::commands::{self, Command, CommandError, ParsedText};
 use super::garmin_flow::{self, GarminService};
 use super::plan_flow::{self, PlanCtx, Wizard};
 use super::texts;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Reply, Sender, Unsupported};
+use super::{activity_flow, summary_flow};
 use crate::domain::{
     BirthYear, HeartRate, HeightCm, Platform, ProfileError, ProfileField, Sex, TimeZoneName, Units, User, Vma, Vo2max,
     WeightKg,
@@ -259,6 +259,7 @@ impl BotCore {
             Command::Link(code) => self.link(ctx, code).await,
             Command::Sync => garmin_flow::sync(&self.plan_ctx(&ctx), self.garmin.as_deref()).await,
             Command::GarminLogout => garmin_flow::logout(&self.plan_ctx(&ctx)).await,
+            Command::Summary(args) => summary_flow::summary(&self.plan_ctx(&ctx), &args).await,
             Command::Stats => activity_flow::stats(&self.plan_ctx(&ctx)).await,
             Command::Plan => plan_flow::start(&self.plan_ctx(&ctx)).await,
             Command::Plans => plan_flow::list(&self.plan_ctx(&ctx)).await,

@@ -7,6 +7,7 @@ mod commands;
 mod core;
 mod garmin_flow;
 mod plan_flow;
+mod summary_flow;
 mod texts;
 
 use serde::{Deserialize, Serialize};

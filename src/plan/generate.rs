@@ -269,7 +269,7 @@ impl Engine {
                 None => start,
                 Some(prev) if i >= pre => {
                     let peak = v.iter().take(pre).copied().fold(0.0, f64::max);
-                    if i + 1 == n {
+                    let x = if i + 1 == n {
                         // Race week: the race is the key load; the other runs stay short.
                         (0.45 * peak).min(30.0 * f64::from(r.sessions - 1) + 15.0)
                     } else {
@@ -278,13 +278,16 @@ impl Engine {
                             _ => TAPER_2.get(i - pre).copied(),
                         }
                         .unwrap_or(0.6);
-                        // After an unplanned deep reduction (missed week), do not jump back.
-                        let allowed = if is_reduction(&v, i - 1) { reference_before(&v, i - 1) } else { prev } * 1.08;
-                        let x = (peak * frac).min(allowed);
-                        // Normally the taper is itself the reduction; after an eased
-                        // week it may not be, and a 4th week without one is not allowed.
-                        if n > 6 && run >= 3 { x.min(prev * CUTBACK) } else { x }
-                    }
+                        peak * frac
+                    };
+                    // After an unplanned deep reduction (missed or eased week), do not
+                    // jump back; race week included (an eased taper week can sit
+                    // below its usual share of the peak).
+                    let allowed = if is_reduction(&v, i - 1) { reference_before(&v, i - 1) } else { prev } * 1.08;
+                    let x = x.min(allowed);
+                    // Normally the taper is itself the reduction; after an eased
+                    // week it may not be, and a 4th week without one is not allowed.
+                    if n > 6 && run >= 3 { x.min(prev * CUTBACK) } else { x }
                 }
                 Some(prev) => {
                     let cut_due = n > 6 && (run >= 3 || (r.taper > 0 && run >= 2 && i + 2 == pre));

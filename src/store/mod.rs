@@ -325,6 +325,22 @@ pub struct NewSchedule {
     pub timezone: String,
 }
 
+/// A stored schedule (a runner's weekly summary, a club digest).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScheduleRecord {
+    pub id: i64,
+    pub user_id: Option<UserId>,
+    pub kind: String,
+    pub chat: ChatKey,
+    pub guild_id: Option<String>,
+    pub cron: String,
+    pub timezone: String,
+    pub enabled: bool,
+    pub paused_reason: Option<String>,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub next_run_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewJob {
     pub kind: String,
@@ -400,6 +416,22 @@ pub trait Store: Send + Sync + 'static {
 
     // Schedules, clubs, credentials.
     async fn upsert_schedule(&self, schedule: &NewSchedule) -> StoreResult<i64>;
+    /// The schedule of `kind` for `chat`, if any.
+    async fn schedule(&self, kind: &str, chat: &ChatKey) -> StoreResult<Option<ScheduleRecord>>;
+    /// Enabled schedules due at `now` (or whose next run was never computed), oldest first.
+    async fn due_schedules(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ScheduleRecord>>;
+    /// Stores the next due time, and the time of the run just made when `ran_at` is given.
+    async fn mark_schedule_run(
+        &self,
+        id: i64,
+        ran_at: Option<DateTime<Utc>>,
+        next_run_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+    /// Disables a schedule with a reason (`blocked`, `off`…); returns whether one was enabled.
+    /// `upsert_schedule` enables it again.
+    async fn pause_schedule(&self, kind: &str, chat: &ChatKey, reason: &str) -> StoreResult<bool>;
+    /// A club's members as `(runner, leaderboard opt-in)`.
+    async fn club_members(&self, guild_id: &str) -> StoreResult<Vec<(UserId, bool)>>;
     async fn join_club(&self, id: UserId, guild_id: &str, leaderboard_opt_in: bool) -> StoreResult<()>;
     async fn put_credential(&self, id: UserId, provider: &str, sealed: &[u8]) -> StoreResult<()>;
     /// The sealed secret stored for `provider`, if any.

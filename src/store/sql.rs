@@ -19,6 +19,9 @@ pub(super) const ACTIVITY_COLS: &str = "id, source, external_id, sport, name, st
     duration_s, moving_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_cadence, training_load, \
     vo2max, hr_zones_s, best_efforts";
 
+pub(super) const SCHEDULE_COLS: &str = "id, user_id, kind, platform, chat_id, guild_id, cron, timezone, enabled, \
+    paused_reason, last_run_at, next_run_at";
+
 /// Raw user columns, decoded by each backend and turned into a [`User`] here.
 pub(super) struct UserRow {
     pub id: i64,
@@ -154,6 +157,26 @@ macro_rules! impl_store {
                 max_hr: r.try_get("max_hr")?,
                 vma_kmh: r.try_get("vma_kmh")?,
                 vo2max: r.try_get("vo2max")?,
+            })
+        }
+
+        fn schedule_row(r: &<$db as sqlx::Database>::Row) -> StoreResult<$crate::store::ScheduleRecord> {
+            let platform: String = r.try_get("platform")?;
+            Ok($crate::store::ScheduleRecord {
+                id: r.try_get("id")?,
+                user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+                kind: r.try_get("kind")?,
+                chat: ChatKey {
+                    platform: platform.parse().map_err(|e: UnknownPlatform| StoreError::Corrupt(e.to_string()))?,
+                    chat_id: r.try_get("chat_id")?,
+                },
+                guild_id: r.try_get("guild_id")?,
+                cron: r.try_get("cron")?,
+                timezone: r.try_get("timezone")?,
+                enabled: r.try_get("enabled")?,
+                paused_reason: r.try_get("paused_reason")?,
+                last_run_at: r.try_get("last_run_at")?,
+                next_run_at: r.try_get("next_run_at")?,
             })
         }
 
@@ -808,6 +831,74 @@ macro_rules! impl_store {
                 .bind(Utc::now())
                 .fetch_one(&self.pool)
                 .await?)
+            }
+
+            #[tracing::instrument(skip_all, fields(kind = %kind))]
+            async fn schedule(&self, kind: &str, chat: &ChatKey) -> StoreResult<Option<$crate::store::ScheduleRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM schedules WHERE kind = $1 AND platform = $2 AND chat_id = $3",
+                    sql::SCHEDULE_COLS
+                ));
+                let row = sqlx::query(sql)
+                    .bind(kind)
+                    .bind(chat.platform.as_str())
+                    .bind(&chat.chat_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(schedule_row).transpose()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn due_schedules(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<$crate::store::ScheduleRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM schedules WHERE enabled = $2 AND (next_run_at IS NULL OR next_run_at <= $1) \
+                     ORDER BY COALESCE(next_run_at, $1), id LIMIT $3",
+                    sql::SCHEDULE_COLS
+                ));
+                let rows = sqlx::query(sql).bind(now).bind(true).bind(limit).fetch_all(&self.pool).await?;
+                rows.iter().map(schedule_row).collect()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn mark_schedule_run(
+                &self,
+                id: i64,
+                ran_at: Option<DateTime<Utc>>,
+                next_run_at: Option<DateTime<Utc>>,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE schedules SET last_run_at = COALESCE($2, last_run_at), next_run_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(ran_at)
+                    .bind(next_run_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(kind = %kind))]
+            async fn pause_schedule(&self, kind: &str, chat: &ChatKey, reason: &str) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE schedules SET enabled = $4, paused_reason = $5 \
+                     WHERE kind = $1 AND platform = $2 AND chat_id = $3 AND enabled = $6",
+                )
+                .bind(kind)
+                .bind(chat.platform.as_str())
+                .bind(&chat.chat_id)
+                .bind(false)
+                .bind(reason)
+                .bind(true)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn club_members(&self, guild_id: &str) -> StoreResult<Vec<(UserId, bool)>> {
+                let rows = sqlx::query("SELECT user_id, leaderboard_opt_in FROM club_members WHERE guild_id = $1 ORDER BY user_id")
+                    .bind(guild_id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(|r| Ok((UserId(r.try_get("user_id")?), r.try_get("leaderboard_opt_in")?))).collect()
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]

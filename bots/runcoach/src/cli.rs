@@ -84,6 +84,21 @@ pub enum Commands {
         #[command(subcommand)]
         command: KbCommand,
     },
+    /// A runner's weekly summary.
+    Summary {
+        #[arg(long)]
+        user: String,
+        /// ISO week, YYYY-Www (default: last complete week).
+        #[arg(long)]
+        week: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Write the chart (PNG) to FILE.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<std::path::PathBuf>,
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
+    },
     /// A runner's history in numbers (JSON with --json).
     Stats {
         #[arg(long)]

@@ -4,6 +4,7 @@ mod cli;
 mod import_cmd;
 mod kb_cmd;
 mod science_cmd;
+mod summary_cmd;
 mod sync_cmd;
 
 use std::io::IsTerminal;
@@ -94,6 +95,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     kb_cmd::search(store.as_ref(), &config, &query, top, lang, json).await
                 }
             }
+        }
+        Commands::Summary { user, week, json, chart, lang } => {
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            summary_cmd::summary(store.as_ref(), id, summary_cmd::SummaryArgs { week, json, chart, lang }).await
         }
         Commands::Stats { user, days, json, lang } => {
             let store = open_store(&settings).await?;

@@ -1,0 +1,563 @@
+//! Scheduled messages: weekly summaries for runners and weekly digests for club channels.
+//!
+//! Schedules live in the shared store with their next due time. [`enqueue_due`] turns due
+//! schedules into jobs whose dedupe key names the chat and the ISO week (a second run is a no-op);
+//! [`run_once`] claims jobs (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances never
+//! take the same one), builds each message, hands it to a [`Notifier`] and completes the job only
+//! once the platform accepted it. Transient failures retry with exponential back-off up to a
+//! bounded number of attempts; a chat that blocked the bot pauses its schedule.
+
+mod rate;
+mod when;
+
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+
+pub use rate::{Rate, RateLimited, delivery_time, send_offset};
+pub use when::{CronError, CronSpec, parse_cron, parse_tz};
+
+use crate::chat::Reply;
+use crate::domain::{Platform, UserId};
+use crate::i18n::Lang;
+use crate::store::{ChatKey, ClaimedJob, NewJob, NewSchedule, ScheduleRecord, Store, StoreError, StoreResult};
+use crate::summary::{self, IsoWeek};
+
+/// Schedule and job kind of a runner's weekly summary.
+pub const WEEKLY_SUMMARY: &str = "weekly_summary";
+/// Schedule and job kind of a club channel's weekly digest.
+pub const CLUB_DIGEST: &str = "club_digest";
+/// Mondays 08:00 on the runner's clock.
+pub const DEFAULT_CRON: &str = "0 8 * * 1";
+/// `paused_reason` when the platform says the bot may no longer write there.
+pub const PAUSED_BLOCKED: &str = "blocked";
+/// `paused_reason` after `/summary off`.
+pub const PAUSED_OFF: &str = "off";
+/// `paused_reason` when the stored expression or time zone no longer parses.
+pub const PAUSED_INVALID: &str = "invalid";
+/// `paused_reason` when the expression will never fire again.
+pub const PAUSED_ENDED: &str = "ended";
+
+/// The time, injectable so tests control it.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Debug)]
+pub struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    #[must_use]
+    pub fn at(now: DateTime<Utc>) -> Self {
+        TestClock(Mutex::new(now))
+    }
+
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        *t += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Why a platform did not take a message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// The runner blocked the bot, left the server, or the chat is gone: stop writing there.
+    #[error("blocked by the recipient")]
+    Blocked,
+    /// The platform asks to wait (HTTP 429).
+    #[error("rate limited, retry after {retry_after:?}")]
+    RateLimited { retry_after: std::time::Duration },
+    /// Anything else that may work later (network, 5xx).
+    #[error("transient failure: {0}")]
+    Transient(String),
+}
+
+/// Sends replies to a chat through a platform adapter. `Ok` means the platform accepted them.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    async fn send(&self, chat: &ChatKey, replies: &[Reply]) -> Result<(), NotifyError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error(transparent)]
+    Cron(#[from] CronError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How the worker claims and retries.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// How long a claimed job is ours; must cover building and sending a batch.
+    pub lease: Duration,
+    pub batch: i64,
+    /// Attempts (claims) before a transiently failing job is given up.
+    pub max_attempts: i32,
+    /// Attempts before a job the platform keeps rate-limiting is given up.
+    pub max_rate_limited_attempts: i32,
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Attach the 8-week chart to runners' summaries.
+    pub charts: bool,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            lease: Duration::minutes(5),
+            batch: 20,
+            max_attempts: 6,
+            max_rate_limited_attempts: 30,
+            base_backoff: Duration::seconds(30),
+            max_backoff: Duration::hours(2),
+            charts: true,
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// The wait before attempt `attempts + 1`: base × 2^(attempts − 1), capped.
+    #[must_use]
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(0);
+        let wait = self.base_backoff.checked_mul(1 << exp).unwrap_or(self.max_backoff);
+        wait.min(self.max_backoff)
+    }
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub claimed: usize,
+    pub sent: usize,
+    /// Failed and scheduled again.
+    pub retried: usize,
+    /// Given up (too many attempts, unreadable job, runner gone).
+    pub failed: usize,
+    /// Blocked: job dropped and schedule paused.
+    pub paused: usize,
+    /// Jobs of other kinds, released untouched.
+    pub released: usize,
+}
+
+/// What [`enqueue_due`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnqueueReport {
+    pub due: usize,
+    pub enqueued: usize,
+    /// Due, but the week's job already existed.
+    pub duplicates: usize,
+    /// Schedules whose first due time was just computed.
+    pub initialised: usize,
+    pub invalid: usize,
+}
+
+/// The dedupe key of a runner's summary of `week`.
+#[must_use]
+pub fn summary_key(user: UserId, week: IsoWeek) -> String {
+    format!("summary:{}:{week}", user.0)
+}
+
+/// The dedupe key of a club channel's digest of `week`.
+#[must_use]
+pub fn digest_key(guild: &str, chat: &ChatKey, week: IsoWeek) -> String {
+    format!("digest:{guild}:{}:{}:{week}", chat.platform, chat.chat_id)
+}
+
+const DUE_BATCH: i64 = 500;
+
+/// Turns every due schedule into a job (one per chat and ISO week) and moves its next due time
+/// on. A scheduler that was down fires once for the latest missed time, not once per missed week.
+/// Safe to run on several instances at once: the dedupe key makes the second enqueue a no-op.
+pub async fn enqueue_due(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<EnqueueReport> {
+    let mut report = EnqueueReport::default();
+    loop {
+        let due = store.due_schedules(now, DUE_BATCH).await?;
+        let n = due.len();
+        for s in due {
+            enqueue_one(store, &s, now, &mut report).await?;
+        }
+        if n < usize::try_from(DUE_BATCH).unwrap_or(usize::MAX) {
+            return Ok(report);
+        }
+    }
+}
+
+async fn enqueue_one(
+    store: &dyn Store,
+    s: &ScheduleRecord,
+    now: DateTime<Utc>,
+    report: &mut EnqueueReport,
+) -> StoreResult<()> {
+    let parsed = parse_cron(&s.cron).and_then(|c| parse_tz(&s.timezone).map(|tz| (c, tz)));
+    let (cron, tz) = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(schedule = s.id, error = %e, "schedule no longer parses: paused");
+            store.pause_schedule(&s.kind, &s.chat, PAUSED_INVALID).await?;
+            report.invalid += 1;
+            return Ok(());
+        }
+    };
+    let next = cron.next_after(tz, now);
+    if next.is_none() {
+        // A schedule that never fires again (a past year) would stay due forever: pause it.
+        store.pause_schedule(&s.kind, &s.chat, PAUSED_ENDED).await?;
+    }
+    let Some(due_at) = s.next_run_at else {
+        // Never computed (a schedule stored by other code): compute it, fire nothing yet.
+        store.mark_schedule_run(s.id, None, next).await?;
+        report.initialised += 1;
+        return Ok(());
+    };
+    report.due += 1;
+    let fired_at = cron.latest_until(tz, due_at, now);
+    let week = IsoWeek::summarised_on(fired_at.with_timezone(&tz).date_naive());
+    let job = match (s.kind.as_str(), s.user_id, s.guild_id.as_deref()) {
+        (WEEKLY_SUMMARY, Some(user), _) => Some(NewJob {
+            kind: WEEKLY_SUMMARY.into(),
+            dedupe_key: summary_key(user, week),
+            user_id: Some(user),
+            payload: payload(s, week),
+            run_at: fired_at,
+        }),
+        (CLUB_DIGEST, _, Some(guild)) => Some(NewJob {
+            kind: CLUB_DIGEST.into(),
+            dedupe_key: digest_key(guild, &s.chat, week),
+            user_id: None,
+            payload: payload(s, week),
+            run_at: fired_at,
+        }),
+        _ => None,
+    };
+    match job {
+        Some(job) => {
+            if store.enqueue_job(&job).await? {
+                report.enqueued += 1;
+            } else {
+                report.duplicates += 1;
+            }
+        }
+        None => tracing::warn!(schedule = s.id, kind = %s.kind, "schedule of unknown kind or without owner: skipped"),
+    }
+    store.mark_schedule_run(s.id, Some(fired_at), next).await
+}
+
+fn payload(s: &ScheduleRecord, week: IsoWeek) -> serde_json::Value {
+    json!({
+        "schedule_id": s.id,
+        "kind": s.kind,
+        "platform": s.chat.platform,
+        "chat_id": s.chat.chat_id,
+        "guild_id": s.guild_id,
+        "timezone": s.timezone,
+        "week": week,
+    })
+}
+
+/// What a job asks for, read back from its payload.
+struct JobTarget {
+    kind: String,
+    chat: ChatKey,
+    guild_id: Option<String>,
+    tz: Tz,
+    week: IsoWeek,
+}
+
+fn target(job: &ClaimedJob) -> Option<JobTarget> {
+    let p = &job.payload;
+    let platform: Platform = p.get("platform").and_then(|v| serde_json::from_value(v.clone()).ok())?;
+    Some(JobTarget {
+        kind: p.get("kind").and_then(|v| v.as_str()).unwrap_or(&job.kind).to_owned(),
+        chat: ChatKey { platform, chat_id: p.get("chat_id")?.as_str()?.to_owned() },
+        guild_id: p.get("guild_id").and_then(|v| v.as_str()).map(str::to_owned),
+        tz: p.get("timezone").and_then(|v| v.as_str()).and_then(|t| parse_tz(t).ok()).unwrap_or(chrono_tz::UTC),
+        week: p.get("week")?.as_str()?.parse().ok()?,
+    })
+}
+
+/// The replies a job sends. `Ok(None)`: nothing to send any more (the runner is gone).
+async fn build(
+    store: &dyn Store,
+    job: &ClaimedJob,
+    t: &JobTarget,
+    now: DateTime<Utc>,
+    charts: bool,
+) -> StoreResult<Option<Vec<Reply>>> {
+    let today = now.with_timezone(&t.tz).date_naive();
+    match job.kind.as_str() {
+        WEEKLY_SUMMARY => {
+            let Some(id) = job.user_id else { return Ok(None) };
+            let user = match store.get_user(id).await {
+                Ok(u) => u,
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let s = summary::weekly_summary_for(store, &user, t.week, today).await?;
+            Ok(Some(if charts {
+                summary::replies(&s, user.lang)
+            } else {
+                vec![Reply::text(summary::render(&s, user.lang))]
+            }))
+        }
+        CLUB_DIGEST => {
+            let Some(guild) = t.guild_id.as_deref() else { return Ok(None) };
+            let d = summary::club_digest(store, guild, t.week, today).await?;
+            // A channel has no language of its own yet (no column for it): English.
+            Ok(Some(vec![Reply::text(summary::render_digest(&d, Lang::En))]))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// One pass of the delivery worker with the default settings.
+pub async fn run_once(
+    store: &dyn Store,
+    worker_id: &str,
+    notifier: &dyn Notifier,
+    clock: &dyn Clock,
+) -> StoreResult<RunReport> {
+    run_once_with(store, worker_id, notifier, clock, &WorkerConfig::default()).await
+}
+
+/// Claims up to `config.batch` due jobs and delivers each.
+pub async fn run_once_with(
+    store: &dyn Store,
+    worker_id: &str,
+    notifier: &dyn Notifier,
+    clock: &dyn Clock,
+    config: &WorkerConfig,
+) -> StoreResult<RunReport> {
+    let now = clock.now();
+    let jobs = store.claim_jobs(worker_id, now, now + config.lease, config.batch).await?;
+    let mut report = RunReport { claimed: jobs.len(), ..RunReport::default() };
+    for job in &jobs {
+        deliver(store, worker_id, notifier, clock, config, job, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn deliver(
+    store: &dyn Store,
+    worker: &str,
+    notifier: &dyn Notifier,
+    clock: &dyn Clock,
+    config: &WorkerConfig,
+    job: &ClaimedJob,
+    report: &mut RunReport,
+) -> StoreResult<()> {
+    let now = clock.now();
+    if job.kind != WEEKLY_SUMMARY && job.kind != CLUB_DIGEST {
+        // Another worker's job: hand it back at once.
+        store.fail_job(job.id, worker, "not a scheduled-message job", Some(now)).await?;
+        report.released += 1;
+        return Ok(());
+    }
+    let Some(t) = target(job) else {
+        store.fail_job(job.id, worker, "unreadable payload", None).await?;
+        report.failed += 1;
+        return Ok(());
+    };
+    // Turned off (`/summary off`, blocked) after the job was queued: drop it.
+    if store.schedule(&t.kind, &t.chat).await?.is_some_and(|s| !s.enabled) {
+        store.fail_job(job.id, worker, "schedule turned off", None).await?;
+        report.failed += 1;
+        return Ok(());
+    }
+    let replies = match build(store, job, &t, now, config.charts).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            store.fail_job(job.id, worker, "nothing to send: runner or club gone", None).await?;
+            report.failed += 1;
+            return Ok(());
+        }
+        Err(e) => return retry(store, worker, config, job, now, None, &e.to_string(), report).await,
+    };
+    match notifier.send(&t.chat, &replies).await {
+        Ok(()) => {
+            if !store.complete_job(job.id, worker).await? {
+                // Our lease ran out and another worker took the job: it may be sent twice.
+                tracing::warn!(job = job.id, key = %job.dedupe_key, "job completed after its lease expired");
+            }
+            report.sent += 1;
+        }
+        Err(NotifyError::Blocked) => {
+            store.pause_schedule(&t.kind, &t.chat, PAUSED_BLOCKED).await?;
+            store.fail_job(job.id, worker, "blocked: schedule paused", None).await?;
+            tracing::info!(key = %job.dedupe_key, "recipient blocked the bot: schedule paused");
+            report.paused += 1;
+        }
+        Err(NotifyError::RateLimited { retry_after }) => {
+            let wait = Duration::from_std(retry_after).unwrap_or(config.max_backoff).max(Duration::seconds(1));
+            retry(store, worker, config, job, clock.now(), Some(wait), "rate limited", report).await?;
+        }
+        Err(NotifyError::Transient(e)) => retry(store, worker, config, job, clock.now(), None, &e, report).await?,
+    }
+    Ok(())
+}
+
+/// Schedules the job again after `wait` (rate limit) or the back-off, or gives up after too many
+/// attempts.
+#[allow(clippy::too_many_arguments)]
+async fn retry(
+    store: &dyn Store,
+    worker: &str,
+    config: &WorkerConfig,
+    job: &ClaimedJob,
+    now: DateTime<Utc>,
+    wait: Option<Duration>,
+    error: &str,
+    report: &mut RunReport,
+) -> StoreResult<()> {
+    let limit = if wait.is_some() { config.max_rate_limited_attempts } else { config.max_attempts };
+    if job.attempts >= limit {
+        tracing::warn!(key = %job.dedupe_key, attempts = job.attempts, error, "giving up");
+        store.fail_job(job.id, worker, &format!("gave up after {} attempts: {error}", job.attempts), None).await?;
+        report.failed += 1;
+    } else {
+        let at = now + wait.unwrap_or_else(|| config.backoff(job.attempts));
+        store.fail_job(job.id, worker, error, Some(at)).await?;
+        report.retried += 1;
+    }
+    Ok(())
+}
+
+/// Delivers until no job is due: [`run_once`] in a loop (for tests and catch-up).
+pub async fn drain(
+    store: &dyn Store,
+    worker_id: &str,
+    notifier: &dyn Notifier,
+    clock: &dyn Clock,
+    config: &WorkerConfig,
+) -> StoreResult<RunReport> {
+    let mut total = RunReport::default();
+    loop {
+        let r = run_once_with(store, worker_id, notifier, clock, config).await?;
+        total.claimed += r.claimed;
+        total.sent += r.sent;
+        total.retried += r.retried;
+        total.failed += r.failed;
+        total.paused += r.paused;
+        total.released += r.released;
+        if r.claimed == 0 {
+            return Ok(total);
+        }
+    }
+}
+
+/// The service loop: every `poll`, enqueue due schedules and deliver due jobs, until `shutdown`
+/// turns true. Store errors are logged and retried at the next tick.
+pub async fn run(
+    store: &dyn Store,
+    worker_id: &str,
+    notifier: &dyn Notifier,
+    clock: &dyn Clock,
+    poll: std::time::Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let config = WorkerConfig::default();
+    loop {
+        if let Err(e) = enqueue_due(store, clock.now()).await {
+            tracing::warn!(error = %e, "scheduler: enqueue failed");
+        }
+        if let Err(e) = drain(store, worker_id, notifier, clock, &config).await {
+            tracing::warn!(error = %e, "scheduler: delivery failed");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+async fn upsert(
+    store: &dyn Store,
+    schedule: NewSchedule,
+    cron: &CronSpec,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<ScheduleRecord, ScheduleError> {
+    let id = store.upsert_schedule(&schedule).await?;
+    store.mark_schedule_run(id, None, cron.next_after(tz, now)).await?;
+    store.schedule(&schedule.kind, &schedule.chat).await?.ok_or(ScheduleError::Store(StoreError::NotFound))
+}
+
+/// Turns a runner's weekly summary on in `chat` (`/summary on`, `/summary time "…"`): Mondays
+/// 08:00 unless `cron` says otherwise, on the runner's time zone. Re-enables a paused schedule.
+pub async fn enable_weekly_summary(
+    store: &dyn Store,
+    user: UserId,
+    chat: &ChatKey,
+    cron: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<ScheduleRecord, ScheduleError> {
+    let spec = parse_cron(cron.unwrap_or(DEFAULT_CRON))?;
+    let schedule = NewSchedule {
+        user_id: Some(user),
+        kind: WEEKLY_SUMMARY.into(),
+        chat: chat.clone(),
+        guild_id: None,
+        cron: spec.expression.clone(),
+        timezone: tz.name().to_owned(),
+    };
+    upsert(store, schedule, &spec, tz, now).await
+}
+
+/// `/summary off`: returns whether a summary was on.
+pub async fn disable_weekly_summary(store: &dyn Store, chat: &ChatKey) -> StoreResult<bool> {
+    store.pause_schedule(WEEKLY_SUMMARY, chat, PAUSED_OFF).await
+}
+
+/// A club channel's weekly digest (Mondays 08:00 unless `cron` says otherwise).
+pub async fn enable_club_digest(
+    store: &dyn Store,
+    guild_id: &str,
+    chat: &ChatKey,
+    cron: Option<&str>,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<ScheduleRecord, ScheduleError> {
+    let spec = parse_cron(cron.unwrap_or(DEFAULT_CRON))?;
+    let schedule = NewSchedule {
+        user_id: None,
+        kind: CLUB_DIGEST.into(),
+        chat: chat.clone(),
+        guild_id: Some(guild_id.to_owned()),
+        cron: spec.expression.clone(),
+        timezone: tz.name().to_owned(),
+    };
+    upsert(store, schedule, &spec, tz, now).await
+}
+
+/// The next run of a schedule on its own clock, for `/summary` to show.
+#[must_use]
+pub fn next_local(s: &ScheduleRecord) -> Option<DateTime<Tz>> {
+    let tz = parse_tz(&s.timezone).ok()?;
+    s.next_run_at.map(|t| t.with_timezone(&tz))
+}
