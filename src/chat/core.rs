@@ -58,7 +58,9 @@ type Handled = Result<Vec<Reply>, Failure>;
 pub struct BotCore {
     store: Arc<dyn Store>,
     garmin: Option<Arc<GarminService>>,
-    knowledge: Option<Arc<KnowledgeBase>>,
+    /// Swappable: the binary starts with lexical search and swaps in the embedded index once the
+    /// background indexing is done, so a first start never waits for the model.
+    knowledge: std::sync::RwLock<Option<Arc<KnowledgeBase>>>,
 }
 
 struct Ctx<'a> {
@@ -79,14 +81,25 @@ impl Ctx<'_> {
 impl BotCore {
     #[must_use]
     pub fn new(store: Arc<dyn Store>) -> Self {
-        BotCore { store, garmin: None, knowledge: None }
+        BotCore { store, garmin: None, knowledge: std::sync::RwLock::new(None) }
     }
 
     /// Grounds free-text answers in our knowledge base.
     #[must_use]
-    pub fn with_knowledge(mut self, knowledge: Option<Arc<KnowledgeBase>>) -> Self {
-        self.knowledge = knowledge;
+    pub fn with_knowledge(self, knowledge: Option<Arc<KnowledgeBase>>) -> Self {
+        self.set_knowledge(knowledge);
         self
+    }
+
+    /// Replaces the knowledge base the coach answers from (e.g. once indexing has finished).
+    pub fn set_knowledge(&self, knowledge: Option<Arc<KnowledgeBase>>) {
+        if let Ok(mut slot) = self.knowledge.write() {
+            *slot = knowledge;
+        }
+    }
+
+    fn knowledge(&self) -> Option<Arc<KnowledgeBase>> {
+        self.knowledge.read().ok().and_then(|kb| kb.clone())
     }
 
     /// Enables `/sync` with Garmin Connect.
@@ -390,7 +403,7 @@ impl BotCore {
             Intent::Stats if ctx.private => activity_flow::stats(&self.plan_ctx(&ctx)).await?,
             Intent::ThisWeek if ctx.private => plan_flow::week(&self.plan_ctx(&ctx)).await?,
             Intent::Today if ctx.private => plan_flow::today(&self.plan_ctx(&ctx)).await?,
-            Intent::Question { medical } => vec![coach::answer(self.knowledge.as_deref(), text, lang, medical)],
+            Intent::Question { medical } => vec![coach::answer(self.knowledge().as_deref(), text, lang, medical)],
             _ => vec![Reply::text(ErrorCode::PrivateChatOnly.message(lang))],
         };
         // The conversation is kept (per runner and chat) so the coach can follow it later.

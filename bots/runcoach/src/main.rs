@@ -151,22 +151,32 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// The knowledge base the coach answers from (lexical-only when the model files are absent).
-/// Indexing embeds only passages the store's cache lacks; a missing knowledge base is logged
-/// and the coach answers without it.
-async fn knowledge(store: &dyn Store) -> Option<Arc<runcoach_core::knowledge::KnowledgeBase>> {
+/// Gives the coach the knowledge base: lexical search at once, then (in the background) the
+/// embedded index once the passages the store's cache lacks are embedded. A missing knowledge
+/// base is logged and the coach answers without it.
+fn attach_knowledge(core: &Arc<BotCore>, store: Arc<dyn Store>) {
     let config = runcoach_core::knowledge::KbConfig::from_env();
-    let mut kb = match runcoach_core::knowledge::KnowledgeBase::load(&config) {
-        Ok(kb) => kb,
+    match runcoach_core::knowledge::KnowledgeBase::with_embedder(&config.kb_dir, None) {
+        Ok(lexical) => core.set_knowledge(Some(Arc::new(lexical))),
         Err(e) => {
             tracing::warn!(error = %e, dir = %config.kb_dir.display(), "knowledge base not loaded");
-            return None;
+            return;
         }
-    };
-    if let Err(e) = kb.index(store).await {
-        tracing::warn!(error = %e, "knowledge base indexing failed: lexical search only");
     }
-    Some(Arc::new(kb))
+    let core = core.clone();
+    tokio::spawn(async move {
+        let mut kb = match runcoach_core::knowledge::KnowledgeBase::load(&config) {
+            Ok(kb) => kb,
+            Err(e) => {
+                tracing::warn!(error = %e, "knowledge base model not loaded: lexical search only");
+                return;
+            }
+        };
+        match kb.index(store.as_ref()).await {
+            Ok(_) => core.set_knowledge(Some(Arc::new(kb))),
+            Err(e) => tracing::warn!(error = %e, "knowledge base indexing failed: lexical search only"),
+        }
+    });
 }
 
 /// Garmin sync when `RUNCOACH_SECRET_KEY` is set (tokens are sealed with it).
@@ -190,8 +200,8 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
         anyhow::bail!("the console chat takes a plain name, not {user:?}");
     }
     let store = open_store(settings).await?;
-    let knowledge = knowledge(store.as_ref()).await;
-    let core = BotCore::new(store).with_garmin(garmin_service()?).with_knowledge(knowledge);
+    let core = Arc::new(BotCore::new(store.clone()).with_garmin(garmin_service()?));
+    attach_knowledge(&core, store);
     let session = ConsoleSession {
         core: &core,
         user: user_ref.0.platform_user_id.clone(),
@@ -221,8 +231,8 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let store = open_store(settings).await?;
-    let knowledge = knowledge(store.as_ref()).await;
-    let core = Arc::new(BotCore::new(store).with_garmin(garmin_service()?).with_knowledge(knowledge));
+    let core = Arc::new(BotCore::new(store.clone()).with_garmin(garmin_service()?));
+    attach_knowledge(&core, store);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     if let Some(token) = settings.telegram_token.clone() {
