@@ -5,29 +5,56 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::domain::{Sex, User, UserId};
 use crate::science::{self, ActivityInput, ActivityKind, HistoryAnalysis, RunnerProfile};
-use crate::store::{ActivityRecord, Store, StoreResult};
+use crate::store::{ActivityRecord, NewActivity, Store, StoreResult};
 
 /// The science's view of a stored activity.
 #[must_use]
 pub fn activity_input(r: &ActivityRecord) -> ActivityInput {
-    // Our sport names are ActivityKind's serde names; older rows may hold Garmin type keys.
-    let kind = serde_json::from_value::<ActivityKind>(serde_json::Value::String(r.sport.clone()))
-        .unwrap_or_else(|_| ActivityKind::from_garmin_type_key(&r.sport));
-    let zones = r.hr_zones_s.as_deref().and_then(|z| <[f64; 5]>::try_from(z).ok());
-    let fastest_1000_s = r.best_efforts.as_ref().and_then(|b| b.get("1000")).and_then(serde_json::Value::as_f64);
     ActivityInput {
         start: r.start_time,
-        kind,
+        kind: kind(&r.sport),
         duration_s: r.duration_s,
         moving_s: r.moving_s,
         distance_m: r.distance_m.unwrap_or(0.0),
         avg_hr: r.avg_hr,
         max_hr: r.max_hr,
         device_load: r.training_load,
-        hr_zone_s: zones,
-        fastest_1000_s,
+        hr_zone_s: zones(r.hr_zones_s.as_deref()),
+        fastest_1000_s: fastest_1000(r.best_efforts.as_ref()),
         elevation_gain_m: r.elevation_gain_m,
     }
+}
+
+/// The science's view of an activity about to be stored (a fresh import).
+#[must_use]
+pub fn new_activity_input(a: &NewActivity) -> ActivityInput {
+    ActivityInput {
+        start: a.start_time,
+        kind: kind(&a.sport),
+        duration_s: a.duration_s,
+        moving_s: a.moving_s,
+        distance_m: a.distance_m.unwrap_or(0.0),
+        avg_hr: a.avg_hr,
+        max_hr: a.max_hr,
+        device_load: a.training_load,
+        hr_zone_s: zones(a.hr_zones_s.as_deref()),
+        fastest_1000_s: fastest_1000(a.best_efforts.as_ref()),
+        elevation_gain_m: a.elevation_gain_m,
+    }
+}
+
+/// Our sport names are ActivityKind's serde names; older rows may hold Garmin type keys.
+fn kind(sport: &str) -> ActivityKind {
+    serde_json::from_value::<ActivityKind>(serde_json::Value::String(sport.to_owned()))
+        .unwrap_or_else(|_| ActivityKind::from_garmin_type_key(sport))
+}
+
+fn zones(z: Option<&[f64]>) -> Option<[f64; 5]> {
+    z.and_then(|z| <[f64; 5]>::try_from(z).ok())
+}
+
+fn fastest_1000(best: Option<&serde_json::Value>) -> Option<f64> {
+    best.and_then(|b| b.get("1000")).and_then(serde_json::Value::as_f64)
 }
 
 /// The science's view of a runner's profile in `year`.

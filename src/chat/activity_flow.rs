@@ -75,7 +75,7 @@ pub(super) async fn import_file(ctx: &PlanCtx<'_>, name: &str, data: &[u8]) -> R
         match outcome {
             InsertOutcome::Inserted(_) => {
                 lines.push(format!("✅ {line}"));
-                new_inputs.push(history::activity_input(&to_record(&item.activity)));
+                new_inputs.push(history::new_activity_input(&item.activity));
             }
             InsertOutcome::Duplicate(_) => {
                 lines.push(format!("↩️ {line} — {}", lang.pick("déjà enregistrée", "already recorded")))
@@ -102,30 +102,6 @@ pub(super) async fn import_file(ctx: &PlanCtx<'_>, name: &str, data: &[u8]) -> R
         text.push_str(&format!("\n\n{}", analysis.readiness.message.get(lang)));
     }
     Ok(vec![Reply::text(text)])
-}
-
-/// The summary columns of a new activity as the store would return them.
-fn to_record(a: &NewActivity) -> crate::store::ActivityRecord {
-    crate::store::ActivityRecord {
-        id: 0,
-        source: a.source.clone(),
-        external_id: a.external_id.clone(),
-        sport: a.sport.clone(),
-        name: a.name.clone(),
-        start_time: a.start_time,
-        utc_offset_s: a.utc_offset_s,
-        duration_s: a.duration_s,
-        moving_s: a.moving_s,
-        distance_m: a.distance_m,
-        elevation_gain_m: a.elevation_gain_m,
-        avg_hr: a.avg_hr,
-        max_hr: a.max_hr,
-        avg_cadence: a.avg_cadence,
-        training_load: a.training_load,
-        vo2max: a.vo2max,
-        hr_zones_s: a.hr_zones_s.clone(),
-        best_efforts: a.best_efforts.clone(),
-    }
 }
 
 /// `/stats`: the runner's history in plain words, with what is missing.
