@@ -249,6 +249,13 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
     if settings.discord_token.is_some() {
         tracing::warn!("DISCORD_TOKEN is set, but the Discord adapter is not part of this build yet (issue #8)");
     }
+    if tasks.is_empty() {
+        eprintln!(
+            "runcoach serve: no adapter in this build can serve the configured platforms (Discord is not built yet). \
+             Set TELEGRAM_BOT_TOKEN, or talk to the coach with `runcoach chat --user NAME`."
+        );
+        return Ok(ExitCode::from(2));
+    }
     tokio::select! {
         _ = shutdown_signal() => tracing::info!("shutting down"),
         Some(done) = tasks.join_next() => {

@@ -306,3 +306,20 @@ fn stats_follow_the_json_contract() {
     assert_eq!(recent["runs"], serde_json::json!(0), "the fixtures are all older than 30 days: {recent}");
     assert!(!runcoach(dir.path(), &["stats", "--user", "nobody"], "", None).status.success());
 }
+
+#[test]
+fn serve_with_only_a_discord_token_says_so_instead_of_idling() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .env("DISCORD_TOKEN", "not-a-real-token")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Discord is not built yet"));
+}
