@@ -7,12 +7,13 @@
 //! Figures are recorded in `docs/models.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use runcoach_core::i18n::Lang;
-use runcoach_core::knowledge::{KbConfig, KnowledgeBase, ModelPaths, SearchMode};
-use runcoach_core::store::SqliteStore;
+mod support;
+
+use runcoach_core::knowledge::{KnowledgeBase, SearchMode};
+use support::kb::kb_dir;
 
 /// The bar from the issue, for the search we ship (hybrid).
 const MIN_RECALL_AT_3: f64 = 0.9;
@@ -104,43 +105,8 @@ const CASES: &[Case] = &[
     fr("mon ACWR est trop haut, je risque de me blesser ?", &["training-load-and-acwr"]),
 ];
 
-fn kb_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge_base")
-}
-
-fn model_paths() -> ModelPaths {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    ModelPaths {
-        model_dir: models.join("multilingual-e5-small"),
-        ort_library: std::env::var_os("ORT_DYLIB_PATH")
-            .map_or_else(|| models.join("onnxruntime/libonnxruntime.so"), PathBuf::from),
-    }
-}
-
-/// The real knowledge base with the real model, indexed through the same on-disk cache as
-/// `tests/knowledge.rs` (`models/multilingual-e5-small/.test-cache/`); `None` when the model is absent.
 fn hybrid_kb() -> Option<KnowledgeBase> {
-    let paths = model_paths();
-    if !paths.model_dir.join("model.onnx").is_file() || !paths.ort_library.is_file() {
-        eprintln!("SKIPPED hybrid evaluation: no model in {} (run scripts/fetch-models)", paths.model_dir.display());
-        return None;
-    }
-    let cache_dir = paths.model_dir.join(".test-cache");
-    let mut kb = KnowledgeBase::load(&KbConfig { kb_dir: kb_dir(), model: paths }).unwrap();
-    assert!(matches!(kb.mode(), SearchMode::Hybrid { .. }), "model present but not loaded: {:?}", kb.mode());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let started = Instant::now();
-    let report = runtime
-        .block_on(async {
-            let store = SqliteStore::open_in(&cache_dir).await?;
-            let report = kb.index(&store).await;
-            store.close().await;
-            report
-        })
-        .unwrap();
-    eprintln!("indexed {} chunks ({} embedded) in {:.1?}", report.chunks, report.embedded, started.elapsed());
-    assert_eq!(kb.status().embedded, kb.chunks().len());
-    Some(kb)
+    support::kb::indexed_hybrid_kb("hybrid evaluation")
 }
 
 /// The rank (1-based) of the first hit from an expected document, if any.

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -13,58 +13,17 @@ use runcoach_core::i18n::Lang;
 use runcoach_core::knowledge::{
     Embedder, KbConfig, KbError, KnowledgeBase, MAX_CHUNK_CHARS, ModelPaths, SearchMode, TextKind, fold_accents,
 };
-use runcoach_core::store::SqliteStore;
 use support::TestStore;
-
-fn kb_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge_base")
-}
-
-fn model_paths() -> ModelPaths {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    ModelPaths {
-        model_dir: models.join("multilingual-e5-small"),
-        ort_library: std::env::var_os("ORT_DYLIB_PATH")
-            .map_or_else(|| models.join("onnxruntime/libonnxruntime.so"), PathBuf::from),
-    }
-}
+use support::kb::kb_dir;
 
 fn lexical_kb() -> KnowledgeBase {
     KnowledgeBase::with_embedder(&kb_dir(), None).unwrap()
 }
 
-/// The real knowledge base with the real model, embedded once per test binary; `None` (after
-/// saying so) when `models/` is absent.
+/// The real knowledge base with the real model, embedded once per test binary.
 fn hybrid_kb() -> Option<&'static KnowledgeBase> {
     static KB: OnceLock<Option<KnowledgeBase>> = OnceLock::new();
-    KB.get_or_init(|| {
-        let paths = model_paths();
-        if !paths.model_dir.join("model.onnx").is_file() || !paths.ort_library.is_file() {
-            eprintln!(
-                "SKIPPED vector assertions: no model in {} (run scripts/fetch-models)",
-                paths.model_dir.display()
-            );
-            return None;
-        }
-        let cache_dir = paths.model_dir.join(".test-cache");
-        let mut kb = KnowledgeBase::load(&KbConfig { kb_dir: kb_dir(), model: paths }).unwrap();
-        assert!(matches!(kb.mode(), SearchMode::Hybrid { .. }), "model present but not loaded: {:?}", kb.mode());
-        // Embedding every chunk takes a minute on two cores: the vectors are kept in a SQLite
-        // cache next to the model (git-ignored), so only the first run on a machine pays.
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let started = std::time::Instant::now();
-        let report = runtime
-            .block_on(async {
-                let store = SqliteStore::open_in(&cache_dir).await?;
-                let report = kb.index(&store).await;
-                store.close().await;
-                report
-            })
-            .unwrap();
-        eprintln!("indexed {} chunks ({} embedded) in {:.1?}", report.chunks, report.embedded, started.elapsed());
-        Some(kb)
-    })
-    .as_ref()
+    KB.get_or_init(|| support::kb::indexed_hybrid_kb("vector assertions")).as_ref()
 }
 
 fn top_doc(kb: &KnowledgeBase, query: &str, lang: Option<Lang>) -> String {

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 pub mod garmin_fake;
+pub mod kb;
 
 use std::sync::Arc;
 
