@@ -4,6 +4,7 @@
 //! [`chat::Reply`] values the [`chat::BotCore`] returns. The store, the science and the plan engine
 //! live here, behind types that parse their input at the boundary.
 
+pub mod agent;
 pub mod chat;
 pub mod config;
 pub mod domain;

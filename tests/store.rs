@@ -136,6 +136,8 @@ async fn populate(store: &dyn Store, user: UserId, tag: &str) {
         .await
         .unwrap();
     store.audit(Some(user), "user", "test", &json!({})).await.unwrap();
+    store.log_wellness(user, "tired", Some("short night")).await.unwrap();
+    store.add_llm_usage(user, "2026-11-26", 120).await.unwrap();
 }
 
 async fn identities_resolve_once(t: TestStore) {
@@ -241,6 +243,10 @@ async fn link_codes_merge_two_runners(t: TestStore) {
     s.update_profile(discord, &update).await.unwrap();
     s.append_message(telegram, &chat("c1"), Role::User, "from telegram").await.unwrap();
     s.append_message(discord, &chat("c1"), Role::User, "same chat key").await.unwrap();
+    // LLM tokens of the same day add up (the daily budget is per person, not per account).
+    s.add_llm_usage(telegram, "2026-11-26", 100).await.unwrap();
+    s.add_llm_usage(discord, "2026-11-26", 50).await.unwrap();
+    s.add_llm_usage(discord, "2026-11-25", 70).await.unwrap();
 
     s.create_link_code(telegram, "ABC234", Utc::now() + Duration::minutes(15)).await.unwrap();
     assert_eq!(s.redeem_link_code("ABC234", telegram, Utc::now()).await.unwrap(), Err(LinkError::SameUser));
@@ -256,6 +262,8 @@ async fn link_codes_merge_two_runners(t: TestStore) {
     assert_eq!(s.activities(telegram, None).await.unwrap().len(), 2, "the shared activity is kept once");
     assert_eq!(s.get_user(telegram).await.unwrap().profile.weight.map(WeightKg::get), Some(70.0));
     assert_eq!(s.recent_messages(telegram, &chat("c1"), 10).await.unwrap().len(), 2);
+    assert_eq!(s.llm_usage(telegram, "2026-11-26").await.unwrap(), 150);
+    assert_eq!(s.llm_usage(telegram, "2026-11-25").await.unwrap(), 70);
     assert!(s.get_user(discord).await.is_err());
     assert!(s.count_user_rows(discord).await.unwrap().iter().all(|(_, n)| *n == 0));
     // A code works once.
@@ -285,6 +293,40 @@ async fn conversations_and_dialogue_state(t: TestStore) {
     assert_eq!(s.dialogue_state(id, &chat("c")).await.unwrap(), Some(json!({"kind": "wizard", "step": 2})));
     s.set_dialogue_state(id, &chat("c"), None).await.unwrap();
     assert!(s.dialogue_state(id, &chat("c")).await.unwrap().is_none());
+}
+
+async fn coach_memory_is_per_runner(t: TestStore) {
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Telegram, "1").await;
+    let other = new_user(s, Platform::Telegram, "2").await;
+    let tg = ChatKey { platform: Platform::Telegram, chat_id: "t".into() };
+    let dc = ChatKey { platform: Platform::Discord, chat_id: "d".into() };
+    s.append_message(id, &tg, Role::User, "q1").await.unwrap();
+    let a1 = s.append_message(id, &tg, Role::Assistant, "a1").await.unwrap();
+    s.append_message(other, &tg, Role::User, "not yours").await.unwrap();
+    s.append_message(id, &dc, Role::User, "q2").await.unwrap();
+    // One conversation across the runner's chats, oldest first, never another runner's.
+    let recent: Vec<String> = s.recent_conversation(id, 10).await.unwrap().into_iter().map(|m| m.content).collect();
+    assert_eq!(recent, vec!["q1", "a1", "q2"]);
+    let last_two: Vec<String> = s.recent_conversation(id, 2).await.unwrap().into_iter().map(|m| m.content).collect();
+    assert_eq!(last_two, vec!["a1", "q2"]);
+
+    // Ratings: only on the runner's own assistant messages.
+    assert!(s.rate_message(id, a1, 1).await.unwrap());
+    assert!(!s.rate_message(other, a1, -1).await.unwrap());
+    assert_eq!(s.message_rating(id, a1).await.unwrap(), Some(1));
+    assert_eq!(s.message_rating(other, a1).await.unwrap(), None);
+
+    assert_eq!(s.conversation_summary(id).await.unwrap(), None);
+    s.set_conversation_summary(id, &tg, "marathon in April", a1).await.unwrap();
+    assert_eq!(s.conversation_summary(id).await.unwrap(), Some(("marathon in April".to_owned(), a1)));
+    assert_eq!(s.conversation_summary(other).await.unwrap(), None);
+
+    assert_eq!(s.add_llm_usage(id, "2026-11-26", 100).await.unwrap(), 100);
+    assert_eq!(s.add_llm_usage(id, "2026-11-26", 20).await.unwrap(), 120);
+    assert_eq!(s.llm_usage(id, "2026-11-26").await.unwrap(), 120);
+    assert_eq!(s.llm_usage(id, "2026-11-27").await.unwrap(), 0);
+    assert_eq!(s.llm_usage(other, "2026-11-26").await.unwrap(), 0);
 }
 
 async fn jobs_are_claimed_once(t: TestStore) {
@@ -398,6 +440,7 @@ async fn saving_a_plan_archives_the_previous_one(t: TestStore) {
 }
 
 on_both_stores!(
+    coach_memory_is_per_runner,
     identities_resolve_once,
     concurrent_first_contacts_make_one_runner,
     profile_updates_keep_other_fields,

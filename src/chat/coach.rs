@@ -133,7 +133,7 @@ fn excerpt(text: &str, max_chars: usize) -> String {
     }
 }
 
-fn cite(hit: &Hit) -> String {
+pub(super) fn cite(hit: &Hit) -> String {
     format!("📚 _{} › {}_", hit.title, hit.heading)
 }
 

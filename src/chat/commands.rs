@@ -191,6 +191,24 @@ pub const COMMANDS: &[CommandSpec] = &[
         help_fr: "Pas à 100 % : alléger les prochains jours (3 par défaut)",
         personal: true,
     },
+    CommandSpec {
+        name: "ask",
+        aliases: &["question", "demande", "coach"],
+        args_en: "question",
+        args_fr: "question",
+        help_en: "Ask the coach anything about running (or just write to me)",
+        help_fr: "Poser une question au coach sur la course (ou écris-moi simplement)",
+        personal: false,
+    },
+    CommandSpec {
+        name: "status",
+        aliases: &["etat", "état"],
+        args_en: "",
+        args_fr: "",
+        help_en: "How I'm running: coach mode, knowledge base, database",
+        help_fr: "Mon état : mode du coach, base de connaissances, base de données",
+        personal: false,
+    },
 ];
 
 /// A command with its arguments parsed.
@@ -215,6 +233,8 @@ pub enum Command {
     Done(String),
     Skip(String),
     Unwell(String),
+    Ask(String),
+    Status,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -278,6 +298,8 @@ impl Command {
             "done" => Command::Done(args.to_owned()),
             "skip" => Command::Skip(args.to_owned()),
             "unwell" => Command::Unwell(args.to_owned()),
+            "ask" => Command::Ask(args.to_owned()),
+            "status" => Command::Status,
             _ => {
                 return Err(CommandError::Unknown { name: spec.name.to_owned(), suggestion: None });
             }

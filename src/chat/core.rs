@@ -14,8 +14,9 @@ use super::commands::{self, Command, CommandError, ParsedText};
 use super::garmin_flow::{self, GarminService};
 use super::plan_flow::{self, PlanCtx, Wizard};
 use super::texts;
-use super::{Attachment, AttachmentKind, Button, Content, Incoming, Reply, Sender, Unsupported};
+use super::{Attachment, AttachmentKind, Button, Content, Incoming, Progress, Reply, Sender, Unsupported};
 use super::{activity_flow, summary_flow};
+use crate::agent::{Agent, ToolBox, Turn};
 use crate::domain::{
     BirthYear, HeartRate, HeightCm, Platform, ProfileError, ProfileField, Sex, TimeZoneName, Units, User, Vma, Vo2max,
     WeightKg,
@@ -40,6 +41,11 @@ const BTN_FORGET_YES: &str = "forget:yes";
 const BTN_FORGET_NO: &str = "forget:no";
 const BTN_COMMAND: &str = "cmd:";
 const STATE_FORGET: &str = "confirm_forget";
+const BTN_RATE: &str = "rate:";
+/// Turns the LLM sees verbatim; older ones reach it through the running summary.
+const MEMORY_TURNS: i64 = 8;
+/// Older messages folded into the summary at a time (one summarising call per this many).
+const SUMMARY_BATCH: usize = 8;
 
 /// A failure already phrased for the user, or a store error to phrase.
 pub(super) enum Failure {
@@ -61,6 +67,8 @@ pub struct BotCore {
     /// Swappable: the binary starts with lexical search and swaps in the embedded index once the
     /// background indexing is done, so a first start never waits for the model.
     knowledge: std::sync::RwLock<Option<Arc<KnowledgeBase>>>,
+    agent: Option<Arc<Agent>>,
+    fallbacks: std::sync::atomic::AtomicU64,
 }
 
 struct Ctx<'a> {
@@ -81,7 +89,13 @@ impl Ctx<'_> {
 impl BotCore {
     #[must_use]
     pub fn new(store: Arc<dyn Store>) -> Self {
-        BotCore { store, garmin: None, knowledge: std::sync::RwLock::new(None) }
+        BotCore {
+            store,
+            garmin: None,
+            knowledge: std::sync::RwLock::new(None),
+            agent: None,
+            fallbacks: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 
     /// Grounds free-text answers in our knowledge base.
@@ -109,6 +123,25 @@ impl BotCore {
         self
     }
 
+    /// Answers free text with an LLM agent; without one (or when it fails) the deterministic
+    /// coach answers.
+    #[must_use]
+    pub fn with_agent(mut self, agent: Option<Arc<Agent>>) -> Self {
+        self.agent = agent;
+        self
+    }
+
+    #[must_use]
+    pub fn agent(&self) -> Option<&Arc<Agent>> {
+        self.agent.as_ref()
+    }
+
+    /// Answers the deterministic coach gave because the LLM failed.
+    #[must_use]
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     #[must_use]
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -116,6 +149,11 @@ impl BotCore {
 
     /// Handles one message. Always answers, in the runner's language.
     pub async fn handle(&self, msg: Incoming) -> Vec<Reply> {
+        self.handle_with_progress(msg, None).await
+    }
+
+    /// [`BotCore::handle`], showing work in progress (a growing answer) through `progress`.
+    pub async fn handle_with_progress(&self, msg: Incoming, progress: Option<&dyn Progress>) -> Vec<Reply> {
         let platform_lang = Lang::from_platform_code(msg.sender.language_code.as_deref());
         if let Some(len) = too_long(&msg.content) {
             info!(len, "refused an oversized message");
@@ -142,7 +180,7 @@ impl BotCore {
             private: msg.chat.private,
             created: resolved.created,
         };
-        match self.dispatch(ctx, msg.content).await {
+        match self.dispatch(ctx, msg.content, progress).await {
             Ok(replies) => replies,
             Err(Failure::Say(text)) => vec![Reply::text(text)],
             Err(Failure::Store(e)) => vec![Reply::text(store_failure(&e, lang))],
@@ -158,7 +196,7 @@ impl BotCore {
         }
     }
 
-    async fn dispatch(&self, ctx: Ctx<'_>, content: Content) -> Handled {
+    async fn dispatch(&self, ctx: Ctx<'_>, content: Content, progress: Option<&dyn Progress>) -> Handled {
         let pending = self.store.dialogue_state(ctx.user.id, &ctx.chat).await?;
         let pending_kind = pending.as_ref().and_then(|s| s.get("kind")).and_then(|k| k.as_str()).map(str::to_owned);
         match content {
@@ -169,7 +207,7 @@ impl BotCore {
             Content::Button(data) => self.button(ctx, &data, pending_kind.as_deref()).await,
             Content::Command { name, args } => {
                 self.clear_pending(&ctx, pending_kind.as_deref()).await?;
-                self.command(ctx, &name, &args).await
+                self.command(ctx, &name, &args, progress).await
             }
             // Whatever is typed at the password step is the password, even if it starts with '/'.
             Content::Text(text)
@@ -187,7 +225,7 @@ impl BotCore {
             Content::Text(text) => match commands::parse_text(&text) {
                 ParsedText::Command { name, args } => {
                     self.clear_pending(&ctx, pending_kind.as_deref()).await?;
-                    self.command(ctx, &name, &args).await
+                    self.command(ctx, &name, &args, progress).await
                 }
                 ParsedText::Text(text) => {
                     if let Some(state) = pending.as_ref().and_then(garmin_flow::from_state) {
@@ -200,7 +238,7 @@ impl BotCore {
                         let yes = matches!(text.to_lowercase().as_str(), "yes" | "oui" | "y" | "o");
                         return self.forget_answer(ctx, yes).await;
                     }
-                    self.free_text(ctx, &text).await
+                    self.free_text(ctx, &text, progress).await
                 }
             },
             Content::Unsupported(Unsupported::Media(kind)) => {
@@ -234,9 +272,10 @@ impl BotCore {
             BTN_FORGET_YES | BTN_FORGET_NO if pending == Some(STATE_FORGET) => {
                 self.forget_answer(ctx, data == BTN_FORGET_YES).await
             }
+            other if other.starts_with(BTN_RATE) => self.rate(ctx, other).await,
             other => match other.strip_prefix(BTN_COMMAND) {
                 Some(command) => match commands::parse_text(command) {
-                    ParsedText::Command { name, args } => self.command(ctx, &name, &args).await,
+                    ParsedText::Command { name, args } => self.command(ctx, &name, &args, None).await,
                     ParsedText::Text(_) => Ok(vec![Reply::text(texts::expired_button(ctx.lang()))]),
                 },
                 None => Ok(vec![Reply::text(texts::expired_button(ctx.lang()))]),
@@ -244,7 +283,7 @@ impl BotCore {
         }
     }
 
-    async fn command(&self, ctx: Ctx<'_>, name: &str, args: &str) -> Handled {
+    async fn command(&self, ctx: Ctx<'_>, name: &str, args: &str, progress: Option<&dyn Progress>) -> Handled {
         let lang = ctx.lang();
         let command = match Command::parse(name, args) {
             Ok(c) => c,
@@ -281,6 +320,9 @@ impl BotCore {
             Command::Done(args) => plan_flow::done(&self.plan_ctx(&ctx), &args).await,
             Command::Skip(args) => plan_flow::skip(&self.plan_ctx(&ctx), &args).await,
             Command::Unwell(args) => plan_flow::unwell(&self.plan_ctx(&ctx), &args).await,
+            Command::Ask(question) if question.trim().is_empty() => Ok(vec![Reply::text(texts::ask_usage(lang))]),
+            Command::Ask(question) => self.free_text(ctx, &question, progress).await,
+            Command::Status => Ok(vec![Reply::text(self.status(lang).await)]),
         }
     }
 
@@ -395,24 +437,171 @@ impl BotCore {
         }
     }
 
-    async fn free_text(&self, ctx: Ctx<'_>, text: &str) -> Handled {
+    async fn free_text(&self, ctx: Ctx<'_>, text: &str, progress: Option<&dyn Progress>) -> Handled {
         let lang = ctx.lang();
-        let replies = match coach::intent(text) {
+        let mut rated = false;
+        let mut replies = match coach::intent(text) {
             Intent::Greeting => vec![self.start(&ctx, !ctx.created)],
             Intent::MakePlan if ctx.private => plan_flow::start(&self.plan_ctx(&ctx)).await?,
             Intent::Stats if ctx.private => activity_flow::stats(&self.plan_ctx(&ctx)).await?,
             Intent::ThisWeek if ctx.private => plan_flow::week(&self.plan_ctx(&ctx)).await?,
             Intent::Today if ctx.private => plan_flow::today(&self.plan_ctx(&ctx)).await?,
-            Intent::Question { medical } => vec![coach::answer(self.knowledge().as_deref(), text, lang, medical)],
+            Intent::Question { medical } => {
+                rated = true;
+                vec![self.coach_answer(&ctx, text, medical, progress).await?]
+            }
             _ => vec![Reply::text(ErrorCode::PrivateChatOnly.message(lang))],
         };
-        // The conversation is kept (per runner and chat) so the coach can follow it later.
+        // The conversation is kept (per runner, across their private chats) so the coach can
+        // follow it later, here or on a linked platform.
         if ctx.private {
             self.store.append_message(ctx.user.id, &ctx.chat, Role::User, text).await?;
             let said: Vec<&str> = replies.iter().map(|r| r.text.as_str()).collect();
-            self.store.append_message(ctx.user.id, &ctx.chat, Role::Assistant, &said.join("\n\n")).await?;
+            let id = self.store.append_message(ctx.user.id, &ctx.chat, Role::Assistant, &said.join("\n\n")).await?;
+            if rated && let Some(last) = replies.last_mut() {
+                last.buttons.push(vec![
+                    Button::new("👍", format!("{BTN_RATE}{id}:1")),
+                    Button::new("👎", format!("{BTN_RATE}{id}:-1")),
+                ]);
+            }
+            self.fold_memory(&ctx);
         }
         Ok(replies)
+    }
+
+    /// The LLM agent's answer when there is one and it succeeds; the deterministic coach's
+    /// otherwise (the reason is logged and counted).
+    async fn coach_answer(
+        &self,
+        ctx: &Ctx<'_>,
+        text: &str,
+        medical: bool,
+        progress: Option<&dyn Progress>,
+    ) -> Result<Reply, Failure> {
+        let lang = ctx.lang();
+        let kb = self.knowledge();
+        if let Some(agent) = &self.agent {
+            let (history, summary) = if ctx.private {
+                let summary = self.store.conversation_summary(ctx.user.id).await?;
+                (self.store.recent_conversation(ctx.user.id, MEMORY_TURNS).await?, summary.map(|s| s.0))
+            } else {
+                (Vec::new(), None)
+            };
+            let tools =
+                ToolBox::new(self.store.as_ref(), &ctx.user, kb.as_deref(), self.plan_ctx(ctx).today, ctx.private);
+            let turn = Turn { question: text, history: &history, summary: summary.as_deref() };
+            let sink = |partial: &str| {
+                if let Some(p) = progress {
+                    p.update(partial);
+                }
+            };
+            match agent.answer(&ctx.user, &tools, turn, progress.map(|_| &sink as _)).await {
+                Ok(answer) => {
+                    let mut out = answer.text;
+                    let passages = tools.passages();
+                    if !passages.is_empty() {
+                        out.push_str("\n\n");
+                        out.push_str(lang.pick("Sources :", "Sources:"));
+                        for hit in passages.iter().take(3) {
+                            out.push_str(&format!("\n{}", coach::cite(hit)));
+                        }
+                    }
+                    if medical {
+                        out.push_str("\n\n");
+                        out.push_str(coach::safety_note(lang));
+                    }
+                    return Ok(Reply::text(out));
+                }
+                Err(e) => {
+                    self.fallbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    warn!(reason = e.reason(), "the deterministic coach answers instead of the LLM");
+                }
+            }
+        }
+        Ok(coach::answer(kb.as_deref(), text, lang, medical))
+    }
+
+    /// Folds turns that left the LLM's window into the running summary, in the background.
+    fn fold_memory(&self, ctx: &Ctx<'_>) {
+        let Some(agent) = self.agent.clone() else { return };
+        let store = Arc::clone(&self.store);
+        let (user, chat) = (ctx.user.id, ctx.chat.clone());
+        tokio::spawn(async move {
+            let result: Result<(), crate::agent::AgentError> = async {
+                let previous = store.conversation_summary(user).await?;
+                let upto = previous.as_ref().map_or(0, |p| p.1);
+                let window = usize::try_from(MEMORY_TURNS).unwrap_or(8);
+                let recent = store.recent_conversation(user, MEMORY_TURNS + 2 * SUMMARY_BATCH as i64).await?;
+                let older: Vec<_> =
+                    recent.iter().take(recent.len().saturating_sub(window)).filter(|m| m.id > upto).cloned().collect();
+                let Some(last) = older.last().map(|m| m.id) else { return Ok(()) };
+                if older.len() < SUMMARY_BATCH {
+                    return Ok(());
+                }
+                let summary = agent.summarise(previous.as_ref().map(|p| p.0.as_str()), &older).await?;
+                store.set_conversation_summary(user, &chat, &summary, last).await?;
+                info!(%user, upto = last, "conversation summary updated");
+                Ok(())
+            }
+            .await;
+            if let Err(e) = result {
+                warn!(reason = e.reason(), "conversation summary not updated");
+            }
+        });
+    }
+
+    async fn rate(&self, ctx: Ctx<'_>, data: &str) -> Handled {
+        let lang = ctx.lang();
+        let parsed = data.strip_prefix(BTN_RATE).and_then(|r| r.split_once(':')).and_then(|(id, v)| {
+            let v = v.parse::<i16>().ok().filter(|v| *v == 1 || *v == -1)?;
+            Some((id.parse::<i64>().ok()?, v))
+        });
+        let Some((id, rating)) = parsed else {
+            return Ok(vec![Reply::text(texts::expired_button(lang))]);
+        };
+        // Bound to the runner: a forged id of someone else's message changes nothing.
+        if !self.store.rate_message(ctx.user.id, id, rating).await? {
+            return Ok(vec![Reply::text(texts::expired_button(lang))]);
+        }
+        Ok(vec![Reply::text(texts::thanks_for_rating(lang, rating > 0))])
+    }
+
+    async fn status(&self, lang: Lang) -> String {
+        let db = match self.store.ping().await {
+            Ok(()) => lang.pick("OK", "OK"),
+            Err(_) => lang.pick("injoignable", "unreachable"),
+        };
+        let coach = match &self.agent {
+            Some(a) => match lang {
+                Lang::Fr => format!("LLM « {} » (coach déterministe en secours)", a.config().model),
+                Lang::En => format!("LLM \"{}\" (deterministic coach as fallback)", a.config().model),
+            },
+            None => lang
+                .pick("coach déterministe (aucun LLM configuré)", "deterministic coach (no LLM configured)")
+                .to_owned(),
+        };
+        let kb = match self.knowledge() {
+            Some(kb) => kb.status().describe(lang),
+            None => lang.pick("base de connaissances non chargée", "knowledge base not loaded").to_owned(),
+        };
+        let garmin = match (self.garmin.is_some(), lang) {
+            (true, Lang::Fr) => "Garmin Connect : activé",
+            (true, Lang::En) => "Garmin Connect: enabled",
+            (false, Lang::Fr) => "Garmin Connect : désactivé (pas de clé de chiffrement configurée)",
+            (false, Lang::En) => "Garmin Connect: disabled (no encryption key configured)",
+        };
+        match lang {
+            Lang::Fr => format!(
+                "🩺 **runcoach {}**\n• Coach : {coach}\n• {kb}\n• Base de données : {} — {db}\n• {garmin}",
+                env!("CARGO_PKG_VERSION"),
+                self.store.backend()
+            ),
+            Lang::En => format!(
+                "🩺 **runcoach {}**\n• Coach: {coach}\n• {kb}\n• Database: {} — {db}\n• {garmin}",
+                env!("CARGO_PKG_VERSION"),
+                self.store.backend()
+            ),
+        }
     }
 }
 

@@ -106,6 +106,14 @@ pub struct Attachment {
     pub data: Vec<u8>,
 }
 
+/// Work in progress an adapter can show while the core is busy: the coach's answer as it is
+/// written (Telegram edits one message), or a long sync's progress. Called from the core's task:
+/// implementations hand the text off (e.g. to a channel) and return at once.
+pub trait Progress: Send + Sync {
+    /// The text so far; it replaces what was shown before.
+    fn update(&self, text: &str);
+}
+
 /// One message back to the user. `text` is light markdown (`**bold**`, `_italic_`, `` `code` ``,
 /// lists); adapters escape or convert it for their platform.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -271,3 +271,19 @@ pub fn file_too_large(lang: Lang, bytes: u64, max: u64) -> String {
         ),
     }
 }
+
+pub fn ask_usage(lang: Lang) -> &'static str {
+    lang.pick(
+        "Pose-moi ta question après la commande, par exemple : `/ask comment faire une séance au seuil ?` — ou écris-moi simplement.",
+        "Put your question after the command, for example: `/ask how do I run a tempo session?` — or just write to me.",
+    )
+}
+
+pub fn thanks_for_rating(lang: Lang, up: bool) -> &'static str {
+    match (lang, up) {
+        (Lang::Fr, true) => "Merci ! Content que ça t'aide 🙌",
+        (Lang::Fr, false) => "Merci pour ton retour : je le garde pour m'améliorer.",
+        (Lang::En, true) => "Thanks! Glad it helps 🙌",
+        (Lang::En, false) => "Thanks for the feedback: I keep it to do better.",
+    }
+}

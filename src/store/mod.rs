@@ -43,6 +43,8 @@ pub const USER_TABLES: &[&str] = &[
     "club_members",
     "jobs",
     "audit_log",
+    "wellness_log",
+    "llm_usage",
 ];
 
 /// Tables that hold no runner's data (no `user_id`): export, erase and link leave them alone.
@@ -406,6 +408,18 @@ pub trait Store: Send + Sync + 'static {
     // Conversations and dialogue state.
     async fn append_message(&self, id: UserId, chat: &ChatKey, role: Role, content: &str) -> StoreResult<i64>;
     async fn recent_messages(&self, id: UserId, chat: &ChatKey, limit: i64) -> StoreResult<Vec<StoredMessage>>;
+    /// The runner's latest messages across all their private chats, oldest first.
+    async fn recent_conversation(&self, id: UserId, limit: i64) -> StoreResult<Vec<StoredMessage>>;
+    /// 👍 (1) or 👎 (-1) on one of the coach's answers to this runner; false if it is not theirs.
+    async fn rate_message(&self, id: UserId, message_id: i64, rating: i16) -> StoreResult<bool>;
+    async fn message_rating(&self, id: UserId, message_id: i64) -> StoreResult<Option<i16>>;
+    /// The running summary of older turns and the last message id it covers.
+    async fn conversation_summary(&self, id: UserId) -> StoreResult<Option<(String, i64)>>;
+    async fn set_conversation_summary(&self, id: UserId, chat: &ChatKey, summary: &str, upto: i64) -> StoreResult<()>;
+    async fn log_wellness(&self, id: UserId, feeling: &str, note: Option<&str>) -> StoreResult<i64>;
+    /// Adds one LLM call's tokens to the runner's day (UTC `YYYY-MM-DD`); returns the day's total.
+    async fn add_llm_usage(&self, id: UserId, day: &str, tokens: i64) -> StoreResult<i64>;
+    async fn llm_usage(&self, id: UserId, day: &str) -> StoreResult<i64>;
     async fn dialogue_state(&self, id: UserId, chat: &ChatKey) -> StoreResult<Option<serde_json::Value>>;
     async fn set_dialogue_state(
         &self,

@@ -403,6 +403,12 @@ macro_rules! impl_store {
                        SELECT guild_id FROM club_members WHERE user_id = $1)",
                     "UPDATE plans SET status = 'archived' WHERE user_id = $2 AND status = 'active' \
                      AND EXISTS (SELECT 1 FROM plans p WHERE p.user_id = $1 AND p.status = 'active')",
+                    // Same day on both accounts: the kept one carries the sum (the budget is per person).
+                    "UPDATE llm_usage SET tokens = tokens + (SELECT m.tokens FROM llm_usage m \
+                       WHERE m.user_id = $2 AND m.day = llm_usage.day), \
+                       calls = calls + (SELECT m.calls FROM llm_usage m WHERE m.user_id = $2 AND m.day = llm_usage.day) \
+                     WHERE user_id = $1 AND day IN (SELECT day FROM llm_usage WHERE user_id = $2)",
+                    "DELETE FROM llm_usage WHERE user_id = $2 AND day IN (SELECT day FROM llm_usage WHERE user_id = $1)",
                 ];
                 // Pending dialogues and codes of the merged runner make no sense any more.
                 for sql in ["DELETE FROM link_codes WHERE user_id = $1", "DELETE FROM dialogue_states WHERE user_id = $1"] {
@@ -760,6 +766,131 @@ macro_rules! impl_store {
                     .collect::<StoreResult<Vec<_>>>()?;
                 out.reverse();
                 Ok(out)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn recent_conversation(&self, id: UserId, limit: i64) -> StoreResult<Vec<StoredMessage>> {
+                // Every private chat of the runner, Telegram and Discord alike: one conversation.
+                let rows = sqlx::query(
+                    "SELECT id, role, content, created_at FROM messages WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(id.0)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = rows
+                    .iter()
+                    .map(|r| {
+                        let role: String = r.try_get("role")?;
+                        Ok(StoredMessage {
+                            id: r.try_get("id")?,
+                            role: Role::parse(&role),
+                            content: r.try_get("content")?,
+                            created_at: r.try_get("created_at")?,
+                        })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                out.reverse();
+                Ok(out)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn rate_message(&self, id: UserId, message_id: i64, rating: i16) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE messages SET rating = $3 WHERE id = $2 AND user_id = $1 AND role = 'assistant'",
+                )
+                .bind(id.0)
+                .bind(message_id)
+                .bind(i32::from(rating))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn message_rating(&self, id: UserId, message_id: i64) -> StoreResult<Option<i16>> {
+                let rating: Option<Option<i32>> =
+                    sqlx::query_scalar("SELECT rating FROM messages WHERE id = $2 AND user_id = $1")
+                        .bind(id.0)
+                        .bind(message_id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(rating.flatten().and_then(|r| i16::try_from(r).ok()))
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn conversation_summary(&self, id: UserId) -> StoreResult<Option<(String, i64)>> {
+                let row = sqlx::query(
+                    "SELECT summary, summary_upto FROM conversations \
+                     WHERE user_id = $1 AND summary IS NOT NULL AND summary_upto IS NOT NULL \
+                     ORDER BY summary_upto DESC LIMIT 1",
+                )
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(r) => Ok(Some((r.try_get("summary")?, r.try_get("summary_upto")?))),
+                    None => Ok(None),
+                }
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn set_conversation_summary(
+                &self,
+                id: UserId,
+                chat: &ChatKey,
+                summary: &str,
+                upto: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE conversations SET summary = $4, summary_upto = $5 \
+                     WHERE user_id = $1 AND platform = $2 AND chat_id = $3",
+                )
+                .bind(id.0)
+                .bind(chat.platform.as_str())
+                .bind(&chat.chat_id)
+                .bind(summary)
+                .bind(upto)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn log_wellness(&self, id: UserId, feeling: &str, note: Option<&str>) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO wellness_log (user_id, feeling, note, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(id.0)
+                .bind(feeling)
+                .bind(note)
+                .bind(Utc::now())
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn add_llm_usage(&self, id: UserId, day: &str, tokens: i64) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO llm_usage (user_id, day, tokens, calls) VALUES ($1, $2, $3, 1) \
+                     ON CONFLICT (user_id, day) DO UPDATE SET tokens = llm_usage.tokens + excluded.tokens, \
+                     calls = llm_usage.calls + 1 RETURNING tokens",
+                )
+                .bind(id.0)
+                .bind(day)
+                .bind(tokens)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn llm_usage(&self, id: UserId, day: &str) -> StoreResult<i64> {
+                let tokens: Option<i64> = sqlx::query_scalar("SELECT tokens FROM llm_usage WHERE user_id = $1 AND day = $2")
+                    .bind(id.0)
+                    .bind(day)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(tokens.unwrap_or(0))
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]

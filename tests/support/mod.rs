@@ -3,6 +3,7 @@
 
 pub mod garmin_fake;
 pub mod kb;
+pub mod llm_fake;
 
 use std::sync::Arc;
 

@@ -49,6 +49,15 @@ pub enum Commands {
         #[arg(long, value_parser = parse_lang)]
         lang: Option<Lang>,
     },
+    /// Ask the coach one question (the LLM agent when configured, else the deterministic coach).
+    Ask {
+        /// A console name (created if new), or platform:id.
+        #[arg(long)]
+        user: String,
+        /// The question.
+        #[arg(required = true)]
+        question: Vec<String>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Print everything stored about a runner as JSON.

@@ -137,6 +137,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             science_cmd::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
             Ok(ExitCode::SUCCESS)
         }
+        Commands::Ask { user, question } => ask(&settings, &user, &question.join(" ")).await,
         Commands::Forget { user, yes } => {
             if !yes {
                 eprintln!("runcoach: this deletes every record of {user}; add --yes to confirm");
@@ -165,10 +166,16 @@ fn attach_knowledge(core: &Arc<BotCore>, store: Arc<dyn Store>) {
     }
     let core = core.clone();
     tokio::spawn(async move {
-        let mut kb = match runcoach_core::knowledge::KnowledgeBase::load(&config) {
-            Ok(kb) => kb,
-            Err(e) => {
+        // Loading the model reads and initialises the ONNX file: keep it off the async workers.
+        let loaded = tokio::task::spawn_blocking(move || runcoach_core::knowledge::KnowledgeBase::load(&config)).await;
+        let mut kb = match loaded {
+            Ok(Ok(kb)) => kb,
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "knowledge base model not loaded: lexical search only");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "knowledge base loading stopped: lexical search only");
                 return;
             }
         };
@@ -188,6 +195,59 @@ fn garmin_service() -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
     Ok(service.map(Arc::new))
 }
 
+/// The LLM agent when `RUNCOACH_LLM_BASE_URL` or `RUNCOACH_LLM_API_KEY` is set.
+fn llm_agent() -> Option<Arc<runcoach_core::agent::Agent>> {
+    match runcoach_core::agent::LlmConfig::from_env() {
+        Some(config) => {
+            tracing::info!(model = %config.model, "LLM coach on (the deterministic coach answers when it fails)");
+            Some(Arc::new(runcoach_core::agent::Agent::new(config)))
+        }
+        None => {
+            tracing::info!("no RUNCOACH_LLM_BASE_URL or RUNCOACH_LLM_API_KEY: the deterministic coach answers");
+            None
+        }
+    }
+}
+
+/// The core with everything the environment turns on, and the knowledge base loading.
+fn build_core(store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
+    let core = Arc::new(BotCore::new(store.clone()).with_garmin(garmin_service()?).with_agent(llm_agent()));
+    attach_knowledge(&core, store);
+    Ok(core)
+}
+
+/// `runcoach ask --user NAME "question"`: one question to the coach, the answer on stdout.
+async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode> {
+    let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
+    let store = open_store(settings).await?;
+    let core = BotCore::new(store.clone()).with_garmin(garmin_service()?).with_agent(llm_agent());
+    // One question: wait for the full (embedded) index rather than answer from lexical search.
+    let config = runcoach_core::knowledge::KbConfig::from_env();
+    match runcoach_core::knowledge::KnowledgeBase::load(&config) {
+        Ok(mut kb) => {
+            if let Err(e) = kb.index(store.as_ref()).await {
+                tracing::warn!(error = %e, "knowledge base indexing failed: lexical search only");
+            }
+            core.set_knowledge(Some(Arc::new(kb)));
+        }
+        Err(e) => tracing::warn!(error = %e, "knowledge base not loaded"),
+    }
+    let msg = runcoach_core::chat::Incoming {
+        sender: Sender {
+            platform: user_ref.0.platform,
+            user_id: user_ref.0.platform_user_id.clone(),
+            username: Some(user_ref.0.platform_user_id.clone()),
+            language_code: None,
+        },
+        chat: runcoach_core::chat::ChatRef { id: format!("cli-{}", user_ref.0.platform_user_id), private: true },
+        content: runcoach_core::chat::Content::Command { name: "ask".into(), args: question.to_owned() },
+    };
+    for reply in core.handle(msg).await {
+        science_cmd::emit(&format!("{}\n", reply.text));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn find_user(store: &dyn Store, user: &str) -> Result<runcoach_core::domain::UserId> {
     let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
     let found = store.find_user(&user_ref.0).await?;
@@ -200,8 +260,7 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
         anyhow::bail!("the console chat takes a plain name, not {user:?}");
     }
     let store = open_store(settings).await?;
-    let core = Arc::new(BotCore::new(store.clone()).with_garmin(garmin_service()?));
-    attach_knowledge(&core, store);
+    let core = build_core(store)?;
     let session = ConsoleSession {
         core: &core,
         user: user_ref.0.platform_user_id.clone(),
@@ -231,8 +290,7 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let store = open_store(settings).await?;
-    let core = Arc::new(BotCore::new(store.clone()).with_garmin(garmin_service()?));
-    attach_knowledge(&core, store);
+    let core = build_core(store)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     if let Some(token) = settings.telegram_token.clone() {

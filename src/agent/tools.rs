@@ -1,0 +1,341 @@
+//! The coach's tools. A [`ToolBox`] is built by the core for one caller and carries that runner's
+//! id itself: no tool takes a user id, and arguments the model adds are ignored, so no prompt can
+//! reach another runner's data. What a tool returns is data for the model, never instructions.
+
+use std::sync::Mutex;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde_json::{Value, json};
+
+use crate::domain::User;
+use crate::history;
+use crate::i18n::Lang;
+use crate::knowledge::{Hit, KnowledgeBase};
+use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest};
+use crate::store::{Store, StoreError};
+
+/// Longest text a tool hands back (a hostile or huge activity name is cut, not forwarded whole).
+const MAX_FIELD_CHARS: usize = 200;
+const FEELINGS: &[&str] = &["great", "good", "ok", "tired", "sore", "ill", "injured"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("unknown tool {0:?}")]
+    Unknown(String),
+    #[error("bad arguments: {0}")]
+    BadArguments(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One runner's tools for one turn.
+pub struct ToolBox<'a> {
+    store: &'a dyn Store,
+    user: &'a User,
+    kb: Option<&'a KnowledgeBase>,
+    today: NaiveDate,
+    /// Personal tools only in a private chat: a group never gets anyone's data.
+    personal: bool,
+    /// Passages the search returned this turn, cited under the answer.
+    passages: Mutex<Vec<Hit>>,
+}
+
+impl<'a> ToolBox<'a> {
+    #[must_use]
+    pub fn new(
+        store: &'a dyn Store,
+        user: &'a User,
+        kb: Option<&'a KnowledgeBase>,
+        today: NaiveDate,
+        personal: bool,
+    ) -> Self {
+        ToolBox { store, user, kb, today, personal, passages: Mutex::new(Vec::new()) }
+    }
+
+    #[must_use]
+    pub fn store(&self) -> &'a dyn Store {
+        self.store
+    }
+
+    #[must_use]
+    pub fn lang(&self) -> Lang {
+        self.user.lang
+    }
+
+    /// The passages handed to the model this turn, best first, without repeats.
+    #[must_use]
+    pub fn passages(&self) -> Vec<Hit> {
+        self.passages.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// The OpenAI `tools` array offered to the model.
+    #[must_use]
+    pub fn definitions(&self) -> Vec<Value> {
+        let function = |name: &str, description: &str, parameters: Value| json!({ "type": "function", "function": { "name": name, "description": description, "parameters": parameters } });
+        let none = json!({ "type": "object", "properties": {}, "additionalProperties": false });
+        let mut tools = vec![function(
+            "search_knowledge",
+            "Search runcoach's running knowledge base (French and English). Use it for any training, \
+             injury, nutrition or racing question and cite what you use.",
+            json!({ "type": "object", "properties": { "query": { "type": "string" } }, "required": ["query"] }),
+        )];
+        if self.personal {
+            tools.extend([
+                function(
+                    "training_summary",
+                    "The runner's training summary: runs, weekly km, VDOT and race predictions, load, ACWR, level.",
+                    none.clone(),
+                ),
+                function(
+                    "recent_activities",
+                    "The runner's most recent activities (date, sport, distance, duration, pace, heart rate).",
+                    json!({ "type": "object", "properties": { "limit": { "type": "integer", "minimum": 1, "maximum": 20 } } }),
+                ),
+                function(
+                    "current_plan",
+                    "The runner's active training plan and this week's sessions with their status.",
+                    none,
+                ),
+                function(
+                    "generate_plan",
+                    "Compute a training plan with runcoach's plan engine (not saved; the runner saves one with /plan). \
+                     The engine computes every number: explain them, never change them.",
+                    json!({
+                        "type": "object",
+                        "properties": {
+                            "goal": { "type": "string", "enum": ["5k", "10k", "half", "marathon", "fitness", "endurance", "speed"] },
+                            "sessions_per_week": { "type": "integer", "minimum": 2, "maximum": 6 },
+                            "weeks": { "type": "integer", "minimum": 4, "maximum": 30 },
+                            "race_date": { "type": "string", "description": "YYYY-MM-DD" },
+                            "level": { "type": "string", "enum": ["beginner", "intermediate", "advanced"] }
+                        },
+                        "required": ["goal", "sessions_per_week"]
+                    }),
+                ),
+                function(
+                    "log_feeling",
+                    "Record how the runner says they feel today.",
+                    json!({
+                        "type": "object",
+                        "properties": {
+                            "feeling": { "type": "string", "enum": FEELINGS },
+                            "note": { "type": "string" }
+                        },
+                        "required": ["feeling"]
+                    }),
+                ),
+            ]);
+        }
+        tools
+    }
+
+    #[must_use]
+    pub fn knows(&self, name: &str) -> bool {
+        self.definitions().iter().any(|d| d.pointer("/function/name").and_then(Value::as_str) == Some(name))
+    }
+
+    /// Runs one tool for the bound runner.
+    #[tracing::instrument(skip_all, fields(tool = name))]
+    pub async fn call(&self, name: &str, args: &Value) -> Result<Value, ToolError> {
+        if !self.knows(name) {
+            return Err(ToolError::Unknown(name.chars().take(64).collect()));
+        }
+        match name {
+            "search_knowledge" => self.search(args),
+            "training_summary" => self.training_summary().await,
+            "recent_activities" => self.recent_activities(args).await,
+            "current_plan" => self.current_plan().await,
+            "generate_plan" => self.generate_plan(args).await,
+            "log_feeling" => self.log_feeling(args).await,
+            other => Err(ToolError::Unknown(other.chars().take(64).collect())),
+        }
+    }
+
+    fn search(&self, args: &Value) -> Result<Value, ToolError> {
+        let query = args
+            .get("query")
+            .and_then(Value::as_str)
+            .filter(|q| !q.trim().is_empty())
+            .ok_or_else(|| ToolError::BadArguments("query must be a non-empty string".into()))?;
+        let Some(kb) = self.kb else {
+            return Ok(json!({ "passages": [], "note": "the knowledge base is not loaded" }));
+        };
+        // Both languages: a French question may be best answered by an English passage.
+        let hits = kb.search(&truncate(query, 500), None, 3);
+        if let Ok(mut seen) = self.passages.lock() {
+            for h in &hits {
+                if !seen.iter().any(|s| s.doc == h.doc && s.heading == h.heading) {
+                    seen.push(h.clone());
+                }
+            }
+        }
+        let passages: Vec<Value> = hits
+            .iter()
+            .map(|h| json!({ "source": format!("{} › {}", h.title, h.heading), "lang": h.lang, "text": h.text }))
+            .collect();
+        Ok(json!({ "passages": passages }))
+    }
+
+    async fn training_summary(&self) -> Result<Value, ToolError> {
+        let (_, analysis) = history::analyze_user(self.store, self.user.id, self.today).await?;
+        let mut summary = history::stats_json(&analysis);
+        if let Some(obj) = summary.as_object_mut() {
+            obj.insert("today".into(), json!(self.today));
+            obj.insert("level_reason".into(), json!(analysis.level.reason.get(self.lang())));
+        }
+        Ok(summary)
+    }
+
+    async fn recent_activities(&self, args: &Value) -> Result<Value, ToolError> {
+        let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 20);
+        let since = self.today - Duration::days(120);
+        let start = since.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+        let mut activities = self.store.activities(self.user.id, start).await?;
+        activities.sort_by_key(|a| std::cmp::Reverse(a.start_time));
+        let items: Vec<Value> = activities
+            .iter()
+            .take(usize::try_from(limit).unwrap_or(10))
+            .map(|a| {
+                let km = a.distance_m.map(|m| m / 1000.0);
+                let pace = km.filter(|k| *k > 0.1).map(|k| a.duration_s / k);
+                json!({
+                    "date": a.start_time.date_naive(),
+                    "sport": a.sport,
+                    // User-controlled text: cut, and only ever shown as data.
+                    "name": a.name.as_deref().map(|n| truncate(n, MAX_FIELD_CHARS)),
+                    "distance_km": km.map(|k| round(k, 2)),
+                    "duration_min": round(a.duration_s / 60.0, 1),
+                    "pace_min_per_km": pace.map(|p| format!("{}:{:02}", (p / 60.0).floor(), (p % 60.0).round() as u32 % 60)),
+                    "avg_hr": a.avg_hr.map(f64::round),
+                })
+            })
+            .collect();
+        Ok(json!({ "activities": items }))
+    }
+
+    async fn current_plan(&self) -> Result<Value, ToolError> {
+        let Some(stored) = self.store.active_plan(self.user.id).await? else {
+            return Ok(json!({ "plan": null, "note": "no active plan; the runner can make one with /plan" }));
+        };
+        let plan: Plan = serde_json::from_value(stored.plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let lang = self.lang();
+        let days = (self.today - plan.start_date).num_days().max(0);
+        let index = usize::try_from(days / 7).unwrap_or(0).min(plan.weeks.len().saturating_sub(1));
+        let week = plan.weeks.get(index).map(|w| {
+            json!({
+                "index": w.index,
+                "phase": w.phase.label().get(lang),
+                "planned_km": round(w.planned_km, 1),
+                "workouts": w.workouts.iter().map(|x| json!({
+                    "date": x.date,
+                    "weekday": x.date.weekday().to_string(),
+                    "kind": x.kind.as_str(),
+                    "duration_min": x.duration_min,
+                    "distance_km": x.distance_km.map(|k| round(k, 1)),
+                    "description": x.description.get(lang),
+                    "status": format!("{:?}", x.status).to_lowercase(),
+                })).collect::<Vec<_>>(),
+            })
+        });
+        Ok(json!({
+            "goal": plan.goal.as_str(),
+            "level": plan.level.label_en(),
+            "start_date": plan.start_date,
+            "end_date": plan.end_date(),
+            "race_date": plan.race_date,
+            "weeks": plan.weeks.len(),
+            "sessions_per_week": plan.sessions_per_week,
+            "this_week": week,
+        }))
+    }
+
+    async fn generate_plan(&self, args: &Value) -> Result<Value, ToolError> {
+        let bad = |m: &str| ToolError::BadArguments(m.to_owned());
+        let goal: Goal = args
+            .get("goal")
+            .and_then(Value::as_str)
+            .and_then(|g| g.parse().ok())
+            .ok_or_else(|| bad("goal must be one of 5k, 10k, half, marathon, fitness, endurance, speed"))?;
+        let sessions = args
+            .get("sessions_per_week")
+            .and_then(Value::as_u64)
+            .and_then(|s| u8::try_from(s).ok())
+            .filter(|s| (2..=6).contains(s))
+            .ok_or_else(|| bad("sessions_per_week must be 2 to 6"))?;
+        let length = match (args.get("race_date").and_then(Value::as_str), args.get("weeks").and_then(Value::as_u64)) {
+            (Some(d), _) => PlanLength::RaceDate(
+                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| bad("race_date must be YYYY-MM-DD"))?,
+            ),
+            (None, Some(w)) => PlanLength::Weeks(u16::try_from(w).map_err(|_| bad("weeks out of range"))?),
+            (None, None) => PlanLength::Weeks(default_weeks(goal)),
+        };
+        let level = match args.get("level").and_then(Value::as_str) {
+            Some(l) => Some(l.parse::<Level>().map_err(|_| bad("level must be beginner, intermediate or advanced"))?),
+            None => None,
+        };
+        let (_, analysis) = history::analyze_user(self.store, self.user.id, self.today).await?;
+        let request = PlanRequest {
+            goal,
+            level,
+            sessions_per_week: sessions,
+            preferred_days: Vec::new(),
+            start_date: self.today + Duration::days(1),
+            length,
+            vdot: None,
+            history: Some(plan::HistorySummary::from(&analysis)),
+        };
+        let lang = self.lang();
+        match plan::generate(&request) {
+            Ok(p) => Ok(json!({
+                "saved": false,
+                "how_to_save": "the runner types /plan",
+                "goal": p.goal.as_str(),
+                "level": p.level.label_en(),
+                "level_reason": p.level_reason.get(lang),
+                "start_date": p.start_date,
+                "race_date": p.race_date,
+                "vdot": p.vdot.map(|v| round(v, 1)),
+                "weeks": p.weeks.iter().map(|w| json!({
+                    "index": w.index,
+                    "phase": w.phase.label().get(lang),
+                    "minutes": w.planned_minutes,
+                    "km": round(w.planned_km, 1),
+                    "key_sessions": w.workouts.iter().filter(|x| x.kind.is_hard() || x.kind.as_str() == "long")
+                        .map(|x| x.description.get(lang)).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })),
+            Err(e) => Ok(json!({ "error": e.to_string() })),
+        }
+    }
+
+    async fn log_feeling(&self, args: &Value) -> Result<Value, ToolError> {
+        let feeling = args
+            .get("feeling")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+            .filter(|f| FEELINGS.contains(&f.as_str()))
+            .ok_or_else(|| ToolError::BadArguments(format!("feeling must be one of {}", FEELINGS.join(", "))))?;
+        let note = args.get("note").and_then(Value::as_str).map(|n| truncate(n, 500));
+        let id = self.store.log_wellness(self.user.id, &feeling, note.as_deref()).await?;
+        Ok(json!({ "logged": true, "id": id, "feeling": feeling }))
+    }
+}
+
+/// A plan length people commonly use per goal, when the model gives none.
+fn default_weeks(goal: Goal) -> u16 {
+    match goal {
+        Goal::Marathon => 16,
+        Goal::Half => 12,
+        Goal::TenK => 10,
+        _ => 8,
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+fn round(v: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (v * f).round() / f
+}
