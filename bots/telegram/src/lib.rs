@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runcoach_core::chat::{
-    AttachmentKind, BotCore, Button, COMMANDS, ChatRef, Content, Incoming, MAX_FILE_BYTES, Reply, Sender, Unsupported,
+    AttachmentKind, BotCore, Button, COMMANDS, ChatRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply, Sender,
+    Unsupported,
 };
 use runcoach_core::domain::Platform;
 use runcoach_core::i18n::Lang;
@@ -26,7 +27,7 @@ use teloxide::payloads::setters::*;
 use teloxide::prelude::{Requester, RequesterExt};
 use teloxide::types::{
     BotCommand, CallbackQuery, ChatAction, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Me, Message,
-    ParseMode, Update, User,
+    MessageId, ParseMode, Update, User,
 };
 use teloxide::{ApiError, Bot, RequestError, dptree};
 use tracing::{info, warn};
@@ -180,15 +181,98 @@ async fn on_message(bot: TgBot, msg: Message, core: Arc<BotCore>, me: Arc<Me>) -
         return Ok(());
     };
     let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
+    let streamable = private && matches!(content, Content::Text(_));
     let incoming = Incoming { sender: sender(from), chat: ChatRef { id: msg.chat.id.0.to_string(), private }, content };
-    let replies = core.handle(incoming).await;
+    // A coach answer written by the LLM appears as it is written: one message, edited.
+    let (replies, live) = if streamable {
+        let (progress, shown) = LiveMessage::start(bot.clone(), msg.chat.id);
+        let replies = core.handle_with_progress(incoming, Some(&progress)).await;
+        drop(progress);
+        (replies, shown.await.ok().flatten())
+    } else {
+        (core.handle(incoming).await, None)
+    };
     if replies.iter().any(|r| r.delete_incoming) {
         // The runner's message held a secret (a password): take it out of the chat history.
         if let Err(e) = bot.delete_message(msg.chat.id, msg.id).await {
             warn!(error = %e, "could not delete a message holding a secret");
         }
     }
+    if let Some(live) = live
+        && finish_live(&bot, msg.chat.id, live, &replies).await
+    {
+        return deliver(&bot, msg.chat.id, replies.get(1..).unwrap_or_default()).await;
+    }
     deliver(&bot, msg.chat.id, &replies).await
+}
+
+/// Time between two edits of a growing answer (Telegram allows about one message a second per chat).
+const EDIT_EVERY: Duration = Duration::from_millis(1_100);
+
+/// The core's [`Progress`] for Telegram: the first text is sent as a message, later ones edit it
+/// (at most once per [`EDIT_EVERY`]). The task ends when the core is done and gives the message.
+struct LiveMessage {
+    tx: tokio::sync::watch::Sender<Option<String>>,
+}
+
+impl LiveMessage {
+    fn start(bot: TgBot, chat: ChatId) -> (LiveMessage, tokio::task::JoinHandle<Option<MessageId>>) {
+        let (tx, mut rx) = tokio::sync::watch::channel::<Option<String>>(None);
+        let task = tokio::spawn(async move {
+            let mut shown: Option<MessageId> = None;
+            while rx.changed().await.is_ok() {
+                let Some(text) = rx.borrow_and_update().clone() else { continue };
+                // Plain text while it grows: half-written markdown must not break the HTML parser.
+                let text = format!("{} …", render::split(&text, render::MAX_CHUNK).first().map_or("", String::as_str));
+                let result = match shown {
+                    None => bot.send_message(chat, text).await.map(|m| shown = Some(m.id)),
+                    Some(id) => bot.edit_message_text(chat, id, text).await.map(|_| ()),
+                };
+                if let Err(e) = result {
+                    warn!(error = %e, "could not show the answer in progress");
+                }
+                // Wait before the next edit, but not once the core is done: the final edit is due.
+                let next = tokio::time::Instant::now() + EDIT_EVERY;
+                while tokio::time::Instant::now() < next {
+                    if rx.has_changed().is_err() {
+                        return shown;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            shown
+        });
+        (LiveMessage { tx }, task)
+    }
+}
+
+impl Progress for LiveMessage {
+    fn update(&self, text: &str) {
+        let _ = self.tx.send(Some(text.to_owned()));
+    }
+}
+
+/// Turns the message that showed the answer in progress into the final first reply. Returns
+/// false (and nothing is changed) when the first reply does not fit in one edited message.
+async fn finish_live(bot: &TgBot, chat: ChatId, live: MessageId, replies: &[Reply]) -> bool {
+    let Some(first) = replies.first() else { return false };
+    let chunks = render::split(&first.text, render::MAX_CHUNK);
+    let [only] = chunks.as_slice() else { return false };
+    if first.attachment.is_some() {
+        return false;
+    }
+    let mut edit = bot.edit_message_text(chat, live, render::to_html(only)).parse_mode(ParseMode::Html);
+    if !first.buttons.is_empty() {
+        edit = edit.reply_markup(keyboard(&first.buttons));
+    }
+    match edit.await {
+        Ok(_) => true,
+        Err(e) => {
+            warn!(error = %e, "could not finish the answer in place; sending it anew");
+            let _ = bot.delete_message(chat, live).await;
+            false
+        }
+    }
 }
 
 async fn on_callback(bot: TgBot, q: CallbackQuery, core: Arc<BotCore>) -> Result<(), RequestError> {

@@ -13,6 +13,10 @@ use runcoach_telegram::{TelegramConfig, run};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+// The scripted OpenAI-compatible server the core's agent tests use.
+#[path = "../../../tests/support/llm_fake.rs"]
+mod llm_fake;
+
 const TOKEN: &str = "123456:TEST-TOKEN";
 
 struct Peer {
@@ -337,4 +341,45 @@ fn base64_encode(data: &[u8]) -> String {
         }
     }
     out
+}
+
+/// An LLM answer is shown while it is written: one message, sent when the first words arrive and
+/// edited into the final HTML answer with its sources and rating buttons (no second message).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coach_answer_grows_in_one_edited_message() {
+    use llm_fake::{LlmServer, Scripted};
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let kb = runcoach_core::knowledge::KnowledgeBase::with_embedder(&repo().join("knowledge_base"), None).unwrap();
+    let answer = "Keep your long run easy: you should be able to talk in full sentences. Add about ten minutes \
+                  every other week, and take a lighter week every fourth week.";
+    let llm = LlmServer::start(vec![
+        Scripted::StreamCall("search_knowledge".into(), vec!["{\"query\": ".into(), "\"long run pace\"}".into()]),
+        Scripted::Text(answer.into()),
+    ])
+    .await;
+    let agent = runcoach_core::agent::Agent::new(runcoach_core::agent::LlmConfig::new(&llm.url, "fake-coach"));
+    let core = Arc::new(BotCore::new(store).with_knowledge(Some(Arc::new(kb))).with_agent(Some(Arc::new(agent))));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let config = TelegramConfig { token: SecretString::from(TOKEN), api_url: Some(peer.url.parse().unwrap()) };
+    let bot = tokio::spawn(run(core, config, async move {
+        let _ = stop_rx.await;
+    }));
+
+    let lou = TgUser { id: 4004, name: "Lou", lang: "en" };
+    say(&peer, &lou, private_chat(&lou), "How slow should my long run be?").await;
+    let got = peer.wait_for(4004, 0, "final answer", |m| text(m).contains("Sources:")).await;
+    assert_eq!(got.len(), 1, "one message, edited in place: {got:#?}");
+    let message = &got[0];
+    assert!(text(message).starts_with("Keep your long run easy"), "{}", text(message));
+    assert!(message["message"]["edit_date"].is_number(), "the answer was shown, then edited: {message:#}");
+    assert!(!text(message).ends_with('…'));
+    assert!(!button_data(message, "👍").is_empty(), "rating buttons on the final answer");
+    assert!(llm.requests().iter().all(|r| r["stream"] == json!(true)));
+
+    let violations = peer.get("/_peer/violations").await;
+    assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(40), bot).await.expect("adapter stops on shutdown").unwrap().unwrap();
 }
