@@ -349,6 +349,39 @@ async fn ratings_are_stored_with_the_conversation(t: TestStore) {
     assert!(rated, "{export}");
 }
 
+async fn the_plan_engine_adapts_the_plan_the_model_only_asks(t: TestStore) {
+    // A plan made with the wizard (no LLM involved).
+    let plain = BotCore::new(t.store.clone());
+    let r = Runner::new(&plain, Platform::Telegram, "1", Some("fr"));
+    let replies = r.send("/plan").await;
+    r.press(&button(&replies, "10 km")).await;
+    let replies = r.send("12 semaines").await;
+    r.press(&button(&replies, "4")).await;
+    let replies = r.send("mar jeu sam dim").await;
+    r.press(&button(&replies, "✓")).await;
+    let id = user_id(t.store.as_ref(), Platform::Telegram, "1").await;
+    let before = t.store.active_plan(id).await.unwrap().unwrap().plan;
+
+    let llm = LlmServer::start(vec![
+        Scripted::Calls(vec![call("ease_off_plan", json!({ "days": 3 }))]),
+        Scripted::Calls(vec![call("generate_plan", json!({ "goal": "half", "sessions_per_week": 4, "weeks": 12 }))]),
+        Scripted::Text("J'ai allégé tes trois prochains jours.".into()),
+    ])
+    .await;
+    let core = core_with(&t, config(&llm.url));
+    let r = Runner::new(&core, Platform::Telegram, "1", Some("fr"));
+    let text = r.say("je suis crevé, je dors mal depuis trois jours").await;
+    assert!(text.starts_with("J'ai allégé"), "{text}");
+    let after = t.store.active_plan(id).await.unwrap().unwrap().plan;
+    assert_ne!(before, after, "the engine changed the stored plan");
+    let requests = llm.requests();
+    assert!(tool_messages(&requests[1])[0].contains("\\\"changed\\\":true"), "{:?}", tool_messages(&requests[1]));
+    // generate_plan computes a preview with the engine's numbers and saves nothing.
+    let preview = &tool_messages(&requests[2])[1];
+    assert!(preview.contains("\\\"saved\\\":false") && preview.contains("\\\"weeks\\\":["), "{preview}");
+    assert_eq!(t.store.plans(id).await.unwrap().len(), 1);
+}
+
 async fn medical_questions_carry_the_safety_note(t: TestStore) {
     let llm = LlmServer::start(vec![Scripted::Text("Rest two days and run easy after.".into())]).await;
     let core = core_with(&t, config(&llm.url));
@@ -398,6 +431,7 @@ mod sqlite_only {
         answers_stream_as_they_are_written,
         older_turns_fold_into_a_running_summary,
         medical_questions_carry_the_safety_note,
+        the_plan_engine_adapts_the_plan_the_model_only_asks,
         status_and_ask_say_how_the_coach_runs
     );
 }

@@ -113,6 +113,16 @@ impl<'a> ToolBox<'a> {
                     }),
                 ),
                 function(
+                    "ease_off_plan",
+                    "When the runner is tired, unwell or sore: lighten the next days of their active plan with the plan \
+                     engine (it decides what changes and keeps the plan valid) and save it.",
+                    json!({
+                        "type": "object",
+                        "properties": { "days": { "type": "integer", "minimum": 1, "maximum": 14 } },
+                        "required": ["days"]
+                    }),
+                ),
+                function(
                     "log_feeling",
                     "Record how the runner says they feel today.",
                     json!({
@@ -147,6 +157,7 @@ impl<'a> ToolBox<'a> {
             "current_plan" => self.current_plan().await,
             "generate_plan" => self.generate_plan(args).await,
             "log_feeling" => self.log_feeling(args).await,
+            "ease_off_plan" => self.ease_off_plan(args).await,
             other => Err(ToolError::Unknown(other.chars().take(64).collect())),
         }
     }
@@ -305,6 +316,28 @@ impl<'a> ToolBox<'a> {
                 })).collect::<Vec<_>>(),
             })),
             Err(e) => Ok(json!({ "error": e.to_string() })),
+        }
+    }
+
+    async fn ease_off_plan(&self, args: &Value) -> Result<Value, ToolError> {
+        let days = args
+            .get("days")
+            .and_then(Value::as_u64)
+            .and_then(|d| u32::try_from(d).ok())
+            .filter(|d| (1..=14).contains(d))
+            .ok_or_else(|| ToolError::BadArguments("days must be 1 to 14".into()))?;
+        let Some(stored) = self.store.active_plan(self.user.id).await? else {
+            return Ok(json!({ "changed": false, "note": "no active plan" }));
+        };
+        let plan: Plan = serde_json::from_value(stored.plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let lang = self.lang();
+        match plan::scale_back(&plan, self.today.max(plan.start_date), days) {
+            Ok(replan) => {
+                let record = crate::chat::plan_record(&replan.plan)?;
+                self.store.update_plan(self.user.id, stored.id, &record).await?;
+                Ok(json!({ "changed": true, "note": replan.note.get(lang) }))
+            }
+            Err(e) => Ok(json!({ "changed": false, "note": e.explain().get(lang) })),
         }
     }
 

@@ -5,18 +5,26 @@
 //! medical topic comes up. It never invents numbers: those come from the science and the plan.
 
 use super::Reply;
-use crate::i18n::Lang;
+use crate::i18n::{self, Lang};
 use crate::knowledge::{Hit, KnowledgeBase};
+use crate::science::{RaceDistance, format_duration, parse_race_time, training_paces, vdot_from_performance};
 
 /// What a message asks for, from keywords in French and English.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Intent {
     Greeting,
     MakePlan,
     Stats,
     ThisWeek,
     Today,
-    Question { medical: bool },
+    /// "what pace for a 10k in 50:00": a race goal to turn into paces.
+    Pace {
+        distance: RaceDistance,
+        time_s: f64,
+    },
+    Question {
+        medical: bool,
+    },
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -93,6 +101,9 @@ pub(super) fn intent(text: &str) -> Intent {
         return Intent::Greeting;
     }
     let medical = has(MEDICAL);
+    if !medical && let Some((distance, time_s)) = race_goal(text) {
+        return Intent::Pace { distance, time_s };
+    }
     if !medical {
         if has(&["plan", "programme", "prépare", "prepare", "préparer", "preparer"]) && !text.contains('?') {
             return Intent::MakePlan;
@@ -108,6 +119,101 @@ pub(super) fn intent(text: &str) -> Intent {
         }
     }
     Intent::Question { medical }
+}
+
+/// A race distance and a goal time written in a sentence: "10 km en 50 min", "semi en 1h45",
+/// "marathon in 3:30:00", "5k in 25:00".
+fn race_goal(text: &str) -> Option<(RaceDistance, f64)> {
+    let lower = text.to_lowercase();
+    let tokens: Vec<String> = lower
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '?' | '!' | ';' | '(' | ')'))
+        .filter(|t| !t.is_empty())
+        .map(|t| t.trim_end_matches('.').to_owned())
+        .collect();
+    let distance = if lower.contains("semi") || lower.contains("half") {
+        RaceDistance::Half
+    } else if lower.contains("marathon") {
+        RaceDistance::Marathon
+    } else {
+        tokens.iter().enumerate().find_map(|(i, t)| {
+            let joined = match tokens.get(i + 1).map(String::as_str) {
+                Some("km" | "k") if t.chars().all(|c| c.is_ascii_digit()) => format!("{t}km"),
+                _ => t.clone(),
+            };
+            match joined.as_str() {
+                "5k" | "5km" => Some(RaceDistance::FiveK),
+                "10k" | "10km" => Some(RaceDistance::TenK),
+                _ => None,
+            }
+        })?
+    };
+    let time_s = tokens.iter().enumerate().find_map(|(i, t)| {
+        let number = |s: &str| s.parse::<f64>().ok().filter(|v| *v >= 0.0);
+        if t.contains(':') {
+            return parse_race_time(t).ok();
+        }
+        if let Some((h, m)) = t.split_once('h') {
+            let m = m.trim_end_matches("min");
+            let h = number(h)?;
+            let m = if m.is_empty() { 0.0 } else { number(m)? };
+            return (m < 60.0).then_some(h * 3600.0 + m * 60.0);
+        }
+        if let Some(m) = t.strip_suffix("min") {
+            return number(m).map(|m| m * 60.0);
+        }
+        match tokens.get(i + 1).map(String::as_str) {
+            Some("min" | "mn" | "minutes" | "minute") => number(t).map(|m| m * 60.0),
+            _ => None,
+        }
+    })?;
+    (time_s > 0.0).then_some((distance, time_s))
+}
+
+/// Race pace and training paces for a goal, from the VDOT tables (the science computes).
+pub(super) fn pace_answer(distance: RaceDistance, time_s: f64, lang: Lang) -> Reply {
+    let paces = vdot_from_performance(distance.metres(), time_s).and_then(|v| Ok((v, training_paces(v)?)));
+    let Ok((vdot, paces)) = paces else {
+        return Reply::text(lang.pick(
+            "Ce temps sort des tables que j'utilise (VDOT 30 à 85) : vérifie la distance et le temps, par exemple « 10 km en 50:00 ».",
+            "That time is outside the tables I use (VDOT 30 to 85): check the distance and time, for example \"10 km in 50:00\".",
+        ));
+    };
+    let race_pace = format_duration(time_s / (distance.metres() / 1000.0));
+    let name = match distance {
+        RaceDistance::FiveK => "5 km".to_owned(),
+        RaceDistance::TenK => "10 km".to_owned(),
+        RaceDistance::Half => lang.pick("Semi-marathon", "Half marathon").to_owned(),
+        RaceDistance::Marathon => "Marathon".to_owned(),
+        RaceDistance::Metres(m) => format!("{m} m"),
+    };
+    let goal = format!("{name} {} {}", lang.pick("en", "in"), format_duration(time_s));
+    let v = i18n::number(lang, vdot.value(), 1);
+    let lines = [
+        (lang.pick("Footing / sortie longue", "Easy / long run"), paces.easy),
+        (lang.pick("Allure marathon", "Marathon pace"), paces.marathon),
+        (lang.pick("Seuil (tempo)", "Threshold (tempo)"), paces.threshold),
+        (lang.pick("Intervalles (VMA)", "Intervals (VO2max)"), paces.interval),
+        (lang.pick("Répétitions courtes", "Short repetitions"), paces.repetition),
+    ];
+    let mut out = match lang {
+        Lang::Fr => format!(
+            "🎯 **{goal}** : allure de course **{race_pace} /km** (VDOT {v}).\nTes allures d'entraînement pour cet objectif :"
+        ),
+        Lang::En => {
+            format!("🎯 **{goal}**: race pace **{race_pace} /km** (VDOT {v}).\nYour training paces for this goal:")
+        }
+    };
+    for (name, range) in lines {
+        out.push_str(&match lang {
+            Lang::Fr => format!("\n• {name} : {range}"),
+            Lang::En => format!("\n• {name}: {range}"),
+        });
+    }
+    out.push_str(lang.pick(
+        "\n\nCalculé avec les tables VDOT de Jack Daniels. /plan construit un plan complet vers cet objectif.",
+        "\n\nComputed with Jack Daniels' VDOT tables. /plan builds a full plan towards this goal.",
+    ));
+    Reply::text(out)
 }
 
 /// The safety note that goes with anything medical.
@@ -183,6 +289,34 @@ mod tests {
         assert_eq!(intent("j'ai mal au tibia depuis hier, je fais quoi demain ?"), Intent::Question { medical: true });
         assert_eq!(intent("my knee hurts after long runs, should I keep my plan?"), Intent::Question { medical: true });
         assert_eq!(intent("how do I do a 30/30 session?"), Intent::Question { medical: false });
+        assert_eq!(
+            intent("quelle allure pour un 10 km en 50 min ?"),
+            Intent::Pace { distance: RaceDistance::TenK, time_s: 3000.0 }
+        );
+        assert_eq!(intent("semi en 1h45"), Intent::Pace { distance: RaceDistance::Half, time_s: 6300.0 });
+        assert_eq!(
+            intent("what pace for a marathon in 3:30:00?"),
+            Intent::Pace { distance: RaceDistance::Marathon, time_s: 12600.0 }
+        );
+        assert_eq!(intent("5k in 25:00"), Intent::Pace { distance: RaceDistance::FiveK, time_s: 1500.0 });
+        // A distance without a time is a question.
+        assert_eq!(intent("how to train for a 10k"), Intent::Question { medical: false });
+    }
+
+    #[test]
+    fn pace_answers_come_from_the_vdot_tables() {
+        let text = pace_answer(RaceDistance::TenK, 3000.0, Lang::En).text;
+        assert!(text.contains("race pace **5:00 /km**"), "{text}");
+        // The bands shown are the engine's own.
+        let v = vdot_from_performance(10_000.0, 3000.0).unwrap();
+        let p = training_paces(v).unwrap();
+        assert!(text.contains(&p.threshold.to_string()) && text.contains(&p.easy.to_string()), "{text}");
+        let fr = pace_answer(RaceDistance::Half, 6300.0, Lang::Fr).text;
+        assert!(fr.contains("Semi-marathon en 1:45:00"), "{fr}");
+        assert!(fr.contains("allure de course"), "{fr}");
+        // Absurd goals get a clear message, not numbers.
+        let absurd = pace_answer(RaceDistance::Marathon, 3600.0, Lang::En).text;
+        assert!(absurd.contains("outside the tables"), "{absurd}");
     }
 
     #[test]

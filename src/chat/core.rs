@@ -446,6 +446,7 @@ impl BotCore {
             Intent::Stats if ctx.private => activity_flow::stats(&self.plan_ctx(&ctx)).await?,
             Intent::ThisWeek if ctx.private => plan_flow::week(&self.plan_ctx(&ctx)).await?,
             Intent::Today if ctx.private => plan_flow::today(&self.plan_ctx(&ctx)).await?,
+            Intent::Pace { distance, time_s } => vec![coach::pace_answer(distance, time_s, lang)],
             Intent::Question { medical } => {
                 rated = true;
                 vec![self.coach_answer(&ctx, text, medical, progress).await?]

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use commands::{COMMANDS, Command, CommandSpec, ParsedText, parse_text};
 pub use core::{BotCore, MAX_FILE_BYTES, MAX_MESSAGE_CHARS};
 pub use garmin_flow::GarminService;
+pub(crate) use plan_flow::plan_record;
 
 use crate::domain::{Platform, PlatformIdentity};
 

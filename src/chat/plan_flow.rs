@@ -493,6 +493,14 @@ fn new_plan(p: &Plan, request: &PlanRequest) -> Result<NewPlan, Failure> {
     })
 }
 
+/// The store's record of a plan (the agent's tools save adapted plans with it too).
+pub(crate) fn plan_record(p: &Plan) -> Result<NewPlan, StoreError> {
+    new_plan(p, &p.request).map_err(|f| match f {
+        Failure::Store(e) => e,
+        Failure::Say(s) => StoreError::Other(s),
+    })
+}
+
 async fn active(ctx: &PlanCtx<'_>) -> Result<Option<(i64, Plan)>, Failure> {
     let Some(stored) = ctx.store.active_plan(ctx.user.id).await? else {
         return Ok(None);
