@@ -293,8 +293,10 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
     let core = build_core(store)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
+    let mut notifier = PlatformNotifier::default();
     if let Some(token) = settings.telegram_token.clone() {
         let config = runcoach_telegram::TelegramConfig { token, api_url: settings.telegram_api_url.clone() };
+        notifier.telegram = Some(runcoach_telegram::TelegramNotifier::new(runcoach_telegram::bot(&config)));
         let mut stop = stop_rx.clone();
         let core = core.clone();
         tasks.spawn(async move {
@@ -314,6 +316,26 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
+    // Weekly summaries: every instance runs a worker; jobs are claimed with SKIP LOCKED on
+    // PostgreSQL (one worker on SQLite), so each summary goes out once.
+    {
+        let store = core.store().clone();
+        let stop = stop_rx.clone();
+        let worker = format!("{}-{}", hostname(), std::process::id());
+        let notifier = runcoach_core::scheduler::RateLimited::new(notifier);
+        tasks.spawn(async move {
+            runcoach_core::scheduler::run(
+                store.as_ref(),
+                &worker,
+                &notifier,
+                &runcoach_core::scheduler::SystemClock,
+                std::time::Duration::from_secs(30),
+                stop,
+            )
+            .await;
+            Ok(())
+        });
+    }
     tokio::select! {
         _ = shutdown_signal() => tracing::info!("shutting down"),
         Some(done) = tasks.join_next() => {
@@ -326,6 +348,33 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
         done??;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "runcoach".to_owned())
+}
+
+/// Sends scheduled messages through whichever adapter serves the chat's platform.
+#[derive(Default)]
+struct PlatformNotifier {
+    telegram: Option<runcoach_telegram::TelegramNotifier>,
+}
+
+#[async_trait::async_trait]
+impl runcoach_core::scheduler::Notifier for PlatformNotifier {
+    async fn send(
+        &self,
+        chat: &runcoach_core::store::ChatKey,
+        replies: &[runcoach_core::chat::Reply],
+    ) -> Result<(), runcoach_core::scheduler::NotifyError> {
+        match (chat.platform, &self.telegram) {
+            (Platform::Telegram, Some(t)) => t.send(chat, replies).await,
+            // Kept in the queue (retried with back-off) until an instance serving that platform runs.
+            (platform, _) => Err(runcoach_core::scheduler::NotifyError::Transient(format!(
+                "no {platform:?} adapter on this instance"
+            ))),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -17,6 +17,8 @@ use runcoach_core::chat::{
 };
 use runcoach_core::domain::Platform;
 use runcoach_core::i18n::Lang;
+use runcoach_core::scheduler::{Notifier, NotifyError};
+use runcoach_core::store::ChatKey;
 use secrecy::{ExposeSecret, SecretString};
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
@@ -46,6 +48,50 @@ pub struct TelegramConfig {
 pub enum TelegramError {
     #[error("Telegram refused the bot token or could not be reached: {0}")]
     Start(#[source] RequestError),
+}
+
+/// The bot for sending outside an update (the scheduler's weekly summaries), behind the same
+/// throttling as the dispatcher's.
+#[must_use]
+pub fn bot(config: &TelegramConfig) -> TgBot {
+    let mut bot = Bot::new(config.token.expose_secret());
+    if let Some(url) = config.api_url.clone() {
+        bot = bot.set_api_url(url);
+    }
+    bot.throttle(Limits::default())
+}
+
+/// Delivers scheduled messages (weekly summaries) to Telegram chats. `Ok` only once Telegram
+/// accepted every message; a runner who blocked the bot is reported so their schedule pauses.
+pub struct TelegramNotifier {
+    bot: TgBot,
+}
+
+impl TelegramNotifier {
+    #[must_use]
+    pub fn new(bot: TgBot) -> Self {
+        TelegramNotifier { bot }
+    }
+}
+
+#[async_trait::async_trait]
+impl Notifier for TelegramNotifier {
+    async fn send(&self, chat: &ChatKey, replies: &[Reply]) -> Result<(), NotifyError> {
+        let id: i64 =
+            chat.chat_id.parse().map_err(|_| NotifyError::Transient(format!("bad chat id {:?}", chat.chat_id)))?;
+        match send_all(&self.bot, ChatId(id), replies).await {
+            Ok(()) => Ok(()),
+            Err(RequestError::Api(
+                ApiError::BotBlocked
+                | ApiError::UserDeactivated
+                | ApiError::ChatNotFound
+                | ApiError::BotKicked
+                | ApiError::BotKickedFromSupergroup,
+            )) => Err(NotifyError::Blocked),
+            Err(RequestError::RetryAfter(wait)) => Err(NotifyError::RateLimited { retry_after: wait.duration() }),
+            Err(e) => Err(NotifyError::Transient(e.to_string())),
+        }
+    }
 }
 
 /// Runs the bot (long polling) until `shutdown` completes.

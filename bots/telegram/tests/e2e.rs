@@ -383,3 +383,53 @@ async fn the_coach_answer_grows_in_one_edited_message() {
     stop_tx.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(40), bot).await.expect("adapter stops on shutdown").unwrap().unwrap();
 }
+
+/// Weekly summaries go out through the real client: the scheduler's worker sends the due summary
+/// (chart and text) to the runner's chat, marks it sent, and pauses the schedule of a runner who
+/// blocked the bot instead of retrying forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_delivers_weekly_summaries_through_telegram() {
+    use runcoach_core::domain::{Platform, PlatformIdentity};
+    use runcoach_core::i18n::Lang;
+    use runcoach_core::scheduler::{self, TestClock, WorkerConfig};
+    use runcoach_core::store::ChatKey;
+
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let config = TelegramConfig { token: SecretString::from(TOKEN), api_url: Some(peer.url.parse().unwrap()) };
+    let notifier = runcoach_telegram::TelegramNotifier::new(runcoach_telegram::bot(&config));
+    // Sunday evening: both runners turn the summary on; Monday 08:05 it is due.
+    let sunday = chrono::DateTime::parse_from_rfc3339("2025-03-23T19:00:00Z").unwrap().to_utc();
+    let monday = chrono::DateTime::parse_from_rfc3339("2025-03-24T07:05:00Z").unwrap().to_utc();
+    let mut chats = Vec::new();
+    for (id, lang) in [(5005_i64, Lang::Fr), (6006, Lang::En)] {
+        let ident = PlatformIdentity { platform: Platform::Telegram, platform_user_id: id.to_string() };
+        let user = store.resolve_identity(&ident, Some("runner"), lang).await.unwrap().user.id;
+        let chat = ChatKey { platform: Platform::Telegram, chat_id: id.to_string() };
+        scheduler::enable_weekly_summary(store.as_ref(), user, &chat, None, chrono_tz::Europe::Paris, sunday)
+            .await
+            .unwrap();
+        chats.push(chat);
+    }
+    peer.post("/_peer/block", json!({ "chat_id": 6006 })).await;
+    let clock = TestClock::at(monday);
+    assert_eq!(scheduler::enqueue_due(store.as_ref(), monday).await.unwrap().enqueued, 2);
+    let report =
+        scheduler::drain(store.as_ref(), "worker-1", &notifier, &clock, &WorkerConfig::default()).await.unwrap();
+    assert_eq!((report.sent, report.paused), (1, 1), "{report:?}");
+
+    let got = peer.sent(5005).await;
+    assert!(all_text(&got).contains("semaine"), "the French summary arrived: {got:#?}");
+    assert!(got.iter().any(|m| m["message"]["photo"].is_array()), "with its chart: {got:#?}");
+    assert!(peer.sent(6006).await.is_empty());
+    let blocked = store.schedule(scheduler::WEEKLY_SUMMARY, &chats[1]).await.unwrap().unwrap();
+    assert!(!blocked.enabled, "a runner who blocked the bot is paused");
+    // Nothing is sent twice: a second pass finds no due job.
+    let again =
+        scheduler::drain(store.as_ref(), "worker-2", &notifier, &clock, &WorkerConfig::default()).await.unwrap();
+    assert_eq!(again.sent, 0);
+    assert_eq!(peer.sent(5005).await.len(), got.len());
+    let violations = peer.get("/_peer/violations").await;
+    assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
+}
