@@ -14,6 +14,7 @@ pub mod history;
 pub mod i18n;
 pub mod import;
 pub mod knowledge;
+pub mod metrics;
 pub mod plan;
 pub mod scheduler;
 pub mod science;

@@ -351,9 +351,11 @@ async fn jobs_are_claimed_once(t: TestStore) {
     let ids_a: BTreeSet<i64> = a.iter().map(|j| j.id).collect();
     assert!(b.iter().all(|j| !ids_a.contains(&j.id)));
     assert!(s.claim_jobs("worker-c", now, lease, 6).await.unwrap().is_empty());
+    assert_eq!(s.queue_depth().await.unwrap(), 10, "claimed jobs are still in the queue");
 
     assert!(s.complete_job(a[0].id, "worker-a").await.unwrap());
     assert!(!s.complete_job(a[1].id, "worker-b").await.unwrap(), "only the holder completes a job");
+    assert_eq!(s.queue_depth().await.unwrap(), 9);
     s.fail_job(a[1].id, "worker-a", "429", Some(now + Duration::seconds(30))).await.unwrap();
     assert!(s.claim_jobs("worker-c", now, lease, 10).await.unwrap().is_empty(), "retry is not due yet");
     let retried = s.claim_jobs("worker-c", now + Duration::seconds(31), lease, 10).await.unwrap();

@@ -256,6 +256,8 @@ impl Agent {
             }
             Err(e) => {
                 self.metrics.errors.fetch_add(1, Ordering::Relaxed);
+                let reason = crate::metrics::ReasonLabel { reason: e.reason().to_owned() };
+                crate::metrics::METRICS.llm_errors.get_or_create(&reason).inc();
                 warn!(reason = e.reason(), error = %e, "LLM turn failed");
             }
         }
@@ -374,6 +376,7 @@ impl Agent {
         let mut attempt = 0;
         loop {
             self.metrics.calls.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::METRICS.llm_calls.inc();
             let result = match partial {
                 Some(sink) => self.complete_streamed(body.clone(), sink).await,
                 None => self.complete_once(body.clone()).await,
@@ -381,6 +384,7 @@ impl Agent {
             match result {
                 Ok(c) => {
                     self.metrics.tokens.fetch_add(u64::try_from(c.tokens).unwrap_or(0), Ordering::Relaxed);
+                    crate::metrics::METRICS.llm_tokens.inc_by(u64::try_from(c.tokens).unwrap_or(0));
                     return Ok(c);
                 }
                 Err(Retry::No(e)) => return Err(e),

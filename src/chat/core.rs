@@ -154,6 +154,31 @@ impl BotCore {
 
     /// [`BotCore::handle`], showing work in progress (a growing answer) through `progress`.
     pub async fn handle_with_progress(&self, msg: Incoming, progress: Option<&dyn Progress>) -> Vec<Reply> {
+        use crate::metrics::{CommandLabel, METRICS, Metrics};
+        let started = std::time::Instant::now();
+        let platform = Metrics::platform(msg.sender.platform);
+        // The label is a registry name or a content kind: never what the user typed.
+        let command = match &msg.content {
+            Content::Command { name, .. } => commands::lookup(name).map_or("other", |c| c.name),
+            Content::Text(t) => match commands::parse_text(t) {
+                ParsedText::Command { name, .. } => commands::lookup(&name).map_or("other", |c| c.name),
+                ParsedText::Text(_) => "text",
+            },
+            Content::Button(_) => "button",
+            Content::File { .. } => "file",
+            Content::Unsupported(_) => "other",
+        };
+        METRICS.messages_in.get_or_create(&platform).inc();
+        let replies = self.answer(msg, progress).await;
+        METRICS.messages_out.get_or_create(&platform).inc_by(replies.len() as u64);
+        METRICS
+            .command_seconds
+            .get_or_create(&CommandLabel { command: command.to_owned() })
+            .observe(started.elapsed().as_secs_f64());
+        replies
+    }
+
+    async fn answer(&self, msg: Incoming, progress: Option<&dyn Progress>) -> Vec<Reply> {
         let platform_lang = Lang::from_platform_code(msg.sender.language_code.as_deref());
         if let Some(len) = too_long(&msg.content) {
             info!(len, "refused an oversized message");
@@ -184,6 +209,14 @@ impl BotCore {
             Ok(replies) => replies,
             Err(Failure::Say(text)) => vec![Reply::text(text)],
             Err(Failure::Store(e)) => vec![Reply::text(store_failure(&e, lang))],
+        }
+    }
+
+    /// The language to answer `sender` in: theirs if known, else their platform's.
+    pub async fn language_of(&self, sender: &Sender) -> Lang {
+        match self.store.find_user(&sender.identity()).await {
+            Ok(Some(user)) => user.lang,
+            _ => Lang::from_platform_code(sender.language_code.as_deref()),
         }
     }
 
@@ -515,6 +548,7 @@ impl BotCore {
                 }
                 Err(e) => {
                     self.fallbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    crate::metrics::METRICS.llm_fallbacks.inc();
                     warn!(reason = e.reason(), "the deterministic coach answers instead of the LLM");
                 }
             }

@@ -79,6 +79,12 @@ pub async fn sync_user(
     let tokens = load_tokens(store, sealer, user).await?;
     let mut session = GarminSession::new(client, tokens);
     let result = sync_activities(&mut session, store, user, PAGE_SIZE, progress).await;
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(GarminError::RateLimited { .. }) => "rate_limited",
+        Err(e) => e.code(),
+    };
+    crate::metrics::METRICS.sync_results.get_or_create(&crate::metrics::Metrics::outcome(outcome)).inc();
     // Even a failed sync may have rotated the tokens: keep the new ones.
     if session.was_refreshed() {
         save_tokens(store, sealer, user, session.tokens()).await?;

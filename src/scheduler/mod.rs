@@ -458,6 +458,10 @@ pub async fn drain(
     let mut total = RunReport::default();
     loop {
         let r = run_once_with(store, worker_id, notifier, clock, config).await?;
+        let jobs = &crate::metrics::METRICS.jobs;
+        for (outcome, n) in [("sent", r.sent), ("retried", r.retried), ("failed", r.failed), ("paused", r.paused)] {
+            jobs.get_or_create(&crate::metrics::Metrics::outcome(outcome)).inc_by(n as u64);
+        }
         total.claimed += r.claimed;
         total.sent += r.sent;
         total.retried += r.retried;

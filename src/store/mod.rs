@@ -474,6 +474,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     // Audit, export, erase.
+    /// Jobs pending or running (the delivery queue's depth).
+    async fn queue_depth(&self) -> StoreResult<i64>;
     async fn audit(&self, id: Option<UserId>, actor: &str, action: &str, detail: &serde_json::Value)
     -> StoreResult<()>;
     /// Everything stored about a runner, as one JSON document.

@@ -794,6 +794,13 @@ macro_rules! impl_store {
                 Ok(out)
             }
 
+            #[tracing::instrument(skip_all)]
+            async fn queue_depth(&self) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running')")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
             #[tracing::instrument(skip_all, fields(user = %id))]
             async fn rate_message(&self, id: UserId, message_id: i64, rating: i16) -> StoreResult<bool> {
                 let done = sqlx::query(

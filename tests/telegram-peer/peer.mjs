@@ -164,11 +164,39 @@ function normaliseUpdate(u) {
   return u;
 }
 
+// ---- webhooks ----------------------------------------------------------------------------------
+
+const hooks = new Map(); // token -> { url, secret }
+const hookDeliveries = []; // { token, update_id, status }
+
+// Posts every unread update of a webhook bot to its URL, one at a time, in order.
+let pumping = false;
+async function pumpHooks() {
+  if (pumping) return;
+  pumping = true;
+  try {
+    for (const [token, hook] of hooks) {
+      for (const update of server.getUpdates(token).map(normaliseUpdate)) {
+        const headers = { 'content-type': 'application/json' };
+        if (hook.secret) headers['x-telegram-bot-api-secret-token'] = hook.secret;
+        let status = 0;
+        try {
+          status = (await fetch(hook.url, { method: 'POST', headers, body: JSON.stringify(update) })).status;
+        } catch { status = -1; }
+        hookDeliveries.push({ token, update_id: update.update_id, status });
+      }
+    }
+  } finally {
+    pumping = false;
+  }
+}
+
 // ---- servers -----------------------------------------------------------------------------------
 
 const innerPort = await freePort();
 const server = new TelegramServer({ port: innerPort, host: '127.0.0.1', storeTimeout: 600 });
 await server.start();
+for (const e of ['AddedUserMessage', 'AddedUserCommand', 'AddedUserCallbackQuery']) server.on(e, () => setImmediate(pumpHooks));
 
 const app = express();
 app.use(express.raw({ type: 'multipart/form-data', limit: '80mb' }));
@@ -176,6 +204,7 @@ app.use(express.json({ limit: '10mb' }));
 app.use(express.urlencoded({ extended: true }));
 
 app.get('/_peer/violations', (_req, res) => res.json(violations));
+app.get('/_peer/hook_deliveries', (_req, res) => res.json(hookDeliveries));
 app.get('/_peer/commands', (_req, res) => res.json(commands));
 app.get('/_peer/sent', (req, res) => res.json(sent.filter((s) => !req.query.chat_id || String(s.message.chat.id) === String(req.query.chat_id))));
 app.post('/_peer/block', (req, res) => { blocked.add(String(req.body.chat_id)); res.json({ ok: true }); });
@@ -271,10 +300,20 @@ app.all('/bot:token/:method', async (req, res, next) => {
       return ok(res, method, previous.message);
     }
     case 'getWebhookInfo':
-      return ok(res, method, { url: '', has_custom_certificate: false, pending_update_count: 0 });
+      return ok(res, method, { url: hooks.get(token)?.url || '', has_custom_certificate: false, pending_update_count: 0 });
+    case 'setWebhook': {
+      // The emulator posts its own update format without the secret header: the layer delivers
+      // webhook updates itself (Bot API-shaped, checked, with X-Telegram-Bot-Api-Secret-Token).
+      if (!body.url) return fail(res, 400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
+      hooks.set(token, { url: String(body.url), secret: body.secret_token ? String(body.secret_token) : undefined });
+      pumpHooks();
+      return ok(res, method, true);
+    }
+    case 'deleteWebhook':
+      hooks.delete(token);
+      return ok(res, method, true);
     case 'answerCallbackQuery':
     case 'sendChatAction':
-    case 'deleteWebhook':
       return ok(res, method, true);
     case 'setMyCommands': {
       const scope = typeof body.scope === 'string' ? JSON.parse(body.scope) : body.scope;

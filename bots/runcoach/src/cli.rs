@@ -32,8 +32,32 @@ pub struct Cli {
     #[arg(long, global = true, env = "RUNCOACH_TELEGRAM_API_URL")]
     pub telegram_api_url: Option<url::Url>,
 
+    /// Where `serve` listens for HTTP: /healthz, /readyz, /metrics, the JSON API, the webhook.
+    #[arg(long, global = true, env = "RUNCOACH_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub http_addr: std::net::SocketAddr,
+
+    /// API keys for the JSON API (comma-separated).
+    #[arg(long, env = "RUNCOACH_API_KEYS", hide = true, hide_env_values = true)]
+    pub api_keys: Option<String>,
+
+    /// Public URL of the Telegram webhook (turns long polling off); it must reach RUNCOACH_HTTP_ADDR.
+    #[arg(long, global = true, env = "RUNCOACH_TELEGRAM_WEBHOOK_URL")]
+    pub telegram_webhook_url: Option<url::Url>,
+
+    /// Secret Telegram sends back with every webhook request (random when unset).
+    #[arg(long, env = "RUNCOACH_TELEGRAM_WEBHOOK_SECRET", hide = true, hide_env_values = true)]
+    pub telegram_webhook_secret: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Commands>,
+}
+
+/// What `serve` needs beyond [`Settings`].
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub http_addr: std::net::SocketAddr,
+    pub api_keys: Vec<SecretString>,
+    pub webhook: Option<(url::Url, SecretString)>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,6 +239,15 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 impl Cli {
+    pub fn serve_options(&self) -> ServeOptions {
+        let secret = self.telegram_webhook_secret.clone().filter(|s| !s.is_empty()).unwrap_or_else(random_secret);
+        ServeOptions {
+            http_addr: self.http_addr,
+            api_keys: runcoach_http::parse_api_keys(self.api_keys.as_deref().unwrap_or_default()),
+            webhook: self.telegram_webhook_url.clone().map(|u| (u, SecretString::from(secret))),
+        }
+    }
+
     pub fn settings(&self) -> Settings {
         let secret = |v: &Option<String>| v.as_ref().filter(|s| !s.is_empty()).map(|s| SecretString::from(s.clone()));
         Settings {
@@ -225,4 +258,12 @@ impl Cli {
             telegram_api_url: self.telegram_api_url.clone(),
         }
     }
+}
+
+/// Telegram allows 1–256 characters of A–Z, a–z, 0–9, `_` and `-`.
+fn random_secret() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    let mut rng = rand::rng();
+    (0..48).map(|_| CHARS.get(rng.random_range(0..CHARS.len())).map_or('x', |c| char::from(*c))).collect()
 }

@@ -57,6 +57,7 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     let settings = cli.settings();
+    let serve_options = cli.serve_options();
     let command = cli.command.unwrap_or(Commands::Default);
     match command {
         Commands::Migrate => {
@@ -72,7 +73,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let user = std::env::var("USER").ok().filter(|u| UserRef::parse(u).is_ok()).unwrap_or_else(|| "me".into());
             chat(&settings, &user, None).await
         }
-        Commands::Default | Commands::Serve => serve(&settings).await,
+        Commands::Default | Commands::Serve => serve(&settings, serve_options).await,
         Commands::Import { user, files } => {
             let store = open_store(&settings).await?;
             let user_ref = UserRef::parse(&user).with_context(|| format!("invalid user {user:?}"))?;
@@ -281,7 +282,7 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(settings: &Settings) -> Result<ExitCode> {
+async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCode> {
     if !settings.has_platform() {
         eprintln!(
             "runcoach serve: no chat platform configured. Set TELEGRAM_BOT_TOKEN or DISCORD_TOKEN, \
@@ -289,32 +290,52 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let store = open_store(settings).await?;
-    let core = build_core(store)?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut notifier = PlatformNotifier::default();
-    if let Some(token) = settings.telegram_token.clone() {
-        let config = runcoach_telegram::TelegramConfig { token, api_url: settings.telegram_api_url.clone() };
-        notifier.telegram = Some(runcoach_telegram::TelegramNotifier::new(runcoach_telegram::bot(&config)));
-        let mut stop = stop_rx.clone();
-        let core = core.clone();
-        tasks.spawn(async move {
-            let shutdown = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            runcoach_telegram::run(core, config, shutdown).await.map_err(anyhow::Error::from)
-        });
-    }
-    if settings.discord_token.is_some() {
-        tracing::warn!("DISCORD_TOKEN is set, but the Discord adapter is not part of this build yet (issue #8)");
-    }
-    if tasks.is_empty() {
+    if settings.telegram_token.is_none() {
         eprintln!(
             "runcoach serve: no adapter in this build can serve the configured platforms (Discord is not built yet). \
              Set TELEGRAM_BOT_TOKEN, or talk to the coach with `runcoach chat --user NAME`."
         );
         return Ok(ExitCode::from(2));
+    }
+    let store = open_store(settings).await?;
+    let core = build_core(store)?;
+    let state = runcoach_http::AppState::new(core.clone(), options.api_keys.clone());
+    let listener = tokio::net::TcpListener::bind(options.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (RUNCOACH_HTTP_ADDR)", options.http_addr))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut app = runcoach_http::router(state.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut notifier = PlatformNotifier::default();
+    if let Some(token) = settings.telegram_token.clone() {
+        let config = runcoach_telegram::TelegramConfig { token, api_url: settings.telegram_api_url.clone() };
+        notifier.telegram = Some(runcoach_telegram::TelegramNotifier::new(runcoach_telegram::bot(&config)));
+        let readiness = state.readiness.clone();
+        readiness.set("telegram", false);
+        let ready = move |up: bool| readiness.set("telegram", up);
+        match options.webhook.clone() {
+            Some((url, secret)) => {
+                let hook = runcoach_telegram::Webhook { url, secret };
+                let (router, task) =
+                    runcoach_telegram::start_webhook(core.clone(), config, hook, stopped(stop_rx.clone()), ready)
+                        .await?;
+                app = app.merge(router);
+                tasks.spawn(async move { task.await.map_err(anyhow::Error::from) });
+            }
+            None => {
+                let shutdown = stopped(stop_rx.clone());
+                let core = core.clone();
+                tasks.spawn(async move {
+                    runcoach_telegram::run_with(core, config, shutdown, ready).await.map_err(anyhow::Error::from)
+                });
+            }
+        }
+    }
+    if settings.discord_token.is_some() {
+        tracing::warn!("DISCORD_TOKEN is set, but the Discord adapter is not part of this build yet (issue #8)");
     }
     // Weekly summaries: every instance runs a worker; jobs are claimed with SKIP LOCKED on
     // PostgreSQL (one worker on SQLite), so each summary goes out once.
@@ -336,18 +357,31 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
             Ok(())
         });
     }
+    tracing::info!(addr = %options.http_addr, "HTTP server listening (/healthz, /readyz, /metrics, /v1)");
+    let http_stop = stopped(stop_rx.clone());
+    tasks.spawn(async move { runcoach_http::serve(listener, app, http_stop).await.map_err(anyhow::Error::from) });
+    let mut failure = None;
     tokio::select! {
-        _ = shutdown_signal() => tracing::info!("shutting down"),
+        _ = shutdown_signal() => tracing::info!("shutting down: finishing in-flight work"),
         Some(done) = tasks.join_next() => {
-            // An adapter that stops on its own (bad token, unreachable API) stops the service.
-            done??;
+            // A part that stops on its own (bad token, unreachable API) stops the service.
+            if let Err(e) = done.map_err(anyhow::Error::from).and_then(|r| r) {
+                failure = Some(e);
+            }
         }
     }
+    // Graceful: adapters stop taking updates and finish the ones in hand, the scheduler ends its
+    // pass, the HTTP server finishes open requests.
     let _ = stop_tx.send(true);
     while let Some(done) = tasks.join_next().await {
-        done??;
+        if let Err(e) = done.map_err(anyhow::Error::from).and_then(|r| r) {
+            failure.get_or_insert(e);
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn hostname() -> String {

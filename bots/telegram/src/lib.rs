@@ -100,23 +100,91 @@ pub async fn run(
     config: TelegramConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), TelegramError> {
+    run_with(core, config, shutdown, |_| {}).await
+}
+
+/// [`run`], telling `ready` when the bot is connected (for `/readyz`).
+pub async fn run_with(
+    core: Arc<BotCore>,
+    config: TelegramConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl Fn(bool) + Send + Sync + 'static,
+) -> Result<(), TelegramError> {
+    let (bot, me) = connect(&config).await?;
+    ready(true);
+    let mut dispatcher = dispatcher(bot, core, me);
+    stop_on(&dispatcher, shutdown);
+    dispatcher.dispatch().await;
+    ready(false);
+    info!("telegram adapter stopped");
+    Ok(())
+}
+
+/// Webhook mode: Telegram posts updates to `url` (on our HTTP server) with the secret in the
+/// `X-Telegram-Bot-Api-Secret-Token` header, which is checked on every request.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url: Url,
+    pub secret: SecretString,
+}
+
+/// Registers the webhook and returns the router to mount in the HTTP server, and the task that
+/// dispatches the updates it receives (until `shutdown`; the webhook is then deleted).
+pub async fn start_webhook(
+    core: Arc<BotCore>,
+    config: TelegramConfig,
+    hook: Webhook,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl Fn(bool) + Send + Sync + 'static,
+) -> Result<(axum::Router, tokio::task::JoinHandle<()>), TelegramError> {
+    use teloxide::update_listeners::webhooks;
+    let (bot, me) = connect(&config).await?;
+    // The address is only used by teloxide's own server, which we do not start.
+    let unused = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let options = webhooks::Options::new(unused, hook.url.clone()).secret_token(hook.secret.expose_secret().to_owned());
+    let (listener, stop_flag, router) =
+        webhooks::axum_to_router(bot.inner().clone(), options).await.map_err(TelegramError::Start)?;
+    info!(url = %hook.url, "telegram webhook registered");
+    ready(true);
+    let mut dispatcher = dispatcher(bot, core, me);
+    stop_on(&dispatcher, shutdown);
+    let task = tokio::spawn(async move {
+        let handler = LoggingErrorHandler::with_custom_text("telegram webhook listener failed");
+        dispatcher.dispatch_with_listener(listener, handler).await;
+        // Deletes the webhook so a restart in polling mode is not left without updates.
+        stop_flag.await;
+        ready(false);
+        info!("telegram adapter stopped");
+    });
+    Ok((router, task))
+}
+
+async fn connect(config: &TelegramConfig) -> Result<(TgBot, Me), TelegramError> {
     let mut bot = Bot::new(config.token.expose_secret());
-    if let Some(url) = config.api_url {
+    if let Some(url) = config.api_url.clone() {
         bot = bot.set_api_url(url);
     }
     let me = bot.get_me().await.map_err(TelegramError::Start)?;
     info!(bot = %me.username(), "telegram adapter connected");
     register_commands(&bot).await;
-    let bot = bot.throttle(Limits::default());
+    Ok((bot.throttle(Limits::default()), me))
+}
 
+type TgDispatcher = Dispatcher<TgBot, RequestError, teloxide::dispatching::DefaultKey>;
+
+fn dispatcher(bot: TgBot, core: Arc<BotCore>, me: Me) -> TgDispatcher {
     let handler = dptree::entry()
         .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_edited_message().endpoint(on_edited))
         .branch(Update::filter_callback_query().endpoint(on_callback));
-    let mut dispatcher = Dispatcher::builder(bot, handler)
+    Dispatcher::builder(bot, handler)
         .dependencies(dptree::deps![core, Arc::new(me)])
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text("telegram update failed"))
-        .build();
+        .build()
+}
+
+fn stop_on(dispatcher: &TgDispatcher, shutdown: impl Future<Output = ()> + Send + 'static) {
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
         shutdown.await;
@@ -124,9 +192,23 @@ pub async fn run(
             stopped.await;
         }
     });
-    dispatcher.dispatch().await;
-    info!("telegram adapter stopped");
-    Ok(())
+}
+
+/// An edited message is not a new request: answering it again would repeat (or undo) what the
+/// original did. The runner is told once, in a private chat, to send a new message instead.
+async fn on_edited(bot: TgBot, msg: Message, core: Arc<BotCore>) -> Result<(), RequestError> {
+    let Some(from) = msg.from.as_ref().filter(|u| !u.is_bot) else {
+        return Ok(());
+    };
+    if !msg.chat.is_private() {
+        return Ok(());
+    }
+    let lang = core.language_of(&sender(from)).await;
+    let text = lang.pick(
+        "✏️ Je ne relis pas les messages modifiés : envoie plutôt un nouveau message.",
+        "✏️ I don't reread edited messages: send a new message instead.",
+    );
+    deliver(&bot, msg.chat.id, &[Reply::text(text)]).await
 }
 
 /// The command menu, in English (default) and French.

@@ -2,10 +2,8 @@
 //! tests/telegram-peer that fills its gaps), driven from the user's side over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use runcoach_core::chat::BotCore;
 use runcoach_core::store::{SqliteStore, Store};
@@ -13,141 +11,14 @@ use runcoach_telegram::{TelegramConfig, run};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
+#[path = "support/peer.rs"]
+mod peer;
+
 // The scripted OpenAI-compatible server the core's agent tests use.
 #[path = "../../../tests/support/llm_fake.rs"]
 mod llm_fake;
 
-const TOKEN: &str = "123456:TEST-TOKEN";
-
-struct Peer {
-    child: Child,
-    url: String,
-    http: reqwest::Client,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn repo() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-impl Peer {
-    fn start() -> Peer {
-        let peer_dir = repo().join("tests/telegram-peer");
-        assert!(
-            peer_dir.join("node_modules/telegram-test-api").exists(),
-            "run `npm ci` in tests/telegram-peer (scripts/test does it)"
-        );
-        let spec = repo().join("../shared/specs/telegram-bot-api.json");
-        let mut child = Command::new("node")
-            .arg(peer_dir.join("peer.mjs"))
-            .arg(spec)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node must be installed");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url =
-            serde_json::from_str::<Value>(&line).expect("peer prints its URL")["url"].as_str().unwrap().to_owned();
-        Peer { child, url, http: reqwest::Client::new() }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let resp = self.http.post(format!("{}{path}", self.url)).json(&body).send().await.unwrap();
-        resp.json().await.unwrap_or(Value::Null)
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.http.get(format!("{}{path}", self.url)).send().await.unwrap().json().await.unwrap()
-    }
-
-    async fn sent(&self, chat: i64) -> Vec<Value> {
-        self.get(&format!("/_peer/sent?chat_id={chat}")).await.as_array().unwrap().clone()
-    }
-
-    /// Waits until the bot has sent more than `already` messages to `chat` and the last matches.
-    async fn wait_for(&self, chat: i64, already: usize, what: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let sent = self.sent(chat).await;
-            let new: Vec<Value> = sent.iter().skip(already).cloned().collect();
-            if new.iter().any(&pred) {
-                // Let the rest of this answer arrive.
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                return self.sent(chat).await.into_iter().skip(already).collect();
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; got {new:#?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-#[derive(Clone)]
-struct TgUser {
-    id: i64,
-    name: &'static str,
-    lang: &'static str,
-}
-
-impl TgUser {
-    fn json(&self) -> Value {
-        json!({ "id": self.id, "is_bot": false, "first_name": self.name, "language_code": self.lang })
-    }
-}
-
-fn private_chat(user: &TgUser) -> Value {
-    json!({ "id": user.id, "type": "private", "first_name": user.name })
-}
-
-fn group_chat(id: i64) -> Value {
-    json!({ "id": id, "type": "supergroup", "title": "Running club" })
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-async fn say(peer: &Peer, user: &TgUser, chat: Value, text: &str) {
-    let mut message = json!({ "botToken": TOKEN, "from": user.json(), "chat": chat, "date": now(), "text": text });
-    if text.starts_with('/') {
-        let len = text.split_whitespace().next().unwrap().encode_utf16().count();
-        message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
-    }
-    peer.post("/sendMessage", message).await;
-}
-
-async fn press(peer: &Peer, user: &TgUser, message: &Value, data: &str) {
-    peer.post("/sendCallback", json!({ "botToken": TOKEN, "from": user.json(), "message": message, "data": data }))
-        .await;
-}
-
-fn text(m: &Value) -> String {
-    m["message"]["text"].as_str().unwrap_or_default().to_owned()
-}
-
-fn all_text(ms: &[Value]) -> String {
-    ms.iter().map(text).collect::<Vec<_>>().join("\n")
-}
-
-fn button_data(m: &Value, label: &str) -> String {
-    m["message"]["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().unwrap().clone())
-        .find(|b| b["text"].as_str().unwrap().contains(label))
-        .unwrap_or_else(|| panic!("no button {label} in {m}"))["callback_data"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
+use peer::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_runner_talks_to_the_real_client_through_the_bot_api() {
@@ -324,23 +195,6 @@ async fn a_runner_talks_to_the_real_client_through_the_bot_api() {
 
     stop_tx.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(40), bot).await.expect("adapter stops on shutdown").unwrap().unwrap();
-}
-
-fn base64_encode(data: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// An LLM answer is shown while it is written: one message, sent when the first words arrive and

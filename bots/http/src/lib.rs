@@ -1,0 +1,284 @@
+//! runcoach's HTTP surface (axum): `/healthz`, `/readyz` (database and adapters), `/metrics`
+//! (Prometheus), `/openapi.json`, and a small JSON API behind API keys (`POST /v1/chat`,
+//! `POST /v1/plans`, `GET /v1/users/{user}/stats`). The binary merges the Telegram webhook's
+//! router in when webhooks are on. The API is one more adapter over the core: `/v1/chat` is a
+//! chat on `Platform::Api`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::{NaiveDate, Utc};
+use runcoach_core::chat::{BotCore, ChatRef, Content, Incoming, Sender};
+use runcoach_core::domain::{Platform, UserRef};
+use runcoach_core::i18n::Lang;
+use runcoach_core::metrics::METRICS;
+use runcoach_core::plan::{self, Goal, Level, PlanLength, PlanRequest};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The OpenAPI description of everything served here.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Which adapters are up, for `/readyz`.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    adapters: RwLock<BTreeMap<String, bool>>,
+}
+
+impl Readiness {
+    pub fn set(&self, adapter: &str, up: bool) {
+        if let Ok(mut a) = self.adapters.write() {
+            a.insert(adapter.to_owned(), up);
+        }
+    }
+
+    fn snapshot(&self) -> BTreeMap<String, bool> {
+        self.adapters.read().map(|a| a.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Arc<BotCore>,
+    /// `RUNCOACH_API_KEYS`; none: the JSON API answers 401 to everyone.
+    pub api_keys: Arc<Vec<SecretString>>,
+    pub readiness: Arc<Readiness>,
+}
+
+impl AppState {
+    #[must_use]
+    pub fn new(core: Arc<BotCore>, api_keys: Vec<SecretString>) -> Self {
+        AppState { core, api_keys: Arc::new(api_keys), readiness: Arc::new(Readiness::default()) }
+    }
+}
+
+/// API keys from a comma-separated list (`RUNCOACH_API_KEYS`).
+#[must_use]
+pub fn parse_api_keys(raw: &str) -> Vec<SecretString> {
+    raw.split(',').map(str::trim).filter(|k| !k.is_empty()).map(|k| SecretString::from(k.to_owned())).collect()
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }))
+        .route("/v1/chat", post(chat))
+        .route("/v1/plans", post(plans))
+        .route("/v1/users/{user}/stats", get(stats))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes; requests in flight are finished first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let database = state.core.store().ping().await;
+    let adapters = state.readiness.snapshot();
+    let ready = database.is_ok() && adapters.values().all(|up| *up);
+    let body = json!({
+        "ready": ready,
+        "database": { "backend": state.core.store().backend(), "ok": database.is_ok() },
+        "adapters": adapters,
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok(depth) = state.core.store().queue_depth().await {
+        METRICS.queue_depth.set(depth);
+    }
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], METRICS.encode())
+        .into_response()
+}
+
+/// A JSON error with a stable code.
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message.into() } }))).into_response()
+}
+
+/// Checks `Authorization: Bearer KEY` or `X-Api-Key: KEY` against the configured keys.
+fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .map(str::trim);
+    let ok = given
+        .is_some_and(|g| state.api_keys.iter().any(|k| constant_time_eq(k.expose_secret().as_bytes(), g.as_bytes())));
+    if ok {
+        Ok(())
+    } else {
+        Err(Box::new(error(StatusCode::UNAUTHORIZED, "api_key_required", "a valid API key is required")))
+    }
+}
+
+/// Compares without stopping at the first difference (no timing hint about the key).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatRequest {
+    /// The API's own name for the runner (`Platform::Api`).
+    user: String,
+    text: String,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+async fn chat(State(state): State<AppState>, headers: HeaderMap, body: Option<Json<ChatRequest>>) -> Response {
+    if let Err(denied) = authorised(&state, &headers) {
+        return *denied;
+    }
+    let Some(Json(req)) = body else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", "expected {\"user\": \"…\", \"text\": \"…\"}");
+    };
+    let user = req.user.trim();
+    if user.is_empty() || user.len() > 128 || user.chars().any(char::is_control) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_user", "user must be 1 to 128 printable characters");
+    }
+    let msg = Incoming {
+        sender: Sender {
+            platform: Platform::Api,
+            user_id: user.to_owned(),
+            username: Some(user.to_owned()),
+            language_code: req.lang.clone(),
+        },
+        chat: ChatRef { id: format!("api:{user}"), private: true },
+        content: Content::Text(req.text),
+    };
+    let replies = state.core.handle(msg).await;
+    let replies: Vec<Value> = replies
+        .iter()
+        .map(|r| {
+            json!({
+                "text": r.text,
+                "buttons": r.buttons.iter().map(|row| row.iter().map(|b| json!({ "label": b.label, "data": b.data })).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                "attachment": r.attachment.as_ref().map(|a| json!({
+                    "name": a.name,
+                    "mime": a.mime,
+                    "data_base64": base64::engine::general_purpose::STANDARD.encode(&a.data),
+                })),
+            })
+        })
+        .collect();
+    Json(json!({ "replies": replies })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct PlanBody {
+    goal: String,
+    sessions_per_week: u8,
+    #[serde(default)]
+    weeks: Option<u16>,
+    #[serde(default)]
+    race_date: Option<NaiveDate>,
+    #[serde(default)]
+    level: Option<String>,
+    #[serde(default)]
+    start_date: Option<NaiveDate>,
+    #[serde(default)]
+    vdot: Option<f64>,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+async fn plans(State(state): State<AppState>, headers: HeaderMap, body: Option<Json<PlanBody>>) -> Response {
+    if let Err(denied) = authorised(&state, &headers) {
+        return *denied;
+    }
+    let Some(Json(b)) = body else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", "expected {\"goal\", \"sessions_per_week\", …}");
+    };
+    let lang = b.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or(Lang::En);
+    let Ok(goal) = b.goal.parse::<Goal>() else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_goal",
+            "goal: 5k, 10k, half, marathon, fitness, endurance or speed",
+        );
+    };
+    let level = match b.level.as_deref().map(str::parse::<Level>) {
+        None => None,
+        Some(Ok(l)) => Some(l),
+        Some(Err(_)) => {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_level", "level: beginner, intermediate or advanced");
+        }
+    };
+    let length = match (b.race_date, b.weeks) {
+        (Some(d), _) => PlanLength::RaceDate(d),
+        (None, Some(w)) => PlanLength::Weeks(w),
+        (None, None) => {
+            return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_length", "give weeks or race_date");
+        }
+    };
+    let request = PlanRequest {
+        goal,
+        level,
+        sessions_per_week: b.sessions_per_week,
+        preferred_days: Vec::new(),
+        start_date: b.start_date.unwrap_or_else(|| Utc::now().date_naive()),
+        length,
+        vdot: b.vdot,
+        history: None,
+    };
+    match plan::generate(&request) {
+        Ok(p) => (StatusCode::CREATED, Json(plan::to_json(&p, lang))).into_response(),
+        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, "plan_refused", e.explain().get(lang)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StatsQuery {
+    #[serde(default)]
+    days: Option<u32>,
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(user): Path<String>,
+    Query(q): Query<StatsQuery>,
+) -> Response {
+    if let Err(denied) = authorised(&state, &headers) {
+        return *denied;
+    }
+    // `api:alice`, `telegram:12345`, or a plain name (an API user).
+    let user_ref = if user.contains(':') { UserRef::parse(&user) } else { UserRef::parse(&format!("api:{user}")) };
+    let Ok(user_ref) = user_ref else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_user", "user: NAME or platform:id");
+    };
+    let store = state.core.store();
+    let found = match store.find_user(&user_ref.0).await {
+        Ok(f) => f,
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.code().as_str(), e.code().message(Lang::En)),
+    };
+    let Some(found) = found else {
+        return error(StatusCode::NOT_FOUND, "unknown_user", "no such runner");
+    };
+    let today = Utc::now().date_naive();
+    match runcoach_core::history::analyze_user_since(store.as_ref(), found.id, today, q.days).await {
+        Ok((_, analysis)) => Json(runcoach_core::history::stats_json(&analysis)).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.code().as_str(), e.code().message(Lang::En)),
+    }
+}

@@ -1,0 +1,116 @@
+//! `runcoach serve` as an operator runs it: the real binary against the Telegram peer, in webhook
+//! mode behind its own HTTP server (secret header checked), with /healthz, /readyz and /metrics,
+//! and a graceful stop on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+#[path = "../../telegram/tests/support/peer.rs"]
+mod peer;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use peer::{Peer, TOKEN, TgUser, private_chat, say, text};
+use serde_json::{Value, json};
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(resp) = http.get(format!("{base}/readyz")).send().await
+            && resp.status().as_u16() == 200
+        {
+            return resp.json().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "runcoach serve never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_in_webhook_mode_behind_its_http_server() {
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let secret = "s3cret-hook_token";
+    let child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("RUNCOACH_LLM_BASE_URL")
+        .env_remove("RUNCOACH_LLM_API_KEY")
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("RUNCOACH_TELEGRAM_API_URL", &peer.url)
+        .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUNCOACH_TELEGRAM_WEBHOOK_URL", format!("{base}/telegram/webhook"))
+        .env("RUNCOACH_TELEGRAM_WEBHOOK_SECRET", secret)
+        .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
+        .env("RUNCOACH_MODEL_DIR", dir.path().join("no-model"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut serve = Serve(child);
+    let http = reqwest::Client::new();
+    let ready = wait_ready(&http, &base).await;
+    assert_eq!(ready["adapters"], json!({ "telegram": true }), "{ready}");
+    assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
+    let info = peer.get(&format!("/bot{TOKEN}/getWebhookInfo")).await;
+    assert_eq!(info["result"]["url"], json!(format!("{base}/telegram/webhook")), "{info}");
+
+    // Telegram (the peer) pushes the runner's message to the webhook with the secret.
+    let zoe = TgUser { id: 7007, name: "Zoé", lang: "fr" };
+    say(&peer, &zoe, private_chat(&zoe), "/start").await;
+    let got = peer.wait_for(7007, 0, "welcome over the webhook", |m| text(m).contains("Bienvenue Zoé")).await;
+    assert!(!got.is_empty());
+    let deliveries = peer.get("/_peer/hook_deliveries").await;
+    assert!(deliveries.as_array().unwrap().iter().all(|d| d["status"] == json!(200)), "{deliveries}");
+
+    // Anyone else posting to the webhook without (or with a wrong) secret is refused.
+    let forged = json!({ "update_id": 99, "message": { "message_id": 1, "date": 0,
+        "chat": { "id": 7007, "type": "private" }, "from": { "id": 7007, "is_bot": false, "first_name": "x" },
+        "text": "/forget" } });
+    for header in [None, Some("wrong")] {
+        let mut req = http.post(format!("{base}/telegram/webhook")).json(&forged);
+        if let Some(h) = header {
+            req = req.header("X-Telegram-Bot-Api-Secret-Token", h);
+        }
+        assert_eq!(req.send().await.unwrap().status().as_u16(), 401);
+    }
+    let n = peer.sent(7007).await.len();
+
+    let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("runcoach_messages_in_total{platform=\"telegram\"} 1"), "{metrics}");
+
+    // SIGTERM: a graceful stop (exit 0), and the webhook is removed on the way out.
+    let pid = serve.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = serve.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let info = peer.get(&format!("/bot{TOKEN}/getWebhookInfo")).await;
+    assert_eq!(info["result"]["url"], json!(""), "webhook deleted on shutdown: {info}");
+    assert_eq!(peer.sent(7007).await.len(), n, "the forged /forget did nothing");
+    let violations = peer.get("/_peer/violations").await;
+    assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
+}
