@@ -350,7 +350,7 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
                 &worker,
                 &notifier,
                 &runcoach_core::scheduler::SystemClock,
-                std::time::Duration::from_secs(30),
+                scheduler_poll(),
                 stop,
             )
             .await;
@@ -382,6 +382,12 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         Some(e) => Err(e),
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// How often the scheduler looks for due summaries (`RUNCOACH_SCHEDULER_POLL_SECS`, default 30).
+fn scheduler_poll() -> std::time::Duration {
+    let secs = std::env::var("RUNCOACH_SCHEDULER_POLL_SECS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(30);
+    std::time::Duration::from_secs(secs.clamp(1, 3600))
 }
 
 fn hostname() -> String {

@@ -1,0 +1,119 @@
+//! Scale-out, proven with the real binary: two `runcoach serve` processes on one PostgreSQL
+//! database behind the Telegram peer (webhook mode). A dialogue started on one continues on the
+//! other, a due weekly summary is sent once while both run, and the survivor carries on after the
+//! other is killed with SIGKILL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+#[path = "../../telegram/tests/support/peer.rs"]
+mod peer;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use peer::{Peer, TOKEN, TgUser, button_data, press, private_chat, say, text};
+use runcoach_core::domain::Platform;
+use runcoach_core::store::{self, ChatKey};
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn spawn(peer: &Peer, database_url: &str, data_dir: &std::path::Path, port: u16) -> Serve {
+    let child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("RUNCOACH_LLM_BASE_URL")
+        .env_remove("RUNCOACH_LLM_API_KEY")
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("RUNCOACH_TELEGRAM_API_URL", &peer.url)
+        .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUNCOACH_TELEGRAM_WEBHOOK_URL", format!("http://127.0.0.1:{port}/telegram/webhook"))
+        .env("RUNCOACH_SCHEDULER_POLL_SECS", "1")
+        .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
+        .env("RUNCOACH_MODEL_DIR", data_dir.join("no-model"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    Serve(child)
+}
+
+async fn wait_ready(port: u16) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+            && r.status().as_u16() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "instance on {port} never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_sessions_send_once_and_survive_a_kill() {
+    let peer = Peer::start();
+    let admin = std::env::var("RUNCOACH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!("rc_scale_{}", std::process::id());
+    let url =
+        store::create_database(&admin, &name).await.expect("PostgreSQL on 127.0.0.1:5432 (scripts/test starts it)");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (port_a, port_b) = (free_port(), free_port());
+
+    let mut a = spawn(&peer, &url, dir_a.path(), port_a);
+    wait_ready(port_a).await;
+    let lina = TgUser { id: 8008, name: "Lina", lang: "fr" };
+    let chat = private_chat(&lina);
+    say(&peer, &lina, chat.clone(), "/summary on").await;
+    peer.wait_for(8008, 0, "summary on", |m| text(m).contains("Résumé hebdomadaire activé")).await;
+    // A dialogue starts on instance A.
+    let n = peer.sent(8008).await.len();
+    say(&peer, &lina, chat.clone(), "/plan").await;
+    let got = peer.wait_for(8008, n, "wizard", |m| text(m).contains("objectif")).await;
+    let ask = got.iter().find(|m| text(m).contains("objectif")).unwrap().clone();
+    let n = peer.sent(8008).await.len();
+    press(&peer, &lina, &ask["message"], &button_data(&ask, "10 km")).await;
+    peer.wait_for(8008, n, "race date question", |m| text(m).contains("date de ta course")).await;
+
+    // Instance B starts; the webhook (and so every new update) now goes to B. Both schedulers run.
+    let _b = spawn(&peer, &url, dir_b.path(), port_b);
+    wait_ready(port_b).await;
+    let db = store::connect(Some(&url), dir_a.path()).await.unwrap();
+    let key = ChatKey { platform: Platform::Telegram, chat_id: "8008".into() };
+    let schedule = db.schedule(runcoach_core::scheduler::WEEKLY_SUMMARY, &key).await.unwrap().unwrap();
+    // Make it due now: both instances see it within a second.
+    let now = chrono::Utc::now();
+    db.mark_schedule_run(schedule.id, None, Some(now - chrono::Duration::minutes(1))).await.unwrap();
+    let n = peer.sent(8008).await.len();
+    peer.wait_for(8008, n, "the weekly summary", |m| text(m).contains("Bilan de la semaine")).await;
+    // Several polls of both schedulers later, still one summary.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let summaries = peer.sent(8008).await.iter().filter(|m| text(m).contains("Bilan de la semaine")).count();
+    assert_eq!(summaries, 1, "each summary is sent once");
+
+    // A dies without warning; the dialogue it started goes on, on B, from the shared store.
+    a.0.kill().unwrap();
+    a.0.wait().unwrap();
+    let n = peer.sent(8008).await.len();
+    say(&peer, &lina, chat.clone(), "12 semaines").await;
+    peer.wait_for(8008, n, "the wizard continues on B", |m| text(m).contains("Combien de séances")).await;
+    let ready = reqwest::get(format!("http://127.0.0.1:{port_b}/readyz")).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    let violations = peer.get("/_peer/violations").await;
+    assert_eq!(violations, serde_json::json!([]), "Bot API violations: {violations:#}");
+}
