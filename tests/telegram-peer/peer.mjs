@@ -5,7 +5,8 @@
 // puts a small route layer in front of it that follows the official Bot API: full getMe, long
 // polling, proper Message results, callback queries with chat_instance, setMyCommands, file
 // upload/download (multipart), chat actions, and the error replies of blocked users and migrated
-// chats. Every result the layer returns to the bot, and every update it delivers, is checked
+// chats, webhooks (delivered by the layer with the secret-token header), flood control (429 with
+// retry_after, on demand), edited messages and oversized documents. Every result the layer returns to the bot, and every update it delivers, is checked
 // against the machine-readable Bot API description; violations are collected and served at
 // GET /_peer/violations so a test can assert there are none.
 //
@@ -120,6 +121,11 @@ const blocked = new Set(); // chat ids whose user blocked the bot
 const migrated = new Map(); // chat id -> new supergroup id
 const sent = []; // every message the bot sent, as returned (for the user side)
 const waiting = new Set();
+const floods = new Map(); // chat id -> { left, retryAfter }: the next sends answer 429
+const getFileCalls = []; // file ids the bot asked to download
+const extraUpdates = []; // updates the emulator cannot make (edited messages), delivered by the layer
+const floodRefusals = []; // { chat_id, at }: when each 429 was answered
+const floodAccepted = []; // { chat_id, at }: the first send accepted after a flood
 
 function storeFile(data, name, mime) {
   const id = `file-${fileSeq++}`;
@@ -214,10 +220,31 @@ app.get('/_peer/file/:id', (req, res) => {
   if (!f) return res.status(404).end();
   return res.type(f.mime || 'application/octet-stream').send(f.data);
 });
-// User side: a document upload from the runner (the emulator has none).
+// The next `count` sends to a chat are refused with 429 and `retry_after` (Telegram's flood control).
+app.post('/_peer/flood', (req, res) => {
+  floods.set(String(req.body.chat_id), { left: Number(req.body.count || 1), retryAfter: Number(req.body.retry_after || 1) });
+  res.json({ ok: true });
+});
+app.get('/_peer/flood_log', (_req, res) => res.json({ refused: floodRefusals, accepted: floodAccepted }));
+app.get('/_peer/getfile_calls', (_req, res) => res.json(getFileCalls));
+// User side: the runner edits a message they sent (the emulator has no edits).
+app.post('/_peer/editMessage', (req, res) => {
+  const { from, chat_id: chatId, message_id: messageId, text } = req.body;
+  const now = seconds(Date.now());
+  extraUpdates.push({
+    // Share the emulator's counter: update ids must keep increasing (clients poll with offsets).
+    update_id: server.updateId++,
+    edited_message: { message_id: Number(messageId), from, chat: chatOf(chatId), date: now - 5, edit_date: now, text: String(text) },
+  });
+  for (const w of waiting) w();
+  res.json({ ok: true });
+});
+// User side: a document upload from the runner (the emulator has none). `fake_size` announces
+// a file of that size without its bytes (Telegram's getFile refuses files over 20 MB anyway).
 app.post('/_peer/sendDocument', async (req, res) => {
-  const { token, chat_id: chatId, from, file_name: name, mime_type: mime, data_base64: b64, caption } = req.body;
-  const document = storeFile(Buffer.from(b64, 'base64'), name, mime);
+  const { token, chat_id: chatId, from, file_name: name, mime_type: mime, data_base64: b64, caption, fake_size: fakeSize } = req.body;
+  const document = storeFile(Buffer.from(b64 || '', 'base64'), name, mime);
+  if (fakeSize) document.file_size = Number(fakeSize);
   const message = { from, chat: chatOf(chatId), date: seconds(Date.now()), document, ...(caption ? { caption } : {}) };
   await server.addUserMessage({ ...message, botToken: token });
   res.json({ ok: true });
@@ -237,6 +264,17 @@ app.all('/bot:token/:method', async (req, res, next) => {
   if (Buffer.isBuffer(body)) body = parseMultipart(body, req.headers['content-type']) || {};
   const chatId = body.chat_id !== undefined ? String(body.chat_id) : undefined;
   if (chatId && blocked.has(chatId)) return fail(res, 403, 'Forbidden: bot was blocked by the user');
+  const sending = ['sendMessage', 'sendPhoto', 'sendDocument', 'editMessageText'].includes(method);
+  if (chatId && sending && floods.has(chatId)) {
+    const f = floods.get(chatId);
+    if (f.left > 0) {
+      f.left -= 1;
+      floodRefusals.push({ chat_id: chatId, at: Date.now() });
+      return fail(res, 429, `Too Many Requests: retry after ${f.retryAfter}`, { retry_after: f.retryAfter });
+    }
+    floods.delete(chatId);
+    floodAccepted.push({ chat_id: chatId, at: Date.now() });
+  }
   if (chatId && migrated.has(chatId)) {
     return fail(res, 400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: migrated.get(chatId) });
   }
@@ -245,7 +283,8 @@ app.all('/bot:token/:method', async (req, res, next) => {
       return ok(res, method, { ...botUser, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false, can_connect_to_business: false, has_main_web_app: false });
     case 'getUpdates': {
       const timeout = Math.min(Number(body.timeout || 0), 30) * 1000;
-      let updates = server.getUpdates(token);
+      const takeExtra = () => extraUpdates.splice(0, extraUpdates.length);
+      let updates = server.getUpdates(token).map(normaliseUpdate).concat(takeExtra().map(normaliseUpdate));
       if (!updates.length && timeout > 0) {
         // Long polling: answer as soon as an update arrives, or after `timeout`.
         await new Promise((resolve) => {
@@ -255,9 +294,9 @@ app.all('/bot:token/:method', async (req, res, next) => {
           for (const e of events) server.on(e, done);
           waiting.add(done);
         });
-        updates = server.getUpdates(token);
+        updates = server.getUpdates(token).map(normaliseUpdate).concat(takeExtra().map(normaliseUpdate));
       }
-      return ok(res, method, updates.map(normaliseUpdate));
+      return ok(res, method, updates);
     }
     case 'sendMessage': {
       if (!body.text || String(body.text).length > 4096) return fail(res, 400, 'Bad Request: message text is empty or too long');
@@ -324,6 +363,7 @@ app.all('/bot:token/:method', async (req, res, next) => {
       return ok(res, method, true);
     }
     case 'getFile': {
+      getFileCalls.push(String(body.file_id));
       const f = files.get(String(body.file_id));
       if (!f) return fail(res, 400, 'Bad Request: invalid file_id');
       if (f.data.length > 20 * 1024 * 1024) return fail(res, 400, 'Bad Request: file is too big');

@@ -287,3 +287,68 @@ async fn the_scheduler_delivers_weekly_summaries_through_telegram() {
     let violations = peer.get("/_peer/violations").await;
     assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
 }
+
+/// What Telegram does to a bot on a bad day: flood control (429 with `retry_after`), a 60 MB
+/// document, an edited message, a voice note. Each gets the right behaviour and nothing crashes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_control_big_files_and_edits() {
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let core = Arc::new(BotCore::new(store.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let config = TelegramConfig { token: SecretString::from(TOKEN), api_url: Some(peer.url.parse().unwrap()) };
+    let bot = tokio::spawn(run(core, config, async move {
+        let _ = stop_rx.await;
+    }));
+    let noor = TgUser { id: 9009, name: "Noor", lang: "en" };
+    let chat = private_chat(&noor);
+    say(&peer, &noor, chat.clone(), "/start").await;
+    peer.wait_for(9009, 0, "welcome", |m| text(m).contains("Welcome Noor")).await;
+
+    // 429: the reply waits `retry_after` and then arrives once.
+    peer.post("/_peer/flood", json!({ "chat_id": 9009, "count": 1, "retry_after": 2 })).await;
+    let n = peer.sent(9009).await.len();
+    say(&peer, &noor, chat.clone(), "/help").await;
+    let got = peer.wait_for(9009, n, "help after flood control", |m| text(m).contains("What I can do")).await;
+    assert_eq!(got.iter().filter(|m| text(m).contains("What I can do")).count(), 1, "{got:#?}");
+    let log = peer.get("/_peer/flood_log").await;
+    let refused = log["refused"][0]["at"].as_i64().unwrap();
+    let accepted = log["accepted"][0]["at"].as_i64().unwrap();
+    assert!(accepted - refused >= 1_900, "retry_after honoured: {}ms", accepted - refused);
+
+    // A 60 MB document is refused by its announced size, before any download.
+    let n = peer.sent(9009).await.len();
+    peer.post(
+        "/_peer/sendDocument",
+        json!({ "token": TOKEN, "chat_id": 9009, "from": noor.json(), "file_name": "year.zip",
+                "mime_type": "application/zip", "fake_size": 60 * 1024 * 1024 }),
+    )
+    .await;
+    let got = peer.wait_for(9009, n, "too large", |m| text(m).contains("MB")).await;
+    assert!(all_text(&got).contains("60") && all_text(&got).contains("25"), "{}", all_text(&got));
+    assert_eq!(peer.get("/_peer/getfile_calls").await, json!([]), "nothing downloaded");
+
+    // A voice note gets a clear answer.
+    let n = peer.sent(9009).await.len();
+    peer.post(
+        "/sendMessage",
+        json!({ "botToken": TOKEN, "from": noor.json(), "chat": chat, "date": now(),
+                // As Telegram sends it (teloxide needs mime_type on voice notes).
+                "voice": { "file_id": "v1", "file_unique_id": "v1u", "duration": 3, "mime_type": "audio/ogg", "file_size": 5120 } }),
+    )
+    .await;
+    peer.wait_for(9009, n, "voice answer", |m| text(m).contains("I can only read text")).await;
+
+    // An edited message is not run again: the runner is told to send a new one.
+    let n = peer.sent(9009).await.len();
+    peer.post("/_peer/editMessage", json!({ "from": noor.json(), "chat_id": 9009, "message_id": 1, "text": "/forget" }))
+        .await;
+    let got = peer.wait_for(9009, n, "edit notice", |m| text(m).contains("edited messages")).await;
+    assert!(!all_text(&got).contains("permanently"), "the edit did not start /forget: {}", all_text(&got));
+
+    let violations = peer.get("/_peer/violations").await;
+    assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(40), bot).await.expect("adapter stops on shutdown").unwrap().unwrap();
+}
