@@ -13,6 +13,10 @@ fn runcoach(data_dir: &Path, args: &[&str], stdin: &str, database_url: Option<&s
         .env_remove("DATABASE_URL")
         .env_remove("TELEGRAM_BOT_TOKEN")
         .env_remove("DISCORD_TOKEN")
+        .env_remove("RUNCOACH_LLM_BASE_URL")
+        .env_remove("RUNCOACH_LLM_API_KEY")
+        .env("RUNCOACH_KB_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge_base"))
+        .env("RUNCOACH_MODEL_DIR", data_dir.join("no-model"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -322,4 +326,97 @@ fn serve_with_only_a_discord_token_says_so_instead_of_idling() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Discord is not built yet"));
+}
+
+#[test]
+fn ask_answers_one_question_without_an_llm() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = runcoach(
+        dir.path(),
+        &["ask", "--user", "camille", "what", "pace", "for", "a", "10k", "in", "50:00?"],
+        "",
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("race pace **5:00 /km**"), "{text}");
+    let out = runcoach(dir.path(), &["ask", "--user", "camille", "how do I run a tempo session?"], "", None);
+    let text = stdout(&out);
+    assert!(text.contains("Here's what our guide says") && text.contains("📚"), "{text}");
+    // The question and the answer are kept in the runner's conversation.
+    let export = runcoach(dir.path(), &["export", "--user", "camille"], "", None);
+    assert!(stdout(&export).contains("how do I run a tempo session?"));
+}
+
+/// `kill -9` in the middle of an import: every activity is written in one transaction, so the
+/// store holds whole activities only, and running the import again completes it without
+/// duplicates. The kill lands wherever it lands; each round checks the same invariant.
+#[test]
+fn an_import_killed_midway_resumes_without_duplicates() {
+    let fx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    let files: Vec<String> = [
+        "fit/activity-small-fenix2-run.fit",
+        "tcx/20210119_run_garmin_fenix6.tcx",
+        "gpx/garmin-activity.gpx",
+        "fit/sample_mulitple_header.fit",
+        "garmin-api/test_activity_list__0.json",
+        "fit/garmin-fenix-5-run.fit",
+        "fit/hrv-activity.fit",
+    ]
+    .iter()
+    .map(|f| fx.join(f).to_str().unwrap().to_owned())
+    .collect();
+    let mut args = vec!["import", "--user", "cam"];
+    args.extend(files.iter().map(String::as_str));
+
+    // What a complete import stores.
+    let clean = tempfile::tempdir().unwrap();
+    runcoach(clean.path(), &args, "", None);
+    let expected = stats(clean.path());
+
+    for delay_ms in [0_u64, 40, 120, 300] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(&args)
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        // Again, to the end: what was already stored is reported as a duplicate, nothing twice.
+        let again = runcoach(dir.path(), &args, "", None);
+        let text = stdout(&again);
+        for f in &files {
+            assert!(text.contains(f.as_str()), "{f} not reported: {text}");
+        }
+        assert!(!text.contains("refused"), "{text}");
+        assert_eq!(stats(dir.path()), expected, "after a kill at {delay_ms} ms");
+    }
+}
+
+fn stats(dir: &Path) -> serde_json::Value {
+    let out = runcoach(dir, &["stats", "--user", "cam", "--json"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let mut s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Loads depend on today's date only through the window, identical within one test.
+    s.as_object_mut()
+        .unwrap()
+        .retain(|k, _| ["activities", "runs", "run_distance_km_avg", "run_distance_km_max"].contains(&k.as_str()));
+    s
+}
+
+/// A data directory that cannot be written (here on procfs, read-only even for root) is a clear
+/// error naming the directory, not a panic.
+#[test]
+fn an_unwritable_data_dir_is_a_clear_error() {
+    let out = runcoach(Path::new("/proc/runcoach-data"), &["chat", "--user", "cam"], "/help\n", None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot open the SQLite store in /proc/runcoach-data"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }
