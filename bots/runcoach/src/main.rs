@@ -354,12 +354,17 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
                 stop,
             )
             .await;
+            tracing::info!("scheduler stopped");
             Ok(())
         });
     }
     tracing::info!(addr = %options.http_addr, "HTTP server listening (/healthz, /readyz, /metrics, /v1)");
     let http_stop = stopped(stop_rx.clone());
-    tasks.spawn(async move { runcoach_http::serve(listener, app, http_stop).await.map_err(anyhow::Error::from) });
+    tasks.spawn(async move {
+        let served = runcoach_http::serve(listener, app, http_stop).await;
+        tracing::info!("HTTP server stopped");
+        served.map_err(anyhow::Error::from)
+    });
     let mut failure = None;
     tokio::select! {
         _ = shutdown_signal() => tracing::info!("shutting down: finishing in-flight work"),

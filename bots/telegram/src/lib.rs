@@ -142,8 +142,11 @@ pub async fn start_webhook(
     // The address is only used by teloxide's own server, which we do not start.
     let unused = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let options = webhooks::Options::new(unused, hook.url.clone()).secret_token(hook.secret.expose_secret().to_owned());
-    let (listener, stop_flag, router) =
-        webhooks::axum_to_router(bot.inner().clone(), options).await.map_err(TelegramError::Start)?;
+    let plain = bot.inner().clone();
+    // teloxide's stop future is not awaited: when our HTTP server stops first, the update stream
+    // ends before the dispatcher stops the listener, and that future would never resolve.
+    let (listener, _stop_flag, router) =
+        webhooks::axum_to_router(plain.clone(), options).await.map_err(TelegramError::Start)?;
     info!(url = %hook.url, "telegram webhook registered");
     ready(true);
     let mut dispatcher = dispatcher(bot, core, me);
@@ -152,7 +155,9 @@ pub async fn start_webhook(
         let handler = LoggingErrorHandler::with_custom_text("telegram webhook listener failed");
         dispatcher.dispatch_with_listener(listener, handler).await;
         // Deletes the webhook so a restart in polling mode is not left without updates.
-        stop_flag.await;
+        if let Err(e) = plain.delete_webhook().await {
+            warn!(error = %e, "could not delete the webhook");
+        }
         ready(false);
         info!("telegram adapter stopped");
     });
