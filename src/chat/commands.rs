@@ -201,6 +201,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         personal: false,
     },
     CommandSpec {
+        name: "club",
+        aliases: &["clubs"],
+        args_en: "leaderboard [week|month] | join [hidden] | leave | digest [channel|off]",
+        args_fr: "classement [semaine|mois] | rejoindre [anonyme] | quitter | resume [salon|off]",
+        help_en: "Your running club's Discord server: leaderboard, joining, weekly digest (admins)",
+        help_fr: "Le serveur Discord de ton club : classement, adhésion, résumé hebdo (admins)",
+        personal: false,
+    },
+    CommandSpec {
         name: "status",
         aliases: &["etat", "état"],
         args_en: "",
@@ -234,6 +243,7 @@ pub enum Command {
     Skip(String),
     Unwell(String),
     Ask(String),
+    Club(String),
     Status,
 }
 
@@ -299,6 +309,7 @@ impl Command {
             "skip" => Command::Skip(args.to_owned()),
             "unwell" => Command::Unwell(args.to_owned()),
             "ask" => Command::Ask(args.to_owned()),
+            "club" => Command::Club(args.to_owned()),
             "status" => Command::Status,
             _ => {
                 return Err(CommandError::Unknown { name: spec.name.to_owned(), suggestion: None });

@@ -447,6 +447,8 @@ pub trait Store: Send + Sync + 'static {
     /// A club's members as `(runner, leaderboard opt-in)`.
     async fn club_members(&self, guild_id: &str) -> StoreResult<Vec<(UserId, bool)>>;
     async fn join_club(&self, id: UserId, guild_id: &str, leaderboard_opt_in: bool) -> StoreResult<()>;
+    /// Removes a runner from a club; returns whether they were a member.
+    async fn leave_club(&self, id: UserId, guild_id: &str) -> StoreResult<bool>;
     async fn put_credential(&self, id: UserId, provider: &str, sealed: &[u8]) -> StoreResult<()>;
     /// The sealed secret stored for `provider`, if any.
     async fn get_credential(&self, id: UserId, provider: &str) -> StoreResult<Option<Vec<u8>>>;

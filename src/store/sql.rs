@@ -1048,6 +1048,16 @@ macro_rules! impl_store {
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn leave_club(&self, id: UserId, guild_id: &str) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM club_members WHERE guild_id = $1 AND user_id = $2")
+                    .bind(guild_id)
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
             async fn put_credential(&self, id: UserId, provider: &str, sealed: &[u8]) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO credentials (user_id, provider, secret, updated_at) VALUES ($1, $2, $3, $4) \

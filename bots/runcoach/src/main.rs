@@ -239,7 +239,7 @@ async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode
             username: Some(user_ref.0.platform_user_id.clone()),
             language_code: None,
         },
-        chat: runcoach_core::chat::ChatRef { id: format!("cli-{}", user_ref.0.platform_user_id), private: true },
+        chat: runcoach_core::chat::ChatRef::new(format!("cli-{}", user_ref.0.platform_user_id), true),
         content: runcoach_core::chat::Content::Command { name: "ask".into(), args: question.to_owned() },
     };
     for reply in core.handle(msg).await {
