@@ -68,7 +68,8 @@ impl std::str::FromStr for ShardRange {
 #[derive(Debug, Clone)]
 pub struct DiscordConfig {
     pub token: SecretString,
-    /// Discord's API base (`https://discord.com`) when `None`; a proxy or a test server otherwise.
+    /// Discord's API base (`https://discord.com`) when `None`; a rate-limiting proxy or a test
+    /// server otherwise (see [`http`]).
     pub api_url: Option<Url>,
     /// Register the slash commands in this server only (they appear at once) instead of globally.
     pub guild_id: Option<u64>,
@@ -110,13 +111,18 @@ pub enum DiscordError {
     Start(#[source] serenity::Error),
 }
 
-/// serenity's HTTP client (with its ratelimiter) aimed at Discord or at `api_url`.
+/// serenity's HTTP client: aimed at Discord with serenity's ratelimiter (per-route buckets from
+/// the `X-RateLimit-*` headers, the global limit, waiting out a 429), or at `api_url`.
+///
+/// serenity sends to a base URL of our choosing only with its in-process ratelimiter off (its
+/// ratelimiter always talks to discord.com): `api_url` is for an HTTP proxy that rate-limits for
+/// every process of a sharded deployment (twilight-http-proxy does), and for tests.
 #[must_use]
 pub fn http(config: &DiscordConfig) -> Http {
     let mut builder = HttpBuilder::new(config.token.expose_secret());
     if let Some(url) = &config.api_url {
         // serenity swaps `https://discord.com` for this base in every route.
-        builder = builder.proxy(url.as_str().trim_end_matches('/'));
+        builder = builder.proxy(url.as_str().trim_end_matches('/')).ratelimiter_disabled(true);
     }
     builder.build()
 }
