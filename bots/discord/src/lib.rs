@@ -199,6 +199,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DiscordError> {
     let http = http(&config);
+    // A bad token or an unreachable API stops the service now, rather than retrying forever.
+    let me = http.get_current_user().await.map_err(DiscordError::Start)?;
+    info!(bot = %me.name, "discord token accepted");
     let registers = config.registers_commands();
     let guild = config.guild_id.map(serenity::GuildId::new);
     let framework = poise::Framework::builder()

@@ -306,15 +306,21 @@ async fn serve(settings: &Settings) -> Result<ExitCode> {
             runcoach_telegram::run(core, config, shutdown).await.map_err(anyhow::Error::from)
         });
     }
-    if settings.discord_token.is_some() {
-        tracing::warn!("DISCORD_TOKEN is set, but the Discord adapter is not part of this build yet (issue #8)");
-    }
-    if tasks.is_empty() {
-        eprintln!(
-            "runcoach serve: no adapter in this build can serve the configured platforms (Discord is not built yet). \
-             Set TELEGRAM_BOT_TOKEN, or talk to the coach with `runcoach chat --user NAME`."
+    if let Some(token) = settings.discord_token.clone() {
+        // The token comes with the other settings; the rest of the Discord settings from the environment.
+        let mut config = runcoach_discord::DiscordConfig::from_env().context("Discord configuration")?.unwrap_or(
+            runcoach_discord::DiscordConfig { token: token.clone(), api_url: None, guild_id: None, shards: None },
         );
-        return Ok(ExitCode::from(2));
+        config.token = token;
+        notifier.discord = Some(runcoach_discord::DiscordNotifier::new(Arc::new(runcoach_discord::http(&config))));
+        let mut stop = stop_rx.clone();
+        let core = core.clone();
+        tasks.spawn(async move {
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            runcoach_discord::run(core, config, shutdown).await.map_err(anyhow::Error::from)
+        });
     }
     // Weekly summaries: every instance runs a worker; jobs are claimed with SKIP LOCKED on
     // PostgreSQL (one worker on SQLite), so each summary goes out once.
@@ -358,6 +364,7 @@ fn hostname() -> String {
 #[derive(Default)]
 struct PlatformNotifier {
     telegram: Option<runcoach_telegram::TelegramNotifier>,
+    discord: Option<runcoach_discord::DiscordNotifier>,
 }
 
 #[async_trait::async_trait]
@@ -367,10 +374,11 @@ impl runcoach_core::scheduler::Notifier for PlatformNotifier {
         chat: &runcoach_core::store::ChatKey,
         replies: &[runcoach_core::chat::Reply],
     ) -> Result<(), runcoach_core::scheduler::NotifyError> {
-        match (chat.platform, &self.telegram) {
-            (Platform::Telegram, Some(t)) => t.send(chat, replies).await,
+        match (chat.platform, &self.telegram, &self.discord) {
+            (Platform::Telegram, Some(t), _) => t.send(chat, replies).await,
+            (Platform::Discord, _, Some(d)) => d.send(chat, replies).await,
             // Kept in the queue (retried with back-off) until an instance serving that platform runs.
-            (platform, _) => Err(runcoach_core::scheduler::NotifyError::Transient(format!(
+            (platform, _, _) => Err(runcoach_core::scheduler::NotifyError::Transient(format!(
                 "no {platform:?} adapter on this instance"
             ))),
         }

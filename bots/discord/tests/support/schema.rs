@@ -29,8 +29,13 @@ pub struct Operation<'a> {
 
 impl Spec {
     pub fn load() -> Spec {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/specs/discord-openapi.json");
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // `shared/` lies beside the checkout, whichever crate includes this file.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .map(|dir| dir.join("shared/specs/discord-openapi.json"))
+            .find(|p| p.is_file())
+            .expect("shared/specs/discord-openapi.json beside the checkout");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         Spec { doc: serde_json::from_str(&text).unwrap(), regexes: Mutex::new(HashMap::new()) }
     }
 
