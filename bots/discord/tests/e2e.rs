@@ -367,3 +367,51 @@ async fn a_shard_range_runs_its_shards_and_answers_the_guilds_routed_to_them() {
     assert!(answer[0].content.contains("runcoach"), "answered through shard 1: {}", answer[0].content);
     bot.assert_no_violations();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_messages_go_through_serenitys_ratelimiter_which_waits_out_a_429() {
+    use poise::serenity_prelude as serenity;
+    use runcoach_core::chat::Reply;
+    use runcoach_core::scheduler::{Notifier, NotifyError};
+
+    let bot = Bot::start(Options::default()).await;
+    let fake = &bot.fake;
+    // As in production: URLs of https://discord.com and serenity's ratelimiter on; the local
+    // Discord answers as discord.com through an HTTPS proxy that the client trusts.
+    let proxy = fake.https_proxy().await;
+    let ca = reqwest::Certificate::from_pem(&support::tls_proxy::test_ca()).unwrap();
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(ca)
+        .proxy(reqwest::Proxy::https(&proxy).unwrap());
+    let http = serenity::HttpBuilder::new(support::fake::TOKEN).client(client.build().unwrap()).build();
+    assert!(http.ratelimiter.is_some() && http.proxy.is_none(), "serenity's ratelimiter on, no base-URL override");
+    let notifier = DiscordNotifier::new(Arc::new(http));
+
+    // Discord answers the digest with a 429 (retry after 1 s): the ratelimiter waits and sends again.
+    fake.rate_limit("POST /channels/{channel_id}/messages", 1, 1.0);
+    let before = fake.with(|s| s.messages.iter().map(|m| m.id).max().unwrap_or(0));
+    let channel = ChatKey { platform: Platform::Discord, chat_id: bot.channel.to_string() };
+    notifier.send(&channel, &[Reply::text("🏁 **The club this week**")]).await.unwrap();
+    let posted = fake.bot_messages_after(bot.channel, before, 1).await;
+    assert_eq!(posted.len(), 1, "sent once");
+    assert_eq!(posted[0].content, "🏁 **The club this week**");
+    let limited = fake.with(|s| s.limited_at.clone());
+    assert_eq!(limited.len(), 1);
+    assert!(posted[0].at.duration_since(limited[0].1) >= Duration::from_millis(900), "waited out the 429");
+
+    // A runner's weekly summary goes to their direct messages.
+    let ana = ana();
+    notifier
+        .send(&ChatKey { platform: Platform::Discord, chat_id: format!("dm:{}", ana.id) }, &[Reply::text("📊 Week 12")])
+        .await
+        .unwrap();
+    let dm = fake.dm_channel(ana.id);
+    assert!(fake.visible(ana.id, dm).iter().any(|m| m.content == "📊 Week 12"));
+    // A channel that is gone pauses its schedule instead of retrying forever.
+    let gone = ChatKey { platform: Platform::Discord, chat_id: "4242".into() };
+    assert_eq!(notifier.send(&gone, &[Reply::text("x")]).await, Err(NotifyError::Blocked));
+    let requests = fake.with(|s| s.requests.clone());
+    assert!(requests.iter().filter(|(m, p)| m == "POST" && p.ends_with("/messages")).count() >= 4, "{requests:?}");
+    bot.assert_no_violations();
+}

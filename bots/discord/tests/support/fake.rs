@@ -236,7 +236,7 @@ impl Fake {
         f(&mut self.0.state.lock().unwrap())
     }
 
-    fn violation(&self, v: String) {
+    pub fn violation(&self, v: String) {
         eprintln!("DISCORD FAKE VIOLATION: {v}");
         self.with(|s| s.violations.push(v));
     }
@@ -754,7 +754,7 @@ fn error(status: u16, code: u64, message: &str) -> (u16, Value) {
     (status, json!({ "code": code, "message": message }))
 }
 
-async fn rest(State(fake): State<Fake>, method: Method, req: Request) -> Response {
+pub async fn rest(State(fake): State<Fake>, method: Method, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let headers: HeaderMap = req.headers().clone();
     let Some(path) = path.strip_prefix("/api/v10").map(str::to_owned) else {

@@ -8,6 +8,7 @@ pub mod garmin_fake;
 #[path = "../../../../tests/support/llm_fake.rs"]
 pub mod llm_fake;
 pub mod schema;
+pub mod tls_proxy;
 
 use std::sync::Arc;
 
