@@ -108,7 +108,7 @@ pub enum DiscordError {
     #[error("Discord configuration: {0}")]
     Config(String),
     #[error("Discord refused the bot token or could not be reached: {0}")]
-    Start(#[source] serenity::Error),
+    Start(#[source] Box<serenity::Error>),
 }
 
 /// serenity's HTTP client: aimed at Discord with serenity's ratelimiter (per-route buckets from
@@ -200,7 +200,7 @@ pub async fn run(
 ) -> Result<(), DiscordError> {
     let http = http(&config);
     // A bad token or an unreachable API stops the service now, rather than retrying forever.
-    let me = http.get_current_user().await.map_err(DiscordError::Start)?;
+    let me = http.get_current_user().await.map_err(|e| DiscordError::Start(Box::new(e)))?;
     info!(bot = %me.name, "discord token accepted");
     let registers = config.registers_commands();
     let guild = config.guild_id.map(serenity::GuildId::new);
@@ -235,7 +235,7 @@ pub async fn run(
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
         .framework(framework)
         .await
-        .map_err(DiscordError::Start)?;
+        .map_err(|e| DiscordError::Start(Box::new(e)))?;
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
         shutdown.await;
@@ -247,7 +247,7 @@ pub async fn run(
         None => client.start().await,
     };
     info!("discord adapter stopped");
-    result.map_err(DiscordError::Start)
+    result.map_err(|e| DiscordError::Start(Box::new(e)))
 }
 
 #[cfg(test)]

@@ -137,7 +137,6 @@ pub fn components(reply: &Reply) -> Vec<CreateActionRow> {
 }
 
 /// The modal for a form: one text input per field, in order.
-#[must_use]
 pub fn modal(form: &Form) -> CreateModal {
     let inputs = form
         .fields

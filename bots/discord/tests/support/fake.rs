@@ -361,16 +361,17 @@ impl Fake {
         (id, token, v)
     }
 
+    /// Keeps an interaction about to be dispatched; `place` is its channel and server.
     fn record_ix(
         &self,
         id: u64,
         token: String,
         kind: u8,
         who: &Member,
-        channel: u64,
-        guild: Option<u64>,
+        place: (u64, Option<u64>),
         source: Option<u64>,
     ) {
+        let (channel, guild) = place;
         let ix = Ix {
             id,
             token,
@@ -402,7 +403,7 @@ impl Fake {
         if let Some(g) = guild {
             v["data"]["guild_id"] = json!(g.to_string());
         }
-        self.record_ix(id, token, 2, who, channel, guild, None);
+        self.record_ix(id, token, 2, who, (channel, guild), None);
         self.dispatch(guild, "INTERACTION_CREATE", v);
         id
     }
@@ -418,7 +419,7 @@ impl Fake {
         let (id, token, mut v) = self.interaction_base(3, who, msg.channel_id, guild);
         v["data"] = data;
         v["message"] = self.message_json(&msg);
-        self.record_ix(id, token, 3, who, msg.channel_id, guild, Some(message));
+        self.record_ix(id, token, 3, who, (msg.channel_id, guild), Some(message));
         self.dispatch(guild, "INTERACTION_CREATE", v);
         id
     }
@@ -474,7 +475,7 @@ impl Fake {
         if let Some(source) = ix.source_message {
             v["message"] = self.message_json(&self.message(source));
         }
-        self.record_ix(id, token, 5, who, ix.channel_id, ix.guild_id, ix.source_message);
+        self.record_ix(id, token, 5, who, (ix.channel_id, ix.guild_id), ix.source_message);
         self.dispatch(ix.guild_id, "INTERACTION_CREATE", v);
         id
     }
