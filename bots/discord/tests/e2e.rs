@@ -96,6 +96,18 @@ async fn slash_commands_are_deferred_then_answered_and_personal_ones_are_ephemer
     assert!(fake.visible(ana.id, bot.channel).iter().any(|m| m.id == answer[0].id));
     assert!(answer.iter().all(|m| m.content.chars().count() <= 2_000));
 
+    // A button on a channel's message answers whoever presses it, for them alone, and stays for
+    // the others.
+    let ix = fake.slash(&ana, Some(bot.guild), bot.channel, "start", json!([]));
+    let welcome = fake.answer(ix).await.remove(0);
+    assert!(!welcome.ephemeral() && welcome.content.contains("Good to see you again, Ana!"), "{}", welcome.content);
+    let press = fake.click(&bob, welcome.id, &welcome.button("Help"));
+    let help = fake.answer(press).await;
+    assert_eq!(fake.interaction(press).response.unwrap().0, 5, "an ephemeral deferral, not an update of Ana's message");
+    assert!(help[0].ephemeral() && help[0].content.contains("Ce que je sais faire"), "{}", help[0].content);
+    assert!(!fake.visible(ana.id, bot.channel).iter().any(|m| m.id == help[0].id));
+    assert_eq!(fake.message(welcome.id).controls().len(), 2, "Ana's buttons stay for the others");
+
     // An answer of several replies: the first replaces the deferral, the others follow it.
     let ix = fake.slash(&ana, Some(bot.guild), bot.channel, "export", json!([]));
     let answer = fake.answer(ix).await;

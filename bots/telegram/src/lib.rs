@@ -132,7 +132,9 @@ pub async fn run(
 /// The command menu, in English (default) and French.
 async fn register_commands(bot: &Bot) {
     for lang in Lang::ALL {
-        let commands: Vec<BotCommand> = COMMANDS.iter().map(|c| BotCommand::new(c.name, c.help(lang))).collect();
+        // `/club` works on a club's Discord server only: not offered in Telegram's menu.
+        let commands: Vec<BotCommand> =
+            COMMANDS.iter().filter(|c| c.name != "club").map(|c| BotCommand::new(c.name, c.help(lang))).collect();
         let request = bot.set_my_commands(commands);
         let result = match lang {
             Lang::Fr => request.language_code("fr").await,
