@@ -357,6 +357,9 @@ async fn files_sent_in_the_chat_are_imported_once_and_feed_the_stats(t: TestStor
     let core = BotCore::new(t.store.clone());
     let r = Runner::new(&core, Platform::Telegram, "1", Some("en"));
     assert!(r.say("/stats").await.contains("I don't have any runs yet"));
+    assert!(r.say("/import").await.contains("Send me your run's file (FIT, GPX or TCX)"));
+    let fr = Runner::new(&core, Platform::Telegram, "2", Some("fr"));
+    assert!(fr.say("/importer").await.contains("Envoie-moi le fichier de ta sortie"));
     let text = joined(&r.send_file("run.fit", support::fixture("fit/activity-small-fenix2-run.fit")).await);
     assert!(text.contains("✅ **Run**") && text.contains("9.01 km"), "{text}");
     assert!(text.contains("avg HR"), "{text}");

@@ -321,6 +321,7 @@ impl BotCore {
             Command::Sync => garmin_flow::sync(&self.plan_ctx(&ctx), self.garmin.as_deref()).await,
             Command::GarminLogout => garmin_flow::logout(&self.plan_ctx(&ctx)).await,
             Command::Summary(args) => summary_flow::summary(&self.plan_ctx(&ctx), &args).await,
+            Command::Import => Ok(vec![Reply::text(texts::import_usage(lang))]),
             Command::Stats => activity_flow::stats(&self.plan_ctx(&ctx)).await,
             Command::Plan => plan_flow::start(&self.plan_ctx(&ctx)).await,
             Command::Plans => plan_flow::list(&self.plan_ctx(&ctx)).await,

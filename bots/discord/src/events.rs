@@ -65,6 +65,28 @@ fn no_mentions() -> CreateAllowedMentions {
     CreateAllowedMentions::new()
 }
 
+/// The file attached to a slash command (`/import file:…`), if any.
+fn attached<'a>(ctx: &poise::ApplicationContext<'a, Data, Error>) -> Option<&'a serenity::Attachment> {
+    ctx.args.iter().find_map(|o| match o.value {
+        ResolvedValue::Attachment(a) => Some(a),
+        _ => None,
+    })
+}
+
+/// The core's content for a file from Discord: fetched from Discord's CDN, or refused by size.
+async fn file_content(data: &Data, file: &serenity::Attachment) -> Option<Content> {
+    if u64::from(file.size) > MAX_FILE_BYTES {
+        return Some(Content::Unsupported(Unsupported::FileTooLarge { bytes: u64::from(file.size) }));
+    }
+    match download(&data.downloads, &file.url).await {
+        Ok(bytes) => Some(Content::File { name: file.filename.clone(), mime: file.content_type.clone(), data: bytes }),
+        Err(e) => {
+            warn!(error = %e, "attachment download failed");
+            None
+        }
+    }
+}
+
 /// The command line of a slash command (`club`, `leaderboard month`) from its resolved options.
 fn command_line(ctx: &poise::ApplicationContext<'_, Data, Error>) -> (String, String) {
     let top = ctx.interaction.data.name.clone();
@@ -122,10 +144,16 @@ async fn on_slash(ctx: poise::ApplicationContext<'_, Data, Error>) -> Result<(),
     // Acknowledged before anything slow: the core may call an LLM or sync Garmin.
     defer(&http, i.id, &i.token, ephemeral).await?;
     ctx.has_sent_initial_response.store(true, std::sync::atomic::Ordering::SeqCst);
+    // A file attached to the command is imported as if sent in a DM; a failed download falls
+    // back to the command, whose answer says how to send the file.
+    let file = match attached(&ctx) {
+        Some(file) => file_content(ctx.data(), file).await,
+        None => None,
+    };
     let incoming = Incoming {
         sender: sender(&i.user, Some(&i.locale)),
         chat: chat(i.user.id, i.channel_id, i.guild_id, i.member.as_deref(), private),
-        content: Content::Command { name, args },
+        content: file.unwrap_or(Content::Command { name, args }),
     };
     let replies = ctx.data().core.handle(incoming).await;
     answer(&http, &i.token, &replies, ephemeral, true).await
@@ -322,18 +350,7 @@ async fn on_direct_message(http: &Arc<Http>, data: &Data, msg: &Message) -> Resu
         contents.push(Content::Text(msg.content.clone()));
     }
     for file in &msg.attachments {
-        if u64::from(file.size) > MAX_FILE_BYTES {
-            contents.push(Content::Unsupported(Unsupported::FileTooLarge { bytes: u64::from(file.size) }));
-            continue;
-        }
-        match download(&data.downloads, &file.url).await {
-            Ok(bytes) => contents.push(Content::File {
-                name: file.filename.clone(),
-                mime: file.content_type.clone(),
-                data: bytes,
-            }),
-            Err(e) => warn!(error = %e, "attachment download failed"),
-        }
+        contents.extend(file_content(data, file).await);
     }
     if contents.is_empty() {
         if msg.sticker_items.is_empty() {

@@ -84,6 +84,14 @@ fn parameters(spec: &CommandSpec) -> Vec<Param> {
             b.kind(CommandOptionType::String).add_string_choice("Français", "fr").add_string_choice("English", "en")
         })],
         "ask" => vec![param("question", "question", "Your question", "Ta question", true, string)],
+        "import" => vec![param(
+            "file",
+            "fichier",
+            "FIT, GPX or TCX file, or Garmin's ZIP export",
+            "Fichier FIT, GPX ou TCX, ou export ZIP de Garmin",
+            true,
+            |b| b.kind(CommandOptionType::Attachment),
+        )],
         _ => vec![param("args", "arguments", spec.args_en, spec.args_fr, false, string)],
     }
 }

@@ -252,6 +252,22 @@ async fn a_file_sent_in_dm_is_imported_and_the_summary_comes_with_its_chart() {
 
     let user = bot.store.find_user(&discord(ana.id)).await.unwrap().unwrap();
     assert_eq!(bot.store.activities(user.id, None).await.unwrap().len(), 1);
+
+    // In a server, `/import` takes the file as an attachment, and answers Bob alone.
+    let bob = bob();
+    let (file, resolved) =
+        fake.upload("sortie.fit", "application/octet-stream", fixture("fit/activity-small-fenix2-run.fit"));
+    let option = json!([{ "name": "file", "type": 11, "value": file.to_string() }]);
+    let ix = fake.slash_with(&bob, Some(bot.guild), bot.channel, "import", option, resolved);
+    let imported = fake.answer(ix).await;
+    assert!(imported[0].ephemeral(), "Bob's run is his own business");
+    assert!(
+        imported[0].content.contains("✅ **Course**") && imported[0].content.contains("9,01 km"),
+        "{}",
+        imported[0].content
+    );
+    let bob_user = bot.store.find_user(&discord(bob.id)).await.unwrap().unwrap();
+    assert_eq!(bot.store.activities(bob_user.id, None).await.unwrap().len(), 1);
     // Text in DMs goes to the core as typed; the weekly summary comes with its chart as a PNG.
     let sent = fake.dm(&ana, "/summary now", vec![]);
     let summary = fake.bot_messages_after(dm, sent, 1).await;

@@ -391,6 +391,32 @@ impl Fake {
     /// A member types a slash command (with its options as Discord sends them) in `channel` of
     /// the club's server (`guild` None: in their DMs with the bot).
     pub fn slash(&self, who: &Member, guild: Option<u64>, channel: u64, name: &str, options: Value) -> u64 {
+        self.slash_with(who, guild, channel, name, options, Value::Null)
+    }
+
+    /// A file a member attaches to a slash command: its id (the option's value) and the
+    /// `resolved` object Discord sends with the command.
+    pub fn upload(&self, name: &str, content_type: &str, bytes: Vec<u8>) -> (u64, Value) {
+        let file =
+            FileData { id: self.id(), name: name.to_owned(), content_type: Some(content_type.to_owned()), bytes };
+        let url = format!("{}/attachments/{}/{}", self.0.url, file.id, file.name);
+        let json = json!({ "id": file.id.to_string(), "filename": file.name, "size": file.bytes.len(), "url": url,
+            "proxy_url": url, "content_type": content_type, "ephemeral": true });
+        let id = file.id;
+        self.with(|s| s.cdn.insert(id, file));
+        (id, json!({ "attachments": { id.to_string(): json } }))
+    }
+
+    /// [`Fake::slash`] with the `resolved` objects (attachments, channels) its options refer to.
+    pub fn slash_with(
+        &self,
+        who: &Member,
+        guild: Option<u64>,
+        channel: u64,
+        name: &str,
+        options: Value,
+        resolved: Value,
+    ) -> u64 {
         let commands = match guild {
             Some(g) if !self.registered(Some(g)).is_empty() => self.registered(Some(g)),
             _ => self.registered(None),
@@ -400,6 +426,9 @@ impl Fake {
         };
         let (id, token, mut v) = self.interaction_base(2, who, channel, guild);
         v["data"] = json!({ "id": command["id"], "name": name, "type": 1, "options": options });
+        if !resolved.is_null() {
+            v["data"]["resolved"] = resolved;
+        }
         if let Some(g) = guild {
             v["data"]["guild_id"] = json!(g.to_string());
         }
