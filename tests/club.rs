@@ -6,9 +6,10 @@
 mod support;
 
 use chrono::{Datelike, Duration, Utc};
-use runcoach_core::chat::{BotCore, ChatRef, ClubRef};
+use runcoach_core::chat::{BotCore, ChatRef, ClubRef, Reply};
 use runcoach_core::domain::{Platform, PlatformIdentity};
-use runcoach_core::scheduler::CLUB_DIGEST;
+use runcoach_core::i18n::Lang;
+use runcoach_core::scheduler::{self, CLUB_DIGEST, Clock, Notifier, NotifyError, TestClock};
 use runcoach_core::store::{ChatKey, NewActivity, Store};
 use support::{Runner, TestStore};
 
@@ -101,9 +102,43 @@ async fn only_admins_choose_the_digest_channel(t: TestStore) {
     assert!(s.enabled);
     assert_eq!(s.guild_id.as_deref(), Some(GUILD));
     assert!(s.next_run_at.is_some());
+    assert_eq!(s.lang, Some(Lang::En), "the digest speaks its admin's language");
     let text = malik.say("/club digest off 555000111").await;
     assert!(text.contains("no longer be posted"), "{text}");
     assert!(!t.store.schedule(CLUB_DIGEST, &channel).await.unwrap().unwrap().enabled);
+}
+
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(ChatKey, String)>>);
+
+#[async_trait::async_trait]
+impl Notifier for Recorder {
+    async fn send(&self, chat: &ChatKey, replies: &[Reply]) -> Result<(), NotifyError> {
+        let text = replies.iter().map(|r| r.text.clone()).collect::<Vec<_>>().join("\n");
+        self.0.lock().unwrap().push((chat.clone(), text));
+        Ok(())
+    }
+}
+
+async fn a_french_admin_gets_a_french_digest(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let mut lea = Runner::new(&core, Platform::Discord, "4001", Some("fr"));
+    lea.sender.username = Some("Léa".into());
+    lea.chat =
+        ChatRef { id: CHANNEL.to_owned(), private: false, club: Some(ClubRef { guild_id: GUILD.into(), admin: true }) };
+    assert!(lea.say("/club rejoindre").await.contains("Bienvenue au club"));
+    run(t.store.as_ref(), "4001", 10.0, 0, 1).await;
+    assert!(lea.say("/club resume").await.contains(&format!("<#{CHANNEL}>")));
+    let channel = ChatKey { platform: Platform::Discord, chat_id: CHANNEL.into() };
+    let s = t.store.schedule(CLUB_DIGEST, &channel).await.unwrap().unwrap();
+    assert_eq!(s.lang, Some(Lang::Fr));
+    let clock = TestClock::at(s.next_run_at.unwrap() + Duration::minutes(1));
+    assert_eq!(scheduler::enqueue_due(t.store.as_ref(), clock.now()).await.unwrap().enqueued, 1);
+    let notifier = Recorder::default();
+    assert_eq!(scheduler::run_once(t.store.as_ref(), "w", &notifier, &clock).await.unwrap().sent, 1);
+    let sent = notifier.0.lock().unwrap().clone();
+    assert_eq!(sent[0].0, channel);
+    assert!(sent[0].1.contains("Le club cette semaine") && sent[0].1.contains("Léa — 10,0 km"), "{}", sent[0].1);
 }
 
 async fn club_needs_a_server_and_explains_itself(t: TestStore) {
@@ -121,4 +156,5 @@ on_both_stores!(
     leaderboard_lists_only_opted_in_members,
     only_admins_choose_the_digest_channel,
     club_needs_a_server_and_explains_itself,
+    a_french_admin_gets_a_french_digest,
 );

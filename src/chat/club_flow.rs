@@ -295,14 +295,21 @@ async fn digest(ctx: &PlanCtx<'_>, club: &ClubRef, arg: DigestArg) -> Result<Vec
             };
             let target = channel(id);
             let tz = ctx.user.timezone.tz();
-            let record =
-                match scheduler::enable_club_digest(ctx.store, &club.guild_id, &target, None, tz, chrono::Utc::now())
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(ScheduleError::Store(e)) => return Err(Failure::Store(e)),
-                    Err(ScheduleError::Cron(e)) => return Err(Failure::Store(StoreError::Other(e.to_string()))),
-                };
+            let record = match scheduler::enable_club_digest(
+                ctx.store,
+                &club.guild_id,
+                &target,
+                None,
+                tz,
+                lang,
+                chrono::Utc::now(),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(ScheduleError::Store(e)) => return Err(Failure::Store(e)),
+                Err(ScheduleError::Cron(e)) => return Err(Failure::Store(StoreError::Other(e.to_string()))),
+            };
             let when = scheduler::next_local(&record).map(|t| match lang {
                 Lang::Fr => t.format("%d/%m à %H:%M").to_string(),
                 Lang::En => t.format("%Y-%m-%d at %H:%M").to_string(),

@@ -325,6 +325,9 @@ pub struct NewSchedule {
     pub guild_id: Option<String>,
     pub cron: String,
     pub timezone: String,
+    /// The messages' language when not the runner's (a club digest); `None`: the runner's, or English.
+    #[serde(default)]
+    pub lang: Option<Lang>,
 }
 
 /// A stored schedule (a runner's weekly summary, a club digest).
@@ -341,6 +344,7 @@ pub struct ScheduleRecord {
     pub paused_reason: Option<String>,
     pub last_run_at: Option<DateTime<Utc>>,
     pub next_run_at: Option<DateTime<Utc>>,
+    pub lang: Option<Lang>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
