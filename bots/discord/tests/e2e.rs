@@ -443,3 +443,28 @@ async fn scheduled_messages_go_through_serenitys_ratelimiter_which_waits_out_a_4
     assert!(requests.iter().filter(|(m, p)| m == "POST" && p.ends_with("/messages")).count() >= 4, "{requests:?}");
     bot.assert_no_violations();
 }
+
+/// The checks are not vacuous: what Discord would refuse, the description refuses too.
+#[test]
+fn the_description_refuses_what_discord_would() {
+    let spec = support::schema::Spec::load();
+    let op = spec.operation("POST", "/channels/123/messages").unwrap();
+    assert_eq!(op.template, "/channels/{channel_id}/messages");
+    let create = spec.request_schema(op.op, "application/json").unwrap();
+    assert!(spec.validate(create, &json!({ "content": "hello", "allowed_mentions": { "parse": [] } })).is_empty());
+    let long = spec.validate(create, &json!({ "content": "x".repeat(4_001) }));
+    assert!(long.iter().any(|e| e.contains("more than 4000")), "{long:?}");
+    let button = json!({ "content": "x", "components": [{ "type": 1, "components": [
+        { "type": 2, "style": 2, "label": "ok", "custom_id": "c".repeat(101) }] }] });
+    assert!(!spec.validate(create, &button).is_empty(), "a custom id over 100 characters");
+    let callback = spec.operation("POST", "/interactions/1/tok/callback").unwrap();
+    let body = spec.request_schema(callback.op, "application/json").unwrap();
+    assert!(spec.validate(body, &json!({ "type": 5, "data": { "flags": 64 } })).is_empty());
+    assert!(!spec.validate(body, &json!({ "type": 9 })).is_empty(), "a modal without its data");
+    let original = spec.operation("PATCH", "/webhooks/1/tok/messages/@original").unwrap();
+    assert_eq!(original.template, "/webhooks/{webhook_id}/{webhook_token}/messages/@original");
+    let message = spec.schema("MessageResponse");
+    let missing = spec.validate(message, &json!({ "id": "1", "content": "x" }));
+    assert!(missing.iter().any(|e| e.contains("missing required property \"author\"")), "{missing:?}");
+    assert!(spec.operation("POST", "/channels/1/not-a-route").is_none());
+}

@@ -344,6 +344,19 @@ impl Fake {
             "entitlements": [], "authorizing_integration_owners": { "0": self.0.guild.to_string() },
             "attachment_size_limit": 26_214_400,
         });
+        // The parts of an interaction that Discord's description has schemas for.
+        match guild {
+            Some(_) => self.check_schema(
+                "INTERACTION_CREATE member",
+                self.0.spec.schema("GuildMemberResponse"),
+                &self.member_json(who),
+            ),
+            None => self.check_schema(
+                "INTERACTION_CREATE user",
+                self.0.spec.schema("UserResponse"),
+                &user_json(who.id, who.name, false),
+            ),
+        }
         match guild {
             Some(g) => {
                 v["guild_id"] = json!(g.to_string());
@@ -448,6 +461,7 @@ impl Fake {
         let (id, token, mut v) = self.interaction_base(3, who, msg.channel_id, guild);
         v["data"] = data;
         v["message"] = self.message_json(&msg);
+        self.check_schema("INTERACTION_CREATE message", self.0.spec.schema("MessageResponse"), &v["message"]);
         self.record_ix(id, token, 3, who, (msg.channel_id, guild), Some(message));
         self.dispatch(guild, "INTERACTION_CREATE", v);
         id
