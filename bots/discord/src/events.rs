@@ -7,10 +7,11 @@
 //! in a chat of their own (`dm:<user id>`) that is the same in every channel and in direct messages.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use runcoach_core::chat::{
-    AttachmentKind, ChatRef, ClubRef, Content, Incoming, MAX_FILE_BYTES, Reply, Sender, Unsupported,
+    AttachmentKind, ChatRef, ClubRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply, Sender, Unsupported,
 };
 use runcoach_core::domain::Platform;
 use runcoach_core::i18n::Lang;
@@ -155,8 +156,52 @@ async fn on_slash(ctx: poise::ApplicationContext<'_, Data, Error>) -> Result<(),
         chat: chat(i.user.id, i.channel_id, i.guild_id, i.member.as_deref(), private),
         content: file.unwrap_or(Content::Command { name, args }),
     };
-    let replies = ctx.data().core.handle(incoming).await;
+    // An answer the LLM writes appears as it is written, in place of the deferral.
+    let (live, shown) = LiveAnswer::start(http.clone(), i.token.clone());
+    let replies = ctx.data().core.handle_with_progress(incoming, Some(&live)).await;
+    drop(live);
+    let _ = shown.await;
     answer(&http, &i.token, &replies, ephemeral, true).await
+}
+
+/// Time between two edits of a growing answer (Discord allows a few edits a second).
+const EDIT_EVERY: Duration = Duration::from_millis(1_500);
+
+/// The core's [`Progress`] for an interaction: the deferral is edited with the answer so far (at
+/// most once per [`EDIT_EVERY`]); the task ends when the core is done, before the final answer.
+struct LiveAnswer {
+    tx: tokio::sync::watch::Sender<Option<String>>,
+}
+
+impl LiveAnswer {
+    fn start(http: Arc<Http>, token: String) -> (LiveAnswer, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = tokio::sync::watch::channel::<Option<String>>(None);
+        let task = tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let Some(text) = rx.borrow_and_update().clone() else { continue };
+                let first = render::split(&text, render::MAX_CHUNK - 2).into_iter().next().unwrap_or_default();
+                let edit = EditInteractionResponse::new().content(format!("{first} …")).allowed_mentions(no_mentions());
+                if let Err(e) = edit.execute(&*http, &token).await {
+                    warn!(error = %e, "could not show the answer in progress");
+                }
+                // Wait before the next edit, but not once the core is done: the final answer is due.
+                let next = tokio::time::Instant::now() + EDIT_EVERY;
+                while tokio::time::Instant::now() < next {
+                    if rx.has_changed().is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        });
+        (LiveAnswer { tx }, task)
+    }
+}
+
+impl Progress for LiveAnswer {
+    fn update(&self, text: &str) {
+        let _ = self.tx.send(Some(text.to_owned()));
+    }
 }
 
 async fn defer(http: &Http, id: serenity::InteractionId, token: &str, ephemeral: bool) -> Result<(), Error> {

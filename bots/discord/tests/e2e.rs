@@ -468,3 +468,41 @@ fn the_description_refuses_what_discord_would() {
     assert!(missing.iter().any(|e| e.contains("missing required property \"author\"")), "{missing:?}");
     assert!(spec.operation("POST", "/channels/1/not-a-route").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coachs_answer_grows_in_place_of_the_deferral() {
+    let pieces = ["Taper ", "over two weeks: ", "cut the volume ", "by a third, ", "keep some pace."];
+    let llm = llm_fake::LlmServer::start(vec![llm_fake::Scripted::Trickle(
+        Duration::from_millis(700),
+        pieces.iter().map(|p| (*p).to_owned()).collect(),
+    )])
+    .await;
+    let mut config = runcoach_core::agent::LlmConfig::new(&llm.url, "fake-coach");
+    config.deadline = Duration::from_secs(10);
+    config.max_retries = 0;
+    let bot = Bot::start(Options { agent: Some(runcoach_core::agent::Agent::new(config)), ..Options::default() }).await;
+    let fake = &bot.fake;
+    let ix = fake.slash(&ana(), Some(bot.guild), bot.channel, "ask", arg("question", "How do I taper?"));
+    // The answer in progress ends in " …"; the final one does not.
+    let original = &fake
+        .wait(20, "the final answer", |s| {
+            s.messages
+                .iter()
+                .find(|m| m.interaction == Some(ix) && !m.content.is_empty() && !m.content.ends_with(" …"))
+                .cloned()
+        })
+        .await;
+    assert!(
+        original.content.starts_with("Taper over two weeks: cut the volume by a third, keep some pace."),
+        "{}",
+        original.content
+    );
+    // Before the final text, the deferral showed the answer as it was being written.
+    let partial: Vec<&String> = original.history.iter().filter(|h| h.ends_with(" …")).collect();
+    assert!(!partial.is_empty(), "no answer in progress was shown: {:?}", original.history);
+    for p in &partial {
+        assert!(original.content.starts_with(p.trim_end_matches(" …")), "{p:?}");
+    }
+    assert!(partial.iter().any(|p| p.len() < original.content.len()), "it grew: {partial:?}");
+    bot.assert_no_violations();
+}

@@ -84,6 +84,8 @@ pub struct Msg {
     /// Seen only by this member (an ephemeral message).
     pub only_for: Option<u64>,
     pub edits: u32,
+    /// What the message said before each edit, oldest first.
+    pub history: Vec<String>,
     pub at: Instant,
 }
 
@@ -552,6 +554,7 @@ impl Fake {
             interaction: None,
             only_for: None,
             edits: 0,
+            history: Vec::new(),
             at: Instant::now(),
         };
         let json = self.message_json(&msg);
@@ -1041,7 +1044,7 @@ fn webhook_ix(fake: &Fake, path: &str) -> Option<Ix> {
 
 fn apply_edit(m: &mut Msg, json: &Value, files: Vec<FileData>) {
     if let Some(content) = json.get("content").and_then(Value::as_str) {
-        m.content = content.to_owned();
+        m.history.push(std::mem::replace(&mut m.content, content.to_owned()));
     }
     if let Some(components) = json.get("components").and_then(Value::as_array) {
         m.components = components.clone();
@@ -1086,6 +1089,7 @@ fn new_message(
         interaction: ix,
         only_for,
         edits: 0,
+        history: Vec::new(),
         at: Instant::now(),
     };
     if msg.content.is_empty() && msg.files.is_empty() && msg.components.is_empty() {
@@ -1129,6 +1133,7 @@ fn callback(fake: &Fake, path: &str, json: &Value, files: Vec<FileData>) -> (u16
                 interaction: Some(id),
                 only_for,
                 edits: 0,
+                history: Vec::new(),
                 at: Instant::now(),
             };
             original = Some(msg.id);
