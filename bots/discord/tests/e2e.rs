@@ -142,7 +142,7 @@ async fn a_slow_coach_is_deferred_within_three_seconds() {
     let i = fake.interaction(ix);
     let (kind, waited) = i.response.unwrap();
     assert_eq!(kind, 5);
-    assert!(waited < Duration::from_secs(1), "acknowledged before the LLM answered: {waited:?}");
+    assert!(waited < Duration::from_secs(3), "acknowledged before the LLM answered (3.6 s): {waited:?}");
     assert!(answer[0].content.contains("cut your volume by a third"), "{}", answer[0].content);
     assert!(answer[0].at.duration_since(i.dispatched) > Duration::from_millis(3_500), "the LLM took 3.6 s");
     assert!(!answer[0].ephemeral(), "/ask is not personal: the channel sees the answer");
