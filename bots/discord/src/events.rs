@@ -10,9 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
-use runcoach_core::chat::{
-    AttachmentKind, ChatRef, ClubRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply, Sender, Unsupported,
-};
+use runcoach_core::chat::{ChatRef, ClubRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply, Sender, Unsupported};
 use runcoach_core::domain::Platform;
 use runcoach_core::i18n::Lang;
 use serenity::{
@@ -211,14 +209,10 @@ async fn defer(http: &Http, id: serenity::InteractionId, token: &str, ephemeral:
     Ok(())
 }
 
+/// The reply's file: Discord shows images (charts) inline from their name's extension, and offers
+/// anything else for download.
 fn attachment(reply: &Reply) -> Option<CreateAttachment> {
-    reply.attachment.as_ref().map(|a| {
-        // Images show inline in Discord; everything else is a file to download.
-        let name = match a.kind {
-            AttachmentKind::Image | AttachmentKind::File => a.name.clone(),
-        };
-        CreateAttachment::bytes(a.data.clone(), name)
-    })
+    reply.attachment.as_ref().map(|a| CreateAttachment::bytes(a.data.clone(), a.name.clone()))
 }
 
 /// One Discord message per chunk of each reply; the components and the file go with the last

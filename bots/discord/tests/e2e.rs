@@ -372,6 +372,17 @@ async fn the_club_leaderboard_with_three_members_and_the_weekly_digest() {
     assert!(digest_text.contains("Active runners: 3 / 3 · 4 runs · **60.0 km**"), "{digest_text}");
     assert!(digest_text.contains("Ana — 18.0 km") && !digest_text.contains("Bob"), "{digest_text}");
     assert!(posted.iter().all(|m| !m.ephemeral()));
+    // Names are shown as members typed them: nothing the bot sends may ping anyone.
+    let sent = fake.with(|s| s.bodies.clone());
+    let messages: Vec<&Value> = sent
+        .iter()
+        .filter(|(route, _)| route.contains("/messages") || route.starts_with("POST /webhooks/"))
+        .map(|(_, body)| body)
+        .collect();
+    assert!(messages.len() >= 5, "{sent:?}");
+    for body in messages {
+        assert_eq!(body["allowed_mentions"]["parse"], json!([]), "{body}");
+    }
     bot.assert_no_violations();
 }
 

@@ -147,6 +147,8 @@ pub struct State_ {
     /// Requests that Discord takes but its description would refuse (integer snowflakes).
     pub leniencies: Vec<String>,
     pub requests: Vec<(String, String)>,
+    /// Every JSON body the bot sent, by route (`POST /channels/{channel_id}/messages`).
+    pub bodies: Vec<(String, Value)>,
     pub identified: Vec<(u32, u32, u64)>,
     pub heartbeats: u32,
     pub dm_channels: HashMap<u64, u64>,
@@ -822,6 +824,7 @@ pub async fn rest(State(fake): State<Fake>, method: Method, req: Request) -> Res
     }
     let body = read_body(&fake, req).await;
     if let Some(json) = &body.json {
+        fake.with(|s| s.bodies.push((route.clone(), json.clone())));
         match spec.request_schema(op.op, body.content_type) {
             Some(schema) => {
                 let (errors, lenient) = spec.validate_request(schema, json);
