@@ -103,7 +103,7 @@ fn message(user: usize, text: &str) -> Incoming {
             username: Some(format!("load{user}")),
             language_code: Some(if user.is_multiple_of(2) { "fr".into() } else { "en".into() }),
         },
-        chat: ChatRef { id: format!("load-{user}"), private: true },
+        chat: ChatRef::new(format!("load-{user}"), true),
         content: Content::Text(text.to_owned()),
     }
 }

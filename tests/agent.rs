@@ -233,7 +233,7 @@ async fn answers_stream_as_they_are_written(t: TestStore) {
             username: None,
             language_code: Some("en".into()),
         },
-        chat: ChatRef { id: "1".into(), private: true },
+        chat: ChatRef::new("1", true),
         content: Content::Text("How slow should my long run be?".into()),
     };
     let replies = core.handle_with_progress(msg, Some(&recorder)).await;

@@ -325,11 +325,31 @@ async fn an_unsafe_plan_is_refused_with_a_safe_alternative(t: TestStore) {
     assert!(other.press("plan:weeks:8").await.iter().any(|x| x.text.contains("/plan")));
 }
 
+async fn the_days_can_be_picked_from_a_menu(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Discord, "1", Some("en"));
+    let replies = r.send("/plan").await;
+    let replies = r.press(&button(&replies, "10K")).await;
+    let replies = r.press(&button(&replies, "8 weeks")).await;
+    let replies = r.press(&button(&replies, "3")).await;
+    let choice = replies[0].choice.clone().expect("a menu of days");
+    assert_eq!((choice.min, choice.max, choice.options.len()), (3, 7, 7));
+    assert_eq!(choice.options[1].label, "Tuesday");
+    // Too few days picked: asked again, nothing lost.
+    let text = joined(&r.press(&format!("{}{}", choice.prefix, "Tue,Thu")).await);
+    assert!(text.contains("at least 3"), "{text}");
+    let text = joined(&r.press(&format!("{}{}", choice.prefix, "Tue,Thu,Sun")).await);
+    assert!(text.contains("Your level?"), "{text}");
+    // Telegram's conversation carries no menu it could not show… but the reply has it all the same.
+    assert!(replies[0].text.contains("Which days?"));
+}
+
 mod plans {
     use super::*;
     on_both_stores!(
         the_plan_wizard_builds_stores_and_follows_a_plan,
-        an_unsafe_plan_is_refused_with_a_safe_alternative
+        an_unsafe_plan_is_refused_with_a_safe_alternative,
+        the_days_can_be_picked_from_a_menu,
     );
 }
 
@@ -337,6 +357,9 @@ async fn files_sent_in_the_chat_are_imported_once_and_feed_the_stats(t: TestStor
     let core = BotCore::new(t.store.clone());
     let r = Runner::new(&core, Platform::Telegram, "1", Some("en"));
     assert!(r.say("/stats").await.contains("I don't have any runs yet"));
+    assert!(r.say("/import").await.contains("Send me your run's file (FIT, GPX or TCX)"));
+    let fr = Runner::new(&core, Platform::Telegram, "2", Some("fr"));
+    assert!(fr.say("/importer").await.contains("Envoie-moi le fichier de ta sortie"));
     let text = joined(&r.send_file("run.fit", support::fixture("fit/activity-small-fenix2-run.fit")).await);
     assert!(text.contains("✅ **Run**") && text.contains("9.01 km"), "{text}");
     assert!(text.contains("avg HR"), "{text}");
@@ -432,7 +455,34 @@ mod garmin_sync {
         assert!(!text.contains("not-the-password") && !text.contains("I don't know"), "{text}");
     }
 
+    async fn the_login_and_code_forms_connect_without_a_chat_message(t: TestStore) {
+        let core = core_with_garmin(&t, Fake { mfa: true, ..Fake::default() }).await;
+        let r = Runner::new(&core, Platform::Discord, "5", Some("en"));
+        let replies = r.send("/sync").await;
+        let form = replies[0].form.clone().expect("a login form");
+        assert_eq!(form.fields.len(), 2);
+        assert!(!form.fields[0].secret && form.fields[1].secret);
+        let bad = r.submit(&form.id, &["nope", PASSWORD]).await;
+        assert!(joined(&bad).contains("doesn't look like an email"), "{}", joined(&bad));
+        assert!(bad[0].form.is_some(), "the form is offered again");
+        let replies = r.submit(&form.id, &[EMAIL, PASSWORD]).await;
+        assert!(joined(&replies).contains("verification code"), "{}", joined(&replies));
+        let mfa = replies[0].form.clone().expect("the code form");
+        assert_eq!(mfa.fields.len(), 1);
+        let wrong = r.submit(&mfa.id, &["000000"]).await;
+        assert!(wrong[0].form.is_some(), "asked again: {}", joined(&wrong));
+        let text = joined(&r.submit(&mfa.id, &[MFA_CODE]).await);
+        assert!(text.contains("Garmin account connected"), "{text}");
+        let user = t.store.find_user(&ident(Platform::Discord, "5")).await.unwrap().unwrap();
+        let export = serde_json::to_string(&t.store.export_user(user.id).await.unwrap()).unwrap();
+        assert!(!export.contains(PASSWORD), "the password is stored nowhere");
+        // A form is personal: never taken from a group.
+        let group = Runner::new(&core, Platform::Discord, "6", Some("en")).in_group("g");
+        assert!(!joined(&group.submit(&form.id, &[EMAIL, PASSWORD]).await).contains("connected"));
+    }
+
     on_both_stores!(
+        the_login_and_code_forms_connect_without_a_chat_message,
         sync_connects_once_then_syncs_without_keeping_the_password,
         mfa_codes_are_asked_and_checked,
         a_wrong_password_says_so_and_a_slash_password_is_not_a_command,

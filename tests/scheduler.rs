@@ -229,6 +229,7 @@ async fn due_schedule_becomes_one_job_per_week(t: TestStore) {
             guild_id: None,
             cron: "0 0 18 * * SUN".into(),
             timezone: "America/New_York".into(),
+            lang: None,
         })
         .await
         .unwrap();
@@ -399,7 +400,7 @@ async fn club_digest_names_only_opted_in_members(t: TestStore) {
     add_runs(store, ana, w12()).await;
     add_runs(store, bob, w12()).await;
     let channel = ChatKey { platform: Platform::Discord, chat_id: "running".into() };
-    scheduler::enable_club_digest(store, "g1", &channel, None, Paris, sunday_evening()).await.unwrap();
+    scheduler::enable_club_digest(store, "g1", &channel, None, Paris, Lang::En, sunday_evening()).await.unwrap();
     let clock = TestClock::at(monday_morning());
     let r = enqueue_due(store, clock.now()).await.unwrap();
     assert_eq!(r.enqueued, 1);

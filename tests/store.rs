@@ -121,6 +121,7 @@ async fn populate(store: &dyn Store, user: UserId, tag: &str) {
             guild_id: None,
             cron: "0 0 8 * * Mon".into(),
             timezone: "Europe/Paris".into(),
+            lang: None,
         })
         .await
         .unwrap();

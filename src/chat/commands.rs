@@ -111,6 +111,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         personal: true,
     },
     CommandSpec {
+        name: "import",
+        aliases: &["importer"],
+        args_en: "[file]",
+        args_fr: "[fichier]",
+        help_en: "Import an activity: send me a FIT, GPX or TCX file, or Garmin's ZIP export",
+        help_fr: "Importer une activité : envoie-moi un fichier FIT, GPX ou TCX, ou l'export ZIP de Garmin",
+        personal: true,
+    },
+    CommandSpec {
         name: "stats",
         aliases: &["statistiques", "stat", "bilan"],
         args_en: "",
@@ -201,6 +210,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         personal: false,
     },
     CommandSpec {
+        name: "club",
+        aliases: &["clubs"],
+        args_en: "leaderboard [week|month] | join [hidden] | leave | digest [channel|off]",
+        args_fr: "classement [semaine|mois] | rejoindre [anonyme] | quitter | resume [salon|off]",
+        help_en: "Your running club's Discord server: leaderboard, joining, weekly digest (admins)",
+        help_fr: "Le serveur Discord de ton club : classement, adhésion, résumé hebdo (admins)",
+        personal: false,
+    },
+    CommandSpec {
         name: "status",
         aliases: &["etat", "état"],
         args_en: "",
@@ -224,6 +242,7 @@ pub enum Command {
     Link(Option<String>),
     Sync,
     GarminLogout,
+    Import,
     Stats,
     Summary(String),
     Plan,
@@ -234,6 +253,7 @@ pub enum Command {
     Skip(String),
     Unwell(String),
     Ask(String),
+    Club(String),
     Status,
 }
 
@@ -289,6 +309,7 @@ impl Command {
             "link" => Command::Link(first.map(|c| c.to_uppercase())),
             "sync" => Command::Sync,
             "garmin_logout" => Command::GarminLogout,
+            "import" => Command::Import,
             "stats" => Command::Stats,
             "summary" => Command::Summary(args.to_owned()),
             "plan" => Command::Plan,
@@ -299,6 +320,7 @@ impl Command {
             "skip" => Command::Skip(args.to_owned()),
             "unwell" => Command::Unwell(args.to_owned()),
             "ask" => Command::Ask(args.to_owned()),
+            "club" => Command::Club(args.to_owned()),
             "status" => Command::Status,
             _ => {
                 return Err(CommandError::Unknown { name: spec.name.to_owned(), suggestion: None });

@@ -15,7 +15,7 @@ use super::garmin_flow::{self, GarminService};
 use super::plan_flow::{self, PlanCtx, Wizard};
 use super::texts;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Progress, Reply, Sender, Unsupported};
-use super::{activity_flow, summary_flow};
+use super::{ClubRef, activity_flow, club_flow, summary_flow};
 use crate::agent::{Agent, ToolBox, Turn};
 use crate::domain::{
     BirthYear, HeartRate, HeightCm, Platform, ProfileError, ProfileField, Sex, TimeZoneName, Units, User, Vma, Vo2max,
@@ -76,6 +76,8 @@ struct Ctx<'a> {
     sender: &'a Sender,
     chat: ChatKey,
     private: bool,
+    /// The Discord server the message comes from, if any.
+    club: Option<ClubRef>,
     /// This message created the runner (first contact).
     created: bool,
 }
@@ -166,6 +168,7 @@ impl BotCore {
             },
             Content::Button(_) => "button",
             Content::File { .. } => "file",
+            Content::Form { .. } => "form",
             Content::Unsupported(_) => "other",
         };
         METRICS.messages_in.get_or_create(&platform).inc();
@@ -203,6 +206,7 @@ impl BotCore {
             sender: &msg.sender,
             chat: ChatKey { platform: msg.sender.platform, chat_id: msg.chat.id.clone() },
             private: msg.chat.private,
+            club: msg.chat.club.clone(),
             created: resolved.created,
         };
         match self.dispatch(ctx, msg.content, progress).await {
@@ -281,6 +285,12 @@ impl BotCore {
             Content::Unsupported(Unsupported::FileTooLarge { bytes }) => {
                 Ok(vec![Reply::text(texts::file_too_large(ctx.lang(), bytes, MAX_FILE_BYTES))])
             }
+            Content::Form { id, values } => {
+                if !ctx.private {
+                    return Ok(vec![Reply::text(ErrorCode::PrivateChatOnly.message(ctx.lang()))]);
+                }
+                garmin_flow::form(&self.plan_ctx(&ctx), self.garmin.as_deref(), &id, &values).await
+            }
             Content::File { name, data, .. } => {
                 if !ctx.private {
                     return Ok(vec![Reply::text(ErrorCode::PrivateChatOnly.message(ctx.lang()))]);
@@ -345,6 +355,7 @@ impl BotCore {
             Command::Sync => garmin_flow::sync(&self.plan_ctx(&ctx), self.garmin.as_deref()).await,
             Command::GarminLogout => garmin_flow::logout(&self.plan_ctx(&ctx)).await,
             Command::Summary(args) => summary_flow::summary(&self.plan_ctx(&ctx), &args).await,
+            Command::Import => Ok(vec![Reply::text(texts::import_usage(lang))]),
             Command::Stats => activity_flow::stats(&self.plan_ctx(&ctx)).await,
             Command::Plan => plan_flow::start(&self.plan_ctx(&ctx)).await,
             Command::Plans => plan_flow::list(&self.plan_ctx(&ctx)).await,
@@ -355,6 +366,7 @@ impl BotCore {
             Command::Unwell(args) => plan_flow::unwell(&self.plan_ctx(&ctx), &args).await,
             Command::Ask(question) if question.trim().is_empty() => Ok(vec![Reply::text(texts::ask_usage(lang))]),
             Command::Ask(question) => self.free_text(ctx, &question, progress).await,
+            Command::Club(args) => club_flow::club(&self.plan_ctx(&ctx), ctx.club.as_ref(), &args).await,
             Command::Status => Ok(vec![Reply::text(self.status(lang).await)]),
         }
     }
@@ -645,6 +657,7 @@ fn too_long(content: &Content) -> Option<usize> {
         Content::Text(t) => t.chars().count(),
         Content::Command { name, args } => name.chars().count() + args.chars().count(),
         Content::Button(data) => data.chars().count(),
+        Content::Form { id, values } => id.chars().count() + values.iter().map(|v| v.chars().count()).sum::<usize>(),
         Content::File { .. } | Content::Unsupported(_) => return None,
     };
     (len > MAX_MESSAGE_CHARS).then_some(len)

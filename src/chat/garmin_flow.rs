@@ -16,16 +16,20 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use super::Reply;
 use super::activity_flow;
 use super::core::Failure;
 use super::plan_flow::PlanCtx;
+use super::{Form, FormField, Reply};
 use crate::domain::UserId;
 use crate::garmin::{self, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, TokenSealer};
 use crate::i18n::Lang;
 use crate::store::StoreError;
 
 pub(super) const STATE_KIND: &str = "garmin_login";
+/// The dialog asking for the Garmin email and password at once (Discord's modal).
+pub const FORM_LOGIN: &str = "garmin_login";
+/// The dialog asking for the code Garmin sent.
+pub const FORM_MFA: &str = "garmin_mfa";
 const MFA_TTL: Duration = Duration::from_secs(600);
 
 /// What the core needs to talk to Garmin: a client and the key that seals tokens at rest.
@@ -92,6 +96,64 @@ async fn save(ctx: &PlanCtx<'_>, state: Option<LoginState>) -> Result<(), Failur
     Ok(())
 }
 
+fn login_form(lang: Lang) -> Form {
+    Form {
+        id: FORM_LOGIN.to_owned(),
+        lang,
+        title: lang.pick("Connexion Garmin Connect", "Garmin Connect login").to_owned(),
+        fields: vec![
+            FormField {
+                label: lang.pick("E-mail du compte Garmin", "Garmin account email").to_owned(),
+                placeholder: Some("runner@example.com".to_owned()),
+                secret: false,
+                min_len: 3,
+                max_len: 254,
+            },
+            FormField {
+                label: lang.pick("Mot de passe (jamais conservé)", "Password (never kept)").to_owned(),
+                placeholder: None,
+                secret: true,
+                min_len: 1,
+                max_len: 200,
+            },
+        ],
+    }
+}
+
+fn mfa_form(lang: Lang) -> Form {
+    Form {
+        id: FORM_MFA.to_owned(),
+        lang,
+        title: lang.pick("Code de vérification Garmin", "Garmin verification code").to_owned(),
+        fields: vec![FormField {
+            label: lang.pick("Code reçu par e-mail ou SMS", "Code sent by email or text").to_owned(),
+            placeholder: Some("123456".to_owned()),
+            secret: true,
+            min_len: 4,
+            max_len: 12,
+        }],
+    }
+}
+
+pub(super) fn form_spec(id: &str, lang: Lang) -> Option<Form> {
+    match id {
+        FORM_LOGIN => Some(login_form(lang)),
+        FORM_MFA => Some(mfa_form(lang)),
+        _ => None,
+    }
+}
+
+fn valid_email(email: &str) -> bool {
+    email.contains('@') && !email.contains(char::is_whitespace) && email.len() <= 254
+}
+
+fn not_an_email(lang: Lang) -> Reply {
+    Reply::text(lang.pick(
+        "Ça ne ressemble pas à une adresse e-mail. Réessaie, ou tape /help pour abandonner.",
+        "That doesn't look like an email address. Try again, or type /help to give up.",
+    ))
+}
+
 fn not_configured(lang: Lang) -> Vec<Reply> {
     vec![Reply::text(lang.pick(
         "La synchronisation Garmin n'est pas activée sur ce serveur (l'administrateur doit définir RUNCOACH_SECRET_KEY). \
@@ -109,12 +171,15 @@ pub(super) async fn sync(ctx: &PlanCtx<'_>, service: Option<&GarminService>) -> 
     };
     if ctx.store.get_credential(ctx.user.id, "garmin").await?.is_none() {
         save(ctx, Some(LoginState::Email)).await?;
-        return Ok(vec![Reply::text(lang.pick(
-            "⌚ Connectons ton compte Garmin. Quelle est l'adresse e-mail de ton compte Garmin Connect ?\n\
+        return Ok(vec![
+            Reply::text(lang.pick(
+                "⌚ Connectons ton compte Garmin. Quelle est l'adresse e-mail de ton compte Garmin Connect ?\n\
 (Ton mot de passe ne sert qu'une fois pour obtenir un jeton ; je ne le garde jamais.)",
-            "⌚ Let's connect your Garmin account. What is your Garmin Connect email address?\n\
+                "⌚ Let's connect your Garmin account. What is your Garmin Connect email address?\n\
 (Your password is used once to get a token; I never keep it.)",
-        ))]);
+            ))
+            .with_form(login_form(lang)),
+        ]);
     }
     run_sync(ctx, service).await
 }
@@ -144,10 +209,13 @@ async fn run_sync(ctx: &PlanCtx<'_>, service: &GarminService) -> Result<Vec<Repl
             // Tokens no longer work: forget them and log in again.
             ctx.store.delete_credential(ctx.user.id, "garmin").await?;
             save(ctx, Some(LoginState::Email)).await?;
-            Ok(vec![Reply::text(lang.pick(
-                "Ta connexion Garmin a expiré. Reconnectons-la : quelle est l'adresse e-mail de ton compte ?",
-                "Your Garmin connection has expired. Let's reconnect: what is your account's email address?",
-            ))])
+            Ok(vec![
+                Reply::text(lang.pick(
+                    "Ta connexion Garmin a expiré. Reconnectons-la : quelle est l'adresse e-mail de ton compte ?",
+                    "Your Garmin connection has expired. Let's reconnect: what is your account's email address?",
+                ))
+                .with_form(login_form(lang)),
+            ])
         }
         Err(e) => {
             warn!(code = e.code(), "garmin sync failed");
@@ -171,11 +239,8 @@ pub(super) async fn text(
     match state {
         LoginState::Email => {
             let email = text.trim();
-            if !email.contains('@') || email.contains(char::is_whitespace) || email.len() > 254 {
-                return Ok(vec![Reply::text(lang.pick(
-                    "Ça ne ressemble pas à une adresse e-mail. Réessaie, ou tape /help pour abandonner.",
-                    "That doesn't look like an email address. Try again, or type /help to give up.",
-                ))]);
+            if !valid_email(email) {
+                return Ok(vec![not_an_email(lang)]);
             }
             save(ctx, Some(LoginState::Password { email: email.to_owned() })).await?;
             Ok(vec![Reply::text(lang.pick(
@@ -195,10 +260,13 @@ pub(super) async fn text(
                 Ok(LoginStep::NeedMfa(challenge)) => {
                     service.keep_mfa(ctx.user.id, challenge);
                     save(ctx, Some(LoginState::Mfa)).await?;
-                    vec![Reply::text(lang.pick(
-                        "🔐 Garmin t'a envoyé un code de vérification (par e-mail ou SMS). Écris-le ici :",
-                        "🔐 Garmin sent you a verification code (by email or text). Type it here:",
-                    ))]
+                    vec![
+                        Reply::text(lang.pick(
+                            "🔐 Garmin t'a envoyé un code de vérification (par e-mail ou SMS). Écris-le ici :",
+                            "🔐 Garmin sent you a verification code (by email or text). Type it here:",
+                        ))
+                        .with_form(mfa_form(lang)),
+                    ]
                 }
                 Err(e) => {
                     save(ctx, None).await?;
@@ -225,7 +293,7 @@ pub(super) async fn text(
                 }
                 Err(GarminError::MfaInvalid) => {
                     service.keep_mfa(ctx.user.id, challenge);
-                    Ok(vec![Reply::text(GarminError::MfaInvalid.message(lang))])
+                    Ok(vec![Reply::text(GarminError::MfaInvalid.message(lang)).with_form(mfa_form(lang))])
                 }
                 Err(e) => {
                     save(ctx, None).await?;
@@ -233,6 +301,29 @@ pub(super) async fn text(
                 }
             }
         }
+    }
+}
+
+/// A submitted dialog: the login (email and password at once) or the MFA code. The password
+/// goes straight to Garmin, as in [`text`]; nothing of it is stored.
+pub(super) async fn form(
+    ctx: &PlanCtx<'_>,
+    service: Option<&GarminService>,
+    id: &str,
+    values: &[String],
+) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.user.lang;
+    match (id, values) {
+        (FORM_LOGIN, [email, password]) => {
+            let email = email.trim();
+            if service.is_some() && !valid_email(email) {
+                save(ctx, Some(LoginState::Email)).await?;
+                return Ok(vec![not_an_email(lang).with_form(login_form(lang))]);
+            }
+            text(ctx, service, LoginState::Password { email: email.to_owned() }, password).await
+        }
+        (FORM_MFA, [code]) => text(ctx, service, LoginState::Mfa, code).await,
+        _ => Ok(vec![Reply::text(super::texts::expired_button(lang))]),
     }
 }
 

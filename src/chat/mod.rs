@@ -2,6 +2,7 @@
 //! renders back ([`Reply`]). Nothing here knows Telegram or Discord.
 
 mod activity_flow;
+mod club_flow;
 mod coach;
 mod commands;
 mod core;
@@ -18,6 +19,7 @@ pub use garmin_flow::GarminService;
 pub(crate) use plan_flow::plan_record;
 
 use crate::domain::{Platform, PlatformIdentity};
+use crate::i18n::Lang;
 
 /// Who wrote, as the platform tells it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +43,26 @@ pub struct ChatRef {
     pub id: String,
     /// A one-to-one chat (or an ephemeral Discord reply): personal data may be shown.
     pub private: bool,
+    /// The club (a Discord server) the message comes from, for `/club`.
+    #[serde(default)]
+    pub club: Option<ClubRef>,
+}
+
+impl ChatRef {
+    /// A chat outside any club.
+    #[must_use]
+    pub fn new(id: impl Into<String>, private: bool) -> Self {
+        ChatRef { id: id.into(), private, club: None }
+    }
+}
+
+/// A running club: a Discord server, as the adapter saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClubRef {
+    pub guild_id: String,
+    /// The sender may manage the server (Discord's Manage Server or Administrator permission):
+    /// they choose where the weekly digest goes.
+    pub admin: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +79,12 @@ pub enum Content {
         name: String,
         mime: Option<String>,
         data: Vec<u8>,
+    },
+    /// A [`Form`] the platform showed as a dialog, submitted: its `id` and the values in the
+    /// order of its fields.
+    Form {
+        id: String,
+        values: Vec<String>,
     },
     /// Something the platform delivered that the coach cannot use (a sticker, a voice note, a
     /// file over the size limit): the core explains, in the runner's language.
@@ -107,6 +135,48 @@ pub struct Attachment {
     pub data: Vec<u8>,
 }
 
+/// A few fields the platform may ask for in one dialog (Discord's modals); platforms without
+/// dialogs ignore it and the conversation asks for each value in turn.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Form {
+    pub id: String,
+    /// The language of its labels (a platform that opens it later asks [`form`] for it again).
+    pub lang: Lang,
+    /// The dialog's title, also the label of the button that opens it.
+    pub title: String,
+    pub fields: Vec<FormField>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    pub label: String,
+    pub placeholder: Option<String>,
+    /// A password or a code: never echoed back.
+    pub secret: bool,
+    pub min_len: u16,
+    pub max_len: u16,
+}
+
+/// The form `id` with its labels in `lang`, for a platform that opens it when a button is pressed
+/// (the button carries the id and the language, not the labels).
+#[must_use]
+pub fn form(id: &str, lang: Lang) -> Option<Form> {
+    garmin_flow::form_spec(id, lang)
+}
+
+/// Several options to pick from at once (Discord's select menus); platforms without them ignore
+/// it and the text says what to type. The pick comes back as [`Content::Button`] with
+/// `prefix` followed by the chosen options' data joined by commas.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub prefix: String,
+    pub placeholder: String,
+    /// `label` shown, `data` sent back.
+    pub options: Vec<Button>,
+    pub min: u8,
+    pub max: u8,
+}
+
 /// Work in progress an adapter can show while the core is busy: the coach's answer as it is
 /// written (Telegram edits one message), or a long sync's progress. Called from the core's task:
 /// implementations hand the text off (e.g. to a channel) and return at once.
@@ -127,6 +197,12 @@ pub struct Reply {
     /// platform allows.
     #[serde(default)]
     pub delete_incoming: bool,
+    /// A dialog to offer (a button that opens it), where the platform has dialogs.
+    #[serde(default)]
+    pub form: Option<Form>,
+    /// A pick-several menu, where the platform has one.
+    #[serde(default)]
+    pub choice: Option<Choice>,
 }
 
 impl Reply {
@@ -138,6 +214,18 @@ impl Reply {
     #[must_use]
     pub fn with_buttons(mut self, rows: Vec<Vec<Button>>) -> Self {
         self.buttons = rows;
+        self
+    }
+
+    #[must_use]
+    pub fn with_form(mut self, form: Form) -> Self {
+        self.form = Some(form);
+        self
+    }
+
+    #[must_use]
+    pub fn with_choice(mut self, choice: Choice) -> Self {
+        self.choice = Some(choice);
         self
     }
 

@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
 use super::core::Failure;
-use super::{Attachment, AttachmentKind, Button, Reply};
+use super::{Attachment, AttachmentKind, Button, Choice, Reply};
 use crate::domain::User;
 use crate::history;
 use crate::i18n::Lang;
@@ -70,6 +70,13 @@ fn weekday_short(d: Weekday, lang: Lang) -> &'static str {
     let i = d.num_days_from_monday() as usize;
     let fr = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
     let en = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    lang.pick(fr.get(i), en.get(i)).copied().unwrap_or_default()
+}
+
+fn weekday_long(d: Weekday, lang: Lang) -> &'static str {
+    let i = d.num_days_from_monday() as usize;
+    let fr = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
+    let en = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
     lang.pick(fr.get(i), en.get(i)).copied().unwrap_or_default()
 }
 
@@ -182,6 +189,20 @@ fn ask(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {
             .with_buttons(buttons(items, 5));
     }
     if w.days.is_none() {
+        let sessions = w.sessions.unwrap_or(1).clamp(1, 7);
+        let days = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
+        // Where the platform has a menu, the days are picked there; the English short names
+        // come back, which `parse_days` reads.
+        let choice = Choice {
+            prefix: format!("{BUTTON_PREFIX}days:"),
+            placeholder: match lang {
+                Lang::Fr => format!("Choisis au moins {sessions} jours"),
+                Lang::En => format!("Pick at least {sessions} days"),
+            },
+            options: days.iter().map(|d| Button::new(weekday_long(*d, lang), weekday_short(*d, Lang::En))).collect(),
+            min: sessions,
+            max: 7,
+        };
         return Reply::text(lang.pick(
             "🗓️ Quels jours ? Écris-les (par exemple `mar jeu sam dim`), ou laisse-moi les répartir.",
             "🗓️ Which days? Type them (for example `tue thu sat sun`), or let me spread them out.",
@@ -189,7 +210,8 @@ fn ask(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {
         .with_buttons(vec![vec![Button::new(
             lang.pick("Répartis-les pour moi", "Spread them for me"),
             format!("{BUTTON_PREFIX}days:auto"),
-        )]]);
+        )]])
+        .with_choice(choice);
     }
     Reply::text(lang.pick("Ton niveau ?", "Your level?"))
 }
@@ -219,7 +241,16 @@ pub(super) async fn button(ctx: &PlanCtx<'_>, data: &str, state: Option<Wizard>)
             }
         }
         "sessions" => w.sessions = value.parse().ok().or(w.sessions),
-        "days" => w.days = Some(Vec::new()),
+        "days" if value == "auto" => w.days = Some(Vec::new()),
+        "days" => match parse_days(value) {
+            Some(days) => {
+                if let Some(too_few) = too_few_days(&days, &w, lang) {
+                    return Ok(vec![too_few]);
+                }
+                w.days = Some(days);
+            }
+            None => return Ok(vec![again(ctx, &w)]),
+        },
         "level" => w.level = value.parse().ok().or(w.level),
         _ => {}
     }
@@ -251,19 +282,8 @@ pub(super) async fn text(ctx: &PlanCtx<'_>, text: &str, mut w: Wizard) -> Result
         let Some(days) = parse_days(text) else {
             return Ok(vec![again(ctx, &w)]);
         };
-        let wanted = usize::from(w.sessions.unwrap_or(0));
-        if days.len() < wanted {
-            let shown = days.iter().map(|d| weekday_short(*d, lang)).collect::<Vec<_>>().join(" ");
-            let msg = match lang {
-                Lang::Fr => format!(
-                    "Tu as choisi {} jour(s) ({shown}) pour {wanted} séances : donne-m'en au moins {wanted}.",
-                    days.len()
-                ),
-                Lang::En => {
-                    format!("You chose {} day(s) ({shown}) for {wanted} runs: give me at least {wanted}.", days.len())
-                }
-            };
-            return Ok(vec![Reply::text(msg)]);
+        if let Some(too_few) = too_few_days(&days, &w, lang) {
+            return Ok(vec![too_few]);
         }
         w.days = Some(days);
     } else {
@@ -277,6 +297,25 @@ pub(super) async fn text(ctx: &PlanCtx<'_>, text: &str, mut w: Wizard) -> Result
         };
     }
     advance(ctx, w).await
+}
+
+/// Fewer days than runs a week: say so (the wizard stays at the days question).
+fn too_few_days(days: &[Weekday], w: &Wizard, lang: Lang) -> Option<Reply> {
+    let wanted = usize::from(w.sessions.unwrap_or(0));
+    if days.len() >= wanted {
+        return None;
+    }
+    let shown = days.iter().map(|d| weekday_short(*d, lang)).collect::<Vec<_>>().join(" ");
+    let msg = match lang {
+        Lang::Fr => {
+            format!(
+                "Tu as choisi {} jour(s) ({shown}) pour {wanted} séances : donne-m'en au moins {wanted}.",
+                days.len()
+            )
+        }
+        Lang::En => format!("You chose {} day(s) ({shown}) for {wanted} runs: give me at least {wanted}.", days.len()),
+    };
+    Some(Reply::text(msg))
 }
 
 fn again(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {

@@ -272,6 +272,15 @@ pub fn file_too_large(lang: Lang, bytes: u64, max: u64) -> String {
     }
 }
 
+pub fn import_usage(lang: Lang) -> &'static str {
+    lang.pick(
+        "📎 Envoie-moi le fichier de ta sortie (FIT, GPX ou TCX), ou le ZIP exporté de Garmin Connect, ici en message privé. \
+Sur Discord, `/import` accepte aussi le fichier en pièce jointe. Les doublons sont reconnus.",
+        "📎 Send me your run's file (FIT, GPX or TCX), or the ZIP exported from Garmin Connect, here in a private message. \
+On Discord, `/import` also takes the file as an attachment. Duplicates are recognised.",
+    )
+}
+
 pub fn ask_usage(lang: Lang) -> &'static str {
     lang.pick(
         "Pose-moi ta question après la commande, par exemple : `/ask comment faire une séance au seuil ?` — ou écris-moi simplement.",

@@ -277,6 +277,7 @@ fn payload(s: &ScheduleRecord, week: IsoWeek) -> serde_json::Value {
         "guild_id": s.guild_id,
         "timezone": s.timezone,
         "week": week,
+        "lang": s.lang,
     })
 }
 
@@ -287,6 +288,7 @@ struct JobTarget {
     guild_id: Option<String>,
     tz: Tz,
     week: IsoWeek,
+    lang: Option<Lang>,
 }
 
 fn target(job: &ClaimedJob) -> Option<JobTarget> {
@@ -298,6 +300,7 @@ fn target(job: &ClaimedJob) -> Option<JobTarget> {
         guild_id: p.get("guild_id").and_then(|v| v.as_str()).map(str::to_owned),
         tz: p.get("timezone").and_then(|v| v.as_str()).and_then(|t| parse_tz(t).ok()).unwrap_or(chrono_tz::UTC),
         week: p.get("week")?.as_str()?.parse().ok()?,
+        lang: p.get("lang").and_then(|v| serde_json::from_value(v.clone()).ok()),
     })
 }
 
@@ -328,8 +331,8 @@ async fn build(
         CLUB_DIGEST => {
             let Some(guild) = t.guild_id.as_deref() else { return Ok(None) };
             let d = summary::club_digest(store, guild, t.week, today).await?;
-            // A channel has no language of its own yet (no column for it): English.
-            Ok(Some(vec![Reply::text(summary::render_digest(&d, Lang::En))]))
+            // In the language of the admin who chose the channel (older schedules: English).
+            Ok(Some(vec![Reply::text(summary::render_digest(&d, t.lang.unwrap_or(Lang::En)))]))
         }
         _ => Ok(None),
     }
@@ -529,6 +532,7 @@ pub async fn enable_weekly_summary(
         guild_id: None,
         cron: spec.expression.clone(),
         timezone: tz.name().to_owned(),
+        lang: None,
     };
     upsert(store, schedule, &spec, tz, now).await
 }
@@ -538,13 +542,14 @@ pub async fn disable_weekly_summary(store: &dyn Store, chat: &ChatKey) -> StoreR
     store.pause_schedule(WEEKLY_SUMMARY, chat, PAUSED_OFF).await
 }
 
-/// A club channel's weekly digest (Mondays 08:00 unless `cron` says otherwise).
+/// A club channel's weekly digest in `lang` (Mondays 08:00 unless `cron` says otherwise).
 pub async fn enable_club_digest(
     store: &dyn Store,
     guild_id: &str,
     chat: &ChatKey,
     cron: Option<&str>,
     tz: Tz,
+    lang: Lang,
     now: DateTime<Utc>,
 ) -> Result<ScheduleRecord, ScheduleError> {
     let spec = parse_cron(cron.unwrap_or(DEFAULT_CRON))?;
@@ -555,6 +560,7 @@ pub async fn enable_club_digest(
         guild_id: Some(guild_id.to_owned()),
         cron: spec.expression.clone(),
         timezone: tz.name().to_owned(),
+        lang: Some(lang),
     };
     upsert(store, schedule, &spec, tz, now).await
 }

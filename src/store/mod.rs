@@ -325,6 +325,9 @@ pub struct NewSchedule {
     pub guild_id: Option<String>,
     pub cron: String,
     pub timezone: String,
+    /// The messages' language when not the runner's (a club digest); `None`: the runner's, or English.
+    #[serde(default)]
+    pub lang: Option<Lang>,
 }
 
 /// A stored schedule (a runner's weekly summary, a club digest).
@@ -341,6 +344,7 @@ pub struct ScheduleRecord {
     pub paused_reason: Option<String>,
     pub last_run_at: Option<DateTime<Utc>>,
     pub next_run_at: Option<DateTime<Utc>>,
+    pub lang: Option<Lang>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -447,6 +451,8 @@ pub trait Store: Send + Sync + 'static {
     /// A club's members as `(runner, leaderboard opt-in)`.
     async fn club_members(&self, guild_id: &str) -> StoreResult<Vec<(UserId, bool)>>;
     async fn join_club(&self, id: UserId, guild_id: &str, leaderboard_opt_in: bool) -> StoreResult<()>;
+    /// Removes a runner from a club; returns whether they were a member.
+    async fn leave_club(&self, id: UserId, guild_id: &str) -> StoreResult<bool>;
     async fn put_credential(&self, id: UserId, provider: &str, sealed: &[u8]) -> StoreResult<()>;
     /// The sealed secret stored for `provider`, if any.
     async fn get_credential(&self, id: UserId, provider: &str) -> StoreResult<Option<Vec<u8>>>;

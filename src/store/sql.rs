@@ -20,7 +20,7 @@ pub(super) const ACTIVITY_COLS: &str = "id, source, external_id, sport, name, st
     vo2max, hr_zones_s, best_efforts";
 
 pub(super) const SCHEDULE_COLS: &str = "id, user_id, kind, platform, chat_id, guild_id, cron, timezone, enabled, \
-    paused_reason, last_run_at, next_run_at";
+    paused_reason, last_run_at, next_run_at, lang";
 
 /// Raw user columns, decoded by each backend and turned into a [`User`] here.
 pub(super) struct UserRow {
@@ -177,6 +177,7 @@ macro_rules! impl_store {
                 paused_reason: r.try_get("paused_reason")?,
                 last_run_at: r.try_get("last_run_at")?,
                 next_run_at: r.try_get("next_run_at")?,
+                lang: r.try_get::<Option<String>, _>("lang")?.and_then(|code| code.parse().ok()),
             })
         }
 
@@ -951,11 +952,11 @@ macro_rules! impl_store {
             #[tracing::instrument(skip_all, fields(kind = %s.kind))]
             async fn upsert_schedule(&self, s: &NewSchedule) -> StoreResult<i64> {
                 Ok(sqlx::query_scalar(
-                    "INSERT INTO schedules (user_id, kind, platform, chat_id, guild_id, cron, timezone, enabled, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                    "INSERT INTO schedules (user_id, kind, platform, chat_id, guild_id, cron, timezone, enabled, created_at, lang) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                      ON CONFLICT (kind, platform, chat_id) DO UPDATE SET user_id = excluded.user_id, \
                        guild_id = excluded.guild_id, cron = excluded.cron, timezone = excluded.timezone, \
-                       enabled = excluded.enabled, paused_reason = NULL \
+                       enabled = excluded.enabled, paused_reason = NULL, lang = excluded.lang \
                      RETURNING id",
                 )
                 .bind(s.user_id.map(|u| u.0))
@@ -967,6 +968,7 @@ macro_rules! impl_store {
                 .bind(&s.timezone)
                 .bind(true)
                 .bind(Utc::now())
+                .bind(s.lang.map(Lang::code))
                 .fetch_one(&self.pool)
                 .await?)
             }
@@ -1052,6 +1054,16 @@ macro_rules! impl_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn leave_club(&self, id: UserId, guild_id: &str) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM club_members WHERE guild_id = $1 AND user_id = $2")
+                    .bind(guild_id)
+                    .bind(id.0)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]

@@ -16,14 +16,21 @@ use runcoach_core::garmin::{GarminClient, GarminEndpoints, LoginStep, RetryPolic
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/garmin-api");
+/// `shared/fixtures/garmin-api` beside the checkout, found from whichever crate includes this file.
+pub fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/fixtures/garmin-api"))
+        .find(|dir| dir.is_dir())
+        .expect("shared/fixtures/garmin-api beside the checkout")
+}
 pub const EMAIL: &str = "runner@example.com";
 pub const PASSWORD: &str = "S3cret-P4ss!w0rd";
 pub const MFA_CODE: &str = "123456";
 pub const SESSION_COOKIE: &str = "SESSION=sso-session-42";
 
 pub fn body(name: &str) -> Value {
-    let text = std::fs::read_to_string(format!("{FIXTURES}/{name}")).unwrap();
+    let text = std::fs::read_to_string(fixtures().join(name)).unwrap();
     serde_json::from_str::<Value>(&text).unwrap()["body"].clone()
 }
 

@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 /// One scripted reply to `POST /v1/chat/completions`.
@@ -32,6 +33,8 @@ pub enum Scripted {
     StreamCall(String, Vec<String>),
     /// Waits, then replies.
     Slow(Duration, Box<Scripted>),
+    /// A streamed text answer whose pieces come this long apart (a model writing slowly).
+    Trickle(Duration, Vec<String>),
 }
 
 #[derive(Default)]
@@ -167,6 +170,21 @@ async fn reply(step: Scripted, streamed: bool) -> Response {
                 return sse(events);
             }
             Json(completion(json!({ "role": "assistant", "content": null, "tool_calls": list }), "tool_calls")).into_response()
+        }
+        Scripted::Trickle(gap, pieces) => {
+            let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), None)];
+            events.extend(pieces.iter().map(|p| chunk(json!({ "content": p }), None)));
+            events.push(chunk(json!({}), Some("stop")));
+            let tail = json!({ "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 1_764_000_000,
+                "model": "fake-coach", "choices": [], "usage": usage() });
+            events.push(format!("data: {tail}\n\ndata: [DONE]\n\n"));
+            let stream = futures_util::stream::iter(events.into_iter().enumerate()).then(move |(i, e)| async move {
+                if i > 1 {
+                    tokio::time::sleep(gap).await;
+                }
+                Ok::<_, std::convert::Infallible>(e)
+            });
+            ([(header::CONTENT_TYPE, "text/event-stream")], axum::body::Body::from_stream(stream)).into_response()
         }
         Scripted::StreamText(pieces) => {
             let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), None)];

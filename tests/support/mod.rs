@@ -86,12 +86,12 @@ impl<'a> Runner<'a> {
                 username: Some(format!("runner{id}")),
                 language_code: lang.map(str::to_owned),
             },
-            chat: ChatRef { id: format!("chat-{id}"), private: true },
+            chat: ChatRef::new(format!("chat-{id}"), true),
         }
     }
 
     pub fn in_group(mut self, group: &str) -> Self {
-        self.chat = ChatRef { id: group.to_owned(), private: false };
+        self.chat = ChatRef::new(group, false);
         self
     }
 
@@ -117,6 +117,12 @@ impl<'a> Runner<'a> {
 
     pub async fn send_file(&self, name: &str, data: Vec<u8>) -> Vec<Reply> {
         let content = Content::File { name: name.to_owned(), mime: None, data };
+        self.core.handle(Incoming { sender: self.sender.clone(), chat: self.chat.clone(), content }).await
+    }
+
+    /// Submits a form (a Discord modal) with its values in field order.
+    pub async fn submit(&self, id: &str, values: &[&str]) -> Vec<Reply> {
+        let content = Content::Form { id: id.to_owned(), values: values.iter().map(|v| (*v).to_owned()).collect() };
         self.core.handle(Incoming { sender: self.sender.clone(), chat: self.chat.clone(), content }).await
     }
 

@@ -69,7 +69,7 @@ impl ConsoleSession<'_> {
                 .core
                 .handle(Incoming {
                     sender: self.sender(),
-                    chat: ChatRef { id: format!("console:{}", self.user), private: true },
+                    chat: ChatRef::new(format!("console:{}", self.user), true),
                     content,
                 })
                 .await;

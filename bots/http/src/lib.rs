@@ -164,7 +164,7 @@ async fn chat(State(state): State<AppState>, headers: HeaderMap, body: Option<Js
             username: Some(user.to_owned()),
             language_code: req.lang.clone(),
         },
-        chat: ChatRef { id: format!("api:{user}"), private: true },
+        chat: ChatRef::new(format!("api:{user}"), true),
         content: Content::Text(req.text),
     };
     let replies = state.core.handle(msg).await;

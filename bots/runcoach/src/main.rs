@@ -240,7 +240,7 @@ async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode
             username: Some(user_ref.0.platform_user_id.clone()),
             language_code: None,
         },
-        chat: runcoach_core::chat::ChatRef { id: format!("cli-{}", user_ref.0.platform_user_id), private: true },
+        chat: runcoach_core::chat::ChatRef::new(format!("cli-{}", user_ref.0.platform_user_id), true),
         content: runcoach_core::chat::Content::Command { name: "ask".into(), args: question.to_owned() },
     };
     for reply in core.handle(msg).await {
@@ -290,13 +290,6 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         );
         return Ok(ExitCode::from(2));
     }
-    if settings.telegram_token.is_none() {
-        eprintln!(
-            "runcoach serve: no adapter in this build can serve the configured platforms (Discord is not built yet). \
-             Set TELEGRAM_BOT_TOKEN, or talk to the coach with `runcoach chat --user NAME`."
-        );
-        return Ok(ExitCode::from(2));
-    }
     let store = open_store(settings).await?;
     let core = build_core(store)?;
     let state = runcoach_http::AppState::new(core.clone(), options.api_keys.clone());
@@ -334,8 +327,16 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
             }
         }
     }
-    if settings.discord_token.is_some() {
-        tracing::warn!("DISCORD_TOKEN is set, but the Discord adapter is not part of this build yet (issue #8)");
+    if let Some(token) = settings.discord_token.clone() {
+        // The token comes with the other settings; the rest of the Discord settings from the environment.
+        let mut config = runcoach_discord::DiscordConfig::from_env().context("Discord configuration")?.unwrap_or(
+            runcoach_discord::DiscordConfig { token: token.clone(), api_url: None, guild_id: None, shards: None },
+        );
+        config.token = token;
+        notifier.discord = Some(runcoach_discord::DiscordNotifier::new(Arc::new(runcoach_discord::http(&config))));
+        let shutdown = stopped(stop_rx.clone());
+        let core = core.clone();
+        tasks.spawn(async move { runcoach_discord::run(core, config, shutdown).await.map_err(anyhow::Error::from) });
     }
     // Weekly summaries: every instance runs a worker; jobs are claimed with SKIP LOCKED on
     // PostgreSQL (one worker on SQLite), so each summary goes out once.
@@ -403,6 +404,7 @@ fn hostname() -> String {
 #[derive(Default)]
 struct PlatformNotifier {
     telegram: Option<runcoach_telegram::TelegramNotifier>,
+    discord: Option<runcoach_discord::DiscordNotifier>,
 }
 
 #[async_trait::async_trait]
@@ -412,10 +414,11 @@ impl runcoach_core::scheduler::Notifier for PlatformNotifier {
         chat: &runcoach_core::store::ChatKey,
         replies: &[runcoach_core::chat::Reply],
     ) -> Result<(), runcoach_core::scheduler::NotifyError> {
-        match (chat.platform, &self.telegram) {
-            (Platform::Telegram, Some(t)) => t.send(chat, replies).await,
+        match (chat.platform, &self.telegram, &self.discord) {
+            (Platform::Telegram, Some(t), _) => t.send(chat, replies).await,
+            (Platform::Discord, _, Some(d)) => d.send(chat, replies).await,
             // Kept in the queue (retried with back-off) until an instance serving that platform runs.
-            (platform, _) => Err(runcoach_core::scheduler::NotifyError::Transient(format!(
+            (platform, _, _) => Err(runcoach_core::scheduler::NotifyError::Transient(format!(
                 "no {platform:?} adapter on this instance"
             ))),
         }

@@ -312,7 +312,7 @@ fn stats_follow_the_json_contract() {
 }
 
 #[test]
-fn serve_with_only_a_discord_token_says_so_instead_of_idling() {
+fn serve_with_a_discord_token_it_cannot_use_stops_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_runcoach"))
         .arg("--data-dir")
@@ -321,11 +321,14 @@ fn serve_with_only_a_discord_token_says_so_instead_of_idling() {
         .env_remove("DATABASE_URL")
         .env_remove("TELEGRAM_BOT_TOKEN")
         .env("DISCORD_TOKEN", "not-a-real-token")
+        // Nothing listens there: the token cannot be checked.
+        .env("RUNCOACH_DISCORD_API_URL", "http://127.0.0.1:9")
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Discord is not built yet"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Discord refused the bot token or could not be reached"), "{stderr}");
 }
 
 #[test]

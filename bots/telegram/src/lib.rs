@@ -219,7 +219,9 @@ async fn on_edited(bot: TgBot, msg: Message, core: Arc<BotCore>) -> Result<(), R
 /// The command menu, in English (default) and French.
 async fn register_commands(bot: &Bot) {
     for lang in Lang::ALL {
-        let commands: Vec<BotCommand> = COMMANDS.iter().map(|c| BotCommand::new(c.name, c.help(lang))).collect();
+        // `/club` works on a club's Discord server only: not offered in Telegram's menu.
+        let commands: Vec<BotCommand> =
+            COMMANDS.iter().filter(|c| c.name != "club").map(|c| BotCommand::new(c.name, c.help(lang))).collect();
         let request = bot.set_my_commands(commands);
         let result = match lang {
             Lang::Fr => request.language_code("fr").await,
@@ -315,7 +317,7 @@ async fn on_message(bot: TgBot, msg: Message, core: Arc<BotCore>, me: Arc<Me>) -
     };
     let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
     let streamable = private && matches!(content, Content::Text(_));
-    let incoming = Incoming { sender: sender(from), chat: ChatRef { id: msg.chat.id.0.to_string(), private }, content };
+    let incoming = Incoming { sender: sender(from), chat: ChatRef::new(msg.chat.id.0.to_string(), private), content };
     // A coach answer written by the LLM appears as it is written: one message, edited.
     let (replies, live) = if streamable {
         let (progress, shown) = LiveMessage::start(bot.clone(), msg.chat.id);
@@ -420,7 +422,7 @@ async fn on_callback(bot: TgBot, q: CallbackQuery, core: Arc<BotCore>) -> Result
     }
     let incoming = Incoming {
         sender: sender(&q.from),
-        chat: ChatRef { id: message.chat.id.0.to_string(), private: message.chat.is_private() },
+        chat: ChatRef::new(message.chat.id.0.to_string(), message.chat.is_private()),
         content: Content::Button(q.data.clone().unwrap_or_default()),
     };
     let replies = core.handle(incoming).await;
