@@ -431,6 +431,37 @@ mod garmin_sync {
         assert!(r.say("/sync").await.contains("email address"), "after logout, /sync logs in again");
     }
 
+    #[derive(Default)]
+    struct Shown(std::sync::Mutex<Vec<String>>);
+
+    impl runcoach_core::chat::Progress for Shown {
+        fn update(&self, text: &str) {
+            self.0.lock().unwrap().push(text.to_owned());
+        }
+    }
+
+    async fn a_long_first_sync_shows_its_progress(t: TestStore) {
+        let now = chrono::Utc::now();
+        let core =
+            core_with_garmin(&t, Fake { activities: garmin_fake::activities(1000, 250, now), ..Fake::default() }).await;
+        let r = Runner::new(&core, Platform::Telegram, "1", Some("fr"));
+        r.say("/sync").await;
+        r.say(EMAIL).await;
+        let shown = Shown::default();
+        let msg = runcoach_core::chat::Incoming {
+            sender: r.sender.clone(),
+            chat: r.chat.clone(),
+            content: runcoach_core::chat::Content::Text(PASSWORD.to_owned()),
+        };
+        let text = joined(&core.handle_with_progress(msg, Some(&shown)).await);
+        assert!(text.contains("250 activités lues, 250 nouvelles"), "{text}");
+        let updates = shown.0.lock().unwrap().clone();
+        // One update per page of 100: 100, 200, 250.
+        assert!(updates.len() >= 3, "{updates:?}");
+        assert!(updates.iter().all(|u| u.starts_with("🔄 Synchronisation Garmin…")), "{updates:?}");
+        assert!(updates.iter().any(|u| u.contains("100")) && updates.last().unwrap().contains("250"), "{updates:?}");
+    }
+
     async fn mfa_codes_are_asked_and_checked(t: TestStore) {
         let core = core_with_garmin(&t, Fake { mfa: true, ..Fake::default() }).await;
         let r = Runner::new(&core, Platform::Telegram, "2", Some("fr"));
@@ -484,6 +515,7 @@ mod garmin_sync {
     on_both_stores!(
         the_login_and_code_forms_connect_without_a_chat_message,
         sync_connects_once_then_syncs_without_keeping_the_password,
+        a_long_first_sync_shows_its_progress,
         mfa_codes_are_asked_and_checked,
         a_wrong_password_says_so_and_a_slash_password_is_not_a_command,
     );

@@ -255,7 +255,10 @@ impl BotCore {
             {
                 let state = pending.as_ref().and_then(garmin_flow::from_state);
                 match state {
-                    Some(state) => garmin_flow::text(&self.plan_ctx(&ctx), self.garmin.as_deref(), state, &text).await,
+                    Some(state) => {
+                        garmin_flow::text(&self.plan_ctx_with(&ctx, progress), self.garmin.as_deref(), state, &text)
+                            .await
+                    }
                     None => Ok(Vec::new()),
                 }
             }
@@ -266,7 +269,13 @@ impl BotCore {
                 }
                 ParsedText::Text(text) => {
                     if let Some(state) = pending.as_ref().and_then(garmin_flow::from_state) {
-                        return garmin_flow::text(&self.plan_ctx(&ctx), self.garmin.as_deref(), state, &text).await;
+                        return garmin_flow::text(
+                            &self.plan_ctx_with(&ctx, progress),
+                            self.garmin.as_deref(),
+                            state,
+                            &text,
+                        )
+                        .await;
                     }
                     if let Some(wizard) = pending.as_ref().and_then(Wizard::from_state) {
                         return plan_flow::text(&self.plan_ctx(&ctx), &text, wizard).await;
@@ -289,7 +298,7 @@ impl BotCore {
                 if !ctx.private {
                     return Ok(vec![Reply::text(ErrorCode::PrivateChatOnly.message(ctx.lang()))]);
                 }
-                garmin_flow::form(&self.plan_ctx(&ctx), self.garmin.as_deref(), &id, &values).await
+                garmin_flow::form(&self.plan_ctx_with(&ctx, progress), self.garmin.as_deref(), &id, &values).await
             }
             Content::File { name, data, .. } => {
                 if !ctx.private {
@@ -352,7 +361,7 @@ impl BotCore {
             Command::Export => self.export(ctx).await,
             Command::Forget => self.forget(ctx).await,
             Command::Link(code) => self.link(ctx, code).await,
-            Command::Sync => garmin_flow::sync(&self.plan_ctx(&ctx), self.garmin.as_deref()).await,
+            Command::Sync => garmin_flow::sync(&self.plan_ctx_with(&ctx, progress), self.garmin.as_deref()).await,
             Command::GarminLogout => garmin_flow::logout(&self.plan_ctx(&ctx)).await,
             Command::Summary(args) => summary_flow::summary(&self.plan_ctx(&ctx), &args).await,
             Command::Import => Ok(vec![Reply::text(texts::import_usage(lang))]),
@@ -374,7 +383,12 @@ impl BotCore {
     fn plan_ctx<'a>(&'a self, ctx: &'a Ctx<'_>) -> PlanCtx<'a> {
         // "Today" is the runner's own calendar day.
         let today = Utc::now().with_timezone(&ctx.user.timezone.tz()).date_naive();
-        PlanCtx { store: self.store.as_ref(), user: &ctx.user, chat: &ctx.chat, today }
+        PlanCtx { store: self.store.as_ref(), user: &ctx.user, chat: &ctx.chat, today, progress: None }
+    }
+
+    /// [`BotCore::plan_ctx`] for a step that may take a while (a Garmin sync): it can show progress.
+    fn plan_ctx_with<'a>(&'a self, ctx: &'a Ctx<'_>, progress: Option<&'a dyn Progress>) -> PlanCtx<'a> {
+        PlanCtx { progress, ..self.plan_ctx(ctx) }
     }
 
     fn start(&self, ctx: &Ctx<'_>, returning: bool) -> Reply {

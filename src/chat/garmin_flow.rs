@@ -184,10 +184,27 @@ pub(super) async fn sync(ctx: &PlanCtx<'_>, service: Option<&GarminService>) -> 
     run_sync(ctx, service).await
 }
 
+fn progress_text(lang: Lang, p: &garmin::SyncProgress) -> String {
+    match (lang, p.total) {
+        (Lang::Fr, Some(total)) => {
+            format!("🔄 Synchronisation Garmin… {} / {total} activités lues ({} nouvelles)", p.fetched, p.new)
+        }
+        (Lang::Fr, None) => format!("🔄 Synchronisation Garmin… {} activités lues ({} nouvelles)", p.fetched, p.new),
+        (Lang::En, Some(total)) => {
+            format!("🔄 Syncing Garmin… {} / {total} activities read ({} new)", p.fetched, p.new)
+        }
+        (Lang::En, None) => format!("🔄 Syncing Garmin… {} activities read ({} new)", p.fetched, p.new),
+    }
+}
+
 async fn run_sync(ctx: &PlanCtx<'_>, service: &GarminService) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let result = garmin::sync_user(&service.client, ctx.store, &service.sealer, ctx.user.id, |p| {
         info!(fetched = p.fetched, new = p.new, "garmin sync progress");
+        // A long first sync (years of history, a page of 100 at a time) says how far it is.
+        if let Some(shown) = ctx.progress {
+            shown.update(&progress_text(lang, &p));
+        }
     })
     .await;
     match result {

@@ -46,6 +46,8 @@ pub(super) struct PlanCtx<'a> {
     pub user: &'a User,
     pub chat: &'a ChatKey,
     pub today: NaiveDate,
+    /// Where a long step (a Garmin sync) shows how far it is.
+    pub progress: Option<&'a dyn super::Progress>,
 }
 
 impl PlanCtx<'_> {
