@@ -342,8 +342,11 @@ async fn flood_control_big_files_and_edits() {
 
     // An edited message is not run again: the runner is told to send a new one.
     let n = peer.sent(9009).await.len();
-    peer.post("/_peer/editMessage", json!({ "from": noor.json(), "chat_id": 9009, "message_id": 1, "text": "/forget" }))
-        .await;
+    peer.post(
+        "/_peer/editMessage",
+        json!({ "from": noor.json(), "chat_id": 9009, "message_id": 1, "text": "/forget" }),
+    )
+    .await;
     let got = peer.wait_for(9009, n, "edit notice", |m| text(m).contains("edited messages")).await;
     assert!(!all_text(&got).contains("permanently"), "the edit did not start /forget: {}", all_text(&got));
 
