@@ -223,6 +223,24 @@ fn garmin_activity_detail_maps_like_its_list_item() {
 }
 
 #[test]
+fn garmin_splits_become_laps_in_lap_order() {
+    let body = serde_json::json!({ "lapDTOs": [
+        { "lapIndex": 2, "startTimeGMT": "2026-01-08T14:21:21.0", "duration": 600.5, "distance": 2000.0,
+          "averageHR": 150.0, "maxHR": 160.0, "averageRunCadence": 170.5, "averageSpeed": 3.33, "intensityType": "INTERVAL" },
+        { "lapIndex": 1, "startTimeGMT": "2026-01-08 14:10:21", "duration": 660.0, "distance": 2100.0,
+          "averageHR": 0.0, "intensityType": "WARMUP" },
+        { "lapIndex": 3, "duration": 60.0 },
+    ]});
+    let laps = garmin_json::laps_from_garmin_splits(&body);
+    assert_eq!(laps.len(), 2, "the lap without a start is left out");
+    assert_eq!(laps[0].start_time.to_rfc3339(), "2026-01-08T14:10:21+00:00");
+    assert_eq!((laps[0].duration_s, laps[0].distance_m, laps[0].avg_hr), (660.0, Some(2100.0), None));
+    assert_eq!(laps[0].intensity.as_deref(), Some("warmup"));
+    assert_eq!((laps[1].avg_cadence, laps[1].max_hr, laps[1].avg_speed_mps), (Some(170.5), Some(160.0), Some(3.33)));
+    assert!(garmin_json::laps_from_garmin_splits(&serde_json::json!({})).is_empty());
+}
+
+#[test]
 fn unknown_and_oversized_inputs_are_refused() {
     assert_eq!(import::import_bytes("x.bin", b"hello world").unwrap_err().code(), "import_unknown_format");
     assert_eq!(import::import_bytes("x.fit", b"hello world").unwrap_err().code(), "import_corrupt");

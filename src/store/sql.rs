@@ -142,6 +142,44 @@ macro_rules! impl_store {
             Ok(())
         }
 
+        /// The stored activity `a` would duplicate: same source and external id, or the same
+        /// recording (see `sql::same_activity`).
+        async fn duplicate_of(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            user: i64,
+            a: &NewActivity,
+        ) -> StoreResult<Option<i64>> {
+            if let Some(ext) = &a.external_id {
+                let existing: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM activities WHERE user_id = $1 AND source = $2 AND external_id = $3",
+                )
+                .bind(user)
+                .bind(&a.source)
+                .bind(ext)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if existing.is_some() {
+                    return Ok(existing);
+                }
+            }
+            let (from, to) = sql::start_window(a.start_time);
+            let candidates = sqlx::query(
+                "SELECT id, duration_s, distance_m FROM activities \
+                 WHERE user_id = $1 AND start_time >= $2 AND start_time <= $3",
+            )
+            .bind(user)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *conn)
+            .await?;
+            for c in &candidates {
+                if sql::same_activity(a, c.try_get("duration_s")?, c.try_get("distance_m")?) {
+                    return Ok(Some(c.try_get("id")?));
+                }
+            }
+            Ok(None)
+        }
+
         fn user_row(r: &<$db as sqlx::Database>::Row) -> StoreResult<sql::UserRow> {
             Ok(sql::UserRow {
                 id: r.try_get("id")?,
@@ -439,33 +477,8 @@ macro_rules! impl_store {
                     _ => None,
                 };
                 let mut tx = self.begin_write().await?;
-                if let Some(ext) = &a.external_id {
-                    let existing: Option<i64> = sqlx::query_scalar(
-                        "SELECT id FROM activities WHERE user_id = $1 AND source = $2 AND external_id = $3",
-                    )
-                    .bind(id.0)
-                    .bind(&a.source)
-                    .bind(ext)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some(existing) = existing {
-                        return Ok(InsertOutcome::Duplicate(existing));
-                    }
-                }
-                let (from, to) = sql::start_window(a.start_time);
-                let candidates = sqlx::query(
-                    "SELECT id, duration_s, distance_m FROM activities \
-                     WHERE user_id = $1 AND start_time >= $2 AND start_time <= $3",
-                )
-                .bind(id.0)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&mut *tx)
-                .await?;
-                for c in &candidates {
-                    if sql::same_activity(a, c.try_get("duration_s")?, c.try_get("distance_m")?) {
-                        return Ok(InsertOutcome::Duplicate(c.try_get("id")?));
-                    }
+                if let Some(existing) = duplicate_of(&mut tx, id.0, a).await? {
+                    return Ok(InsertOutcome::Duplicate(existing));
                 }
                 let activity_id: i64 = sqlx::query_scalar(
                     "INSERT INTO activities (user_id, source, external_id, sport, name, start_time, utc_offset_s, \
@@ -538,6 +551,12 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(InsertOutcome::Inserted(activity_id))
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id, source = %a.source))]
+            async fn duplicate_activity(&self, id: UserId, a: &NewActivity) -> StoreResult<Option<i64>> {
+                let mut conn = self.pool.acquire().await?;
+                duplicate_of(&mut conn, id.0, a).await
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
