@@ -101,6 +101,35 @@ fn damaged_fit_files_import_with_a_warning() {
 }
 
 #[test]
+fn fit_headers_are_checked_before_fitparser_slices_with_them() {
+    // Found by fuzzing: fitparser slices the input with the header's size byte (out of range here)
+    // and subtracts the input length from it (underflow). Both are refused before reaching it.
+    let bad_header = |size: u8, len: usize| {
+        let mut bytes = fixture("fit/Activity.fit");
+        bytes.truncate(len);
+        bytes[0] = size;
+        bytes
+    };
+    for bytes in [bad_header(95, 86), bad_header(5, 20), bad_header(14, 13)] {
+        let err = import::import_fit(&bytes).unwrap_err();
+        assert_eq!(err, ImportError::Corrupt { format: "FIT", detail: "bad file header".into() }, "{:?}", &bytes[..4]);
+    }
+    // A header whose data size ends inside a message: fitparser then reads what follows the
+    // message as a chained file's header.
+    let mut short = fixture("fit/Activity.fit");
+    short[4..8].copy_from_slice(&20u32.to_le_bytes());
+    let err = import::import_fit(&short).unwrap_err();
+    assert_eq!(err, ImportError::Corrupt { format: "FIT", detail: "bad file header".into() });
+    // Garbage after a whole file: the file is kept, with a warning.
+    let mut chained = fixture("fit/Activity.fit");
+    chained.extend_from_slice(&bad_header(95, 86));
+    let all = import::import_bytes("chained.fit", &chained).unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].warnings.contains(&ImportWarning::Truncated), "{:?}", all[0].warnings);
+    assert_eq!(all[0].activity, one("fit/Activity.fit").activity);
+}
+
+#[test]
 fn garmin_zip_download_yields_the_yoga_activity() {
     let yoga = one("garmin-api/download-service_files_activity_11998957007.zip");
     assert_eq!(yoga.activity.sport, "other");

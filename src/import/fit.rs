@@ -54,8 +54,19 @@ fn decode(bytes: &[u8]) -> Result<Decoded, ImportError> {
     let mut warnings = Vec::new();
     let mut rest = bytes;
     let mut file_start = 0;
+    let mut expect_header = true;
+    // Where the current file's messages end, as its header says. A message running past it makes
+    // fitparser read the next bytes as a chained file's header (without a CRC in between).
+    let mut data_end = usize::MAX;
     while !rest.is_empty() {
         let offset = bytes.len() - rest.len();
+        if (expect_header || offset > data_end) && !header_fits(rest) {
+            if records.is_empty() {
+                return Err(ImportError::Corrupt { format: FORMAT, detail: "bad file header".into() });
+            }
+            warnings.push(ImportWarning::Truncated);
+            break;
+        }
         let (next, object) = match processor.deserialize_next(rest) {
             Ok(step) => step,
             Err(e) if records.is_empty() => {
@@ -68,8 +79,15 @@ fn decode(bytes: &[u8]) -> Result<Decoded, ImportError> {
             }
         };
         match object {
-            FitObject::Header(_) => file_start = offset,
+            FitObject::Header(header) => {
+                file_start = offset;
+                expect_header = false;
+                data_end = offset
+                    .saturating_add(usize::from(header.header_size()))
+                    .saturating_add(usize::try_from(header.data_size()).unwrap_or(usize::MAX));
+            }
             FitObject::Crc(crc) => {
+                expect_header = true;
                 let covered = bytes.get(file_start..offset).unwrap_or_default();
                 if fit_crc(covered) != crc && !warnings.contains(&ImportWarning::BadChecksum) {
                     warnings.push(ImportWarning::BadChecksum);
@@ -93,6 +111,14 @@ fn decode(bytes: &[u8]) -> Result<Decoded, ImportError> {
         rest = next;
     }
     Ok(Decoded { records, warnings })
+}
+
+/// Whether `rest` starts with a whole FIT file header. fitparser slices the input with the header's
+/// size byte before checking it (found by fuzzing: an out-of-range slice, and an underflow on a
+/// short header); the panics are caught, but a checked header never reaches them.
+fn header_fits(rest: &[u8]) -> bool {
+    let size = rest.first().map(|b| usize::from(*b)).unwrap_or(0);
+    size >= 12 && rest.len() >= size && rest.get(8..12) == Some(b".FIT".as_slice())
 }
 
 fn wanted(kind: MesgNum) -> bool {
