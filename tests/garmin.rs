@@ -11,7 +11,9 @@ use base64::Engine;
 use runcoach_core::domain::{Platform, PlatformIdentity, UserId};
 use runcoach_core::garmin::{self, GarminError, GarminSession, LoginStep, SyncProgress, TokenSealer};
 use runcoach_core::i18n::Lang;
+use runcoach_core::import::garmin_json;
 use secrecy::SecretString;
+use serde_json::json;
 use support::TestStore;
 use support::garmin_fake::*;
 
@@ -258,4 +260,77 @@ async fn sync_is_full_then_incremental(t: TestStore) {
     assert_eq!((third.new, third.total), (0, 0));
 }
 
-on_both_stores!(credentials_are_sealed_in_the_store, sync_is_full_then_incremental);
+/// The laps rows stored for the activity Garmin knows as `garmin_id`, in lap order.
+async fn stored_laps(t: &TestStore, user: UserId, garmin_id: u64) -> Vec<serde_json::Value> {
+    let stored = t.store.activities(user, None).await.unwrap();
+    let id = stored.iter().find(|a| a.external_id == Some(garmin_id.to_string())).expect("stored").id;
+    let export = t.store.export_user(user).await.unwrap();
+    let mut laps: Vec<_> =
+        export["laps"].as_array().unwrap().iter().filter(|l| l["activity_id"] == id).cloned().collect();
+    laps.sort_by_key(|l| l["lap_index"].as_i64());
+    laps
+}
+
+async fn sync_stores_the_laps_of_new_runs(t: TestStore) {
+    let user = runner(&t).await;
+    let newest = chrono::Utc::now() - chrono::Duration::days(1);
+    // Trail runs 704 (newest) to 701, and the recorded hike (id 800) between them.
+    let mut listed = activities(700, 4, newest);
+    let mut hike = body("test_activity_list__0.json")[1].clone();
+    hike["activityId"] = json!(800);
+    listed.insert(1, hike);
+    // 701 is already stored from a file: a duplicate, so its laps are not asked for.
+    let mut from_file = garmin_json::activity_from_garmin(&listed[4]).unwrap();
+    from_file.source = "file".into();
+    from_file.external_id = Some("fit-0123".into());
+    t.store.insert_activity(user, &from_file).await.unwrap();
+    let mut fake = Fake { activities: listed.clone(), ..Fake::default() };
+    // 702's splits keep failing: it is stored without laps and the sync goes on.
+    fake.splits_status.insert(702, StatusCode::BAD_GATEWAY);
+    let (client, fake) = serve(fake).await;
+    let mut session = GarminSession::new(&client, logged_in(&client).await);
+    let summary = garmin::sync_activities(&mut session, t.store.as_ref(), user, 10, |_| {}).await.unwrap();
+    assert_eq!((summary.new, summary.duplicates, summary.total, summary.without_laps), (4, 1, 5, 1));
+    // Runs only, new ones only; the 502 was retried (3 attempts).
+    assert_eq!(fake.lock().unwrap().splits_asked, [704, 703, 702, 702, 702]);
+
+    for garmin_id in [704, 703] {
+        let item = listed.iter().find(|a| a["activityId"] == json!(garmin_id)).unwrap();
+        let laps = stored_laps(&t, user, garmin_id).await;
+        assert_eq!(laps.len(), 2, "{garmin_id}: {laps:?}");
+        let distance: f64 = laps.iter().map(|l| l["distance_m"].as_f64().unwrap()).sum();
+        assert!((distance - item["distance"].as_f64().unwrap()).abs() < 0.01, "{distance}");
+        let duration: f64 = laps.iter().map(|l| l["duration_s"].as_f64().unwrap()).sum();
+        assert!((duration - item["duration"].as_f64().unwrap()).abs() < 0.01, "{duration}");
+        assert_eq!(laps[0]["avg_hr"].as_f64(), Some(142.0));
+        assert_eq!(laps[1]["avg_hr"].as_f64(), Some(143.0));
+        assert_eq!(laps[0]["max_hr"].as_f64(), Some(162.0));
+        assert!((laps[0]["avg_cadence"].as_f64().unwrap() - 111.73).abs() < 0.01);
+        assert!(laps.iter().all(|l| l["intensity"] == "active"));
+    }
+    assert!(stored_laps(&t, user, 702).await.is_empty());
+    assert!(stored_laps(&t, user, 800).await.is_empty());
+    assert_eq!(t.store.activities(user, None).await.unwrap().len(), 5);
+}
+
+async fn a_429_on_laps_stops_the_sync(t: TestStore) {
+    let user = runner(&t).await;
+    let mut fake = Fake { activities: activities(900, 3, chrono::Utc::now()), ..Fake::default() };
+    fake.splits_status.insert(902, StatusCode::TOO_MANY_REQUESTS);
+    let (client, fake) = serve(fake).await;
+    let mut session = GarminSession::new(&client, logged_in(&client).await);
+    let err = garmin::sync_activities(&mut session, t.store.as_ref(), user, 10, |_| {}).await.unwrap_err();
+    assert!(matches!(err, GarminError::RateLimited { retry_after_s: Some(3600) }), "{err:?}");
+    // Not retried, nothing asked after it; what was stored before stays, with its laps.
+    assert_eq!(fake.lock().unwrap().splits_asked, [903, 902]);
+    let stored = t.store.activities(user, None).await.unwrap();
+    assert_eq!(stored.iter().map(|a| a.external_id.clone().unwrap()).collect::<Vec<_>>(), ["903"]);
+    assert_eq!(stored_laps(&t, user, 903).await.len(), 2);
+}
+
+on_both_stores!(
+    credentials_are_sealed_in_the_store,
+    sync_is_full_then_incremental,
+    sync_stores_the_laps_of_new_runs,
+    a_429_on_laps_stops_the_sync,
+);

@@ -101,6 +101,35 @@ fn damaged_fit_files_import_with_a_warning() {
 }
 
 #[test]
+fn fit_headers_are_checked_before_fitparser_slices_with_them() {
+    // Found by fuzzing: fitparser slices the input with the header's size byte (out of range here)
+    // and subtracts the input length from it (underflow). Both are refused before reaching it.
+    let bad_header = |size: u8, len: usize| {
+        let mut bytes = fixture("fit/Activity.fit");
+        bytes.truncate(len);
+        bytes[0] = size;
+        bytes
+    };
+    for bytes in [bad_header(95, 86), bad_header(5, 20), bad_header(14, 13)] {
+        let err = import::import_fit(&bytes).unwrap_err();
+        assert_eq!(err, ImportError::Corrupt { format: "FIT", detail: "bad file header".into() }, "{:?}", &bytes[..4]);
+    }
+    // A header whose data size ends inside a message: fitparser then reads what follows the
+    // message as a chained file's header.
+    let mut short = fixture("fit/Activity.fit");
+    short[4..8].copy_from_slice(&20u32.to_le_bytes());
+    let err = import::import_fit(&short).unwrap_err();
+    assert_eq!(err, ImportError::Corrupt { format: "FIT", detail: "bad file header".into() });
+    // Garbage after a whole file: the file is kept, with a warning.
+    let mut chained = fixture("fit/Activity.fit");
+    chained.extend_from_slice(&bad_header(95, 86));
+    let all = import::import_bytes("chained.fit", &chained).unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].warnings.contains(&ImportWarning::Truncated), "{:?}", all[0].warnings);
+    assert_eq!(all[0].activity, one("fit/Activity.fit").activity);
+}
+
+#[test]
 fn garmin_zip_download_yields_the_yoga_activity() {
     let yoga = one("garmin-api/download-service_files_activity_11998957007.zip");
     assert_eq!(yoga.activity.sport, "other");
@@ -223,6 +252,24 @@ fn garmin_activity_detail_maps_like_its_list_item() {
 }
 
 #[test]
+fn garmin_splits_become_laps_in_lap_order() {
+    let body = serde_json::json!({ "lapDTOs": [
+        { "lapIndex": 2, "startTimeGMT": "2026-01-08T14:21:21.0", "duration": 600.5, "distance": 2000.0,
+          "averageHR": 150.0, "maxHR": 160.0, "averageRunCadence": 170.5, "averageSpeed": 3.33, "intensityType": "INTERVAL" },
+        { "lapIndex": 1, "startTimeGMT": "2026-01-08 14:10:21", "duration": 660.0, "distance": 2100.0,
+          "averageHR": 0.0, "intensityType": "WARMUP" },
+        { "lapIndex": 3, "duration": 60.0 },
+    ]});
+    let laps = garmin_json::laps_from_garmin_splits(&body);
+    assert_eq!(laps.len(), 2, "the lap without a start is left out");
+    assert_eq!(laps[0].start_time.to_rfc3339(), "2026-01-08T14:10:21+00:00");
+    assert_eq!((laps[0].duration_s, laps[0].distance_m, laps[0].avg_hr), (660.0, Some(2100.0), None));
+    assert_eq!(laps[0].intensity.as_deref(), Some("warmup"));
+    assert_eq!((laps[1].avg_cadence, laps[1].max_hr, laps[1].avg_speed_mps), (Some(170.5), Some(160.0), Some(3.33)));
+    assert!(garmin_json::laps_from_garmin_splits(&serde_json::json!({})).is_empty());
+}
+
+#[test]
 fn unknown_and_oversized_inputs_are_refused() {
     assert_eq!(import::import_bytes("x.bin", b"hello world").unwrap_err().code(), "import_unknown_format");
     assert_eq!(import::import_bytes("x.fit", b"hello world").unwrap_err().code(), "import_corrupt");
@@ -316,6 +363,102 @@ proptest! {
     }
 }
 
+/// Every fixture that imports (some hold the same activity: Activity.fit and its bad-CRC copy, the
+/// Garmin ZIP and the FIT inside it, a Garmin list and one of its items fetched alone).
+const IMPORTABLE: &[&str] = &[
+    "fit/Activity.fit",
+    "fit/invalid/activity-filecrc.fit",
+    "fit/activity-small-fenix2-run.fit",
+    "fit/garmin-fenix-5-bike.fit",
+    "fit/garmin-fenix-5-run.fit",
+    "fit/garmin-fenix-5-walk.fit",
+    "fit/garth-download-11998957007_ACTIVITY.fit",
+    "fit/hrv-activity.fit",
+    "fit/sample_mulitple_header.fit",
+    "gpx/garmin-activity.gpx",
+    "gpx/wahoo_example.gpx",
+    "gpx/track-with-empty-segment.gpx",
+    "tcx/20210119_run_garmin_fenix6.tcx",
+    "tcx/20210323_yoga.tcx",
+    "garmin-api/test_activity_list__0.json",
+    "garmin-api/test_activity_get__1.json",
+    "garmin-api/download-service_files_activity_11998957007.zip",
+];
+
+/// Two independent parses of every importable fixture (parsing is the slow part: done once), so
+/// the second pass also checks that a re-import gives the same ids.
+fn parsed() -> &'static [[Vec<runcoach_core::domain::activity::NewActivity>; 2]] {
+    static PARSED: std::sync::OnceLock<Vec<[Vec<runcoach_core::domain::activity::NewActivity>; 2]>> =
+        std::sync::OnceLock::new();
+    PARSED.get_or_init(|| {
+        let parse = |path: &str| {
+            import_fixture(path).unwrap_or_else(|e| panic!("{path}: {e}")).into_iter().map(|i| i.activity).collect()
+        };
+        IMPORTABLE.iter().map(|path| [parse(path), parse(path)]).collect()
+    })
+}
+
+/// What the store holds, comparable across stores: (start, duration, distance, source, sport, id).
+type Listed = (chrono::DateTime<chrono::Utc>, i64, Option<i64>, String, String, Option<String>);
+
+async fn listing(t: &TestStore, user: runcoach_core::domain::UserId) -> Vec<Listed> {
+    let mut all: Vec<Listed> = t
+        .store
+        .activities(user, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| {
+            let distance = a.distance_m.map(|d| d.round() as i64);
+            (a.start_time, a.duration_s.round() as i64, distance, a.source, a.sport, a.external_id)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// Imports the fixtures `order` names (indexes into IMPORTABLE) twice into a fresh SQLite store:
+/// the listing after the first pass, and the outcomes of the second.
+async fn import_twice(order: &[usize]) -> (Vec<Listed>, Vec<InsertOutcome>) {
+    let t = support::sqlite().await;
+    let user = runner(&t).await;
+    for &i in order {
+        for a in &parsed()[i][0] {
+            t.store.insert_activity(user, a).await.unwrap();
+        }
+    }
+    let first = listing(&t, user).await;
+    let mut second = Vec::new();
+    for &i in order {
+        for a in &parsed()[i][1] {
+            second.push(t.store.insert_activity(user, a).await.unwrap());
+        }
+    }
+    assert_eq!(listing(&t, user).await, first, "the second pass changed the store");
+    (first, second)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Any subset of the real files, in any order, imported twice: the same store as importing
+    /// them in a fixed order, and the second pass is only duplicates.
+    #[test]
+    fn import_is_order_independent_and_idempotent(
+        order in proptest::sample::subsequence((0..IMPORTABLE.len()).collect::<Vec<_>>(), 1..=IMPORTABLE.len())
+            .prop_shuffle(),
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (listed, second) = rt.block_on(import_twice(&order));
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        let (reference, _) = rt.block_on(import_twice(&sorted));
+        prop_assert_eq!(&listed, &reference, "order {:?}", order.iter().map(|&i| IMPORTABLE[i]).collect::<Vec<_>>());
+        prop_assert!(second.iter().all(|o| matches!(o, InsertOutcome::Duplicate(_))), "{:?}", second);
+        prop_assert!(!listed.is_empty());
+    }
+}
+
 // End to end into the store.
 
 async fn runner(t: &TestStore) -> runcoach_core::domain::UserId {
@@ -374,4 +517,26 @@ async fn every_importable_fixture_stores(t: TestStore) {
     }
 }
 
-on_both_stores!(reimport_and_garmin_copy_are_duplicates, every_importable_fixture_stores);
+/// Found by the order property above: a 45 s walk and a 57 s run started 78 s apart used to pass
+/// for one activity (starts within 2 min, durations within 60 s, distances within 100 m), so
+/// whichever came first was kept.
+async fn short_activities_a_minute_apart_are_two(t: TestStore) {
+    let user = runner(&t).await;
+    let walk = one("fit/garmin-fenix-5-walk.fit").activity;
+    let run = one("fit/garmin-fenix-5-run.fit").activity;
+    assert!((run.start_time - walk.start_time).num_seconds() < 120);
+    assert!(matches!(t.store.insert_activity(user, &walk).await.unwrap(), InsertOutcome::Inserted(_)));
+    assert!(matches!(t.store.insert_activity(user, &run).await.unwrap(), InsertOutcome::Inserted(_)));
+    assert!(t.store.duplicate_activity(user, &run).await.unwrap().is_some());
+    // The run shifted 20 s, as another device would record it, is still a duplicate.
+    let mut copy = run.clone();
+    copy.external_id = None;
+    copy.start_time += chrono::Duration::seconds(20);
+    assert!(matches!(t.store.insert_activity(user, &copy).await.unwrap(), InsertOutcome::Duplicate(_)));
+}
+
+on_both_stores!(
+    reimport_and_garmin_copy_are_duplicates,
+    every_importable_fixture_stores,
+    short_activities_a_minute_apart_are_two,
+);

@@ -403,6 +403,15 @@ impl<'c> GarminSession<'c> {
         }
     }
 
+    /// The laps of one activity (`lapDTOs`). `activity_id` must be Garmin's numeric id: it goes
+    /// into the path.
+    pub async fn activity_splits(&mut self, activity_id: &str) -> Result<Value, GarminError> {
+        if activity_id.is_empty() || !activity_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(GarminError::Unexpected(format!("activity id {activity_id:?} is not numeric")));
+        }
+        self.get_json(&format!("/activity-service/activity/{activity_id}/splits"), &[]).await
+    }
+
     /// How many activities the account holds, when Garmin says.
     pub async fn activity_count(&mut self) -> Result<Option<u64>, GarminError> {
         let body = self.get_json("/activitylist-service/activities/count", &[]).await?;

@@ -1,10 +1,12 @@
 //! Activity sync: pages of the activity list (newest first) into the store. The first sync walks
-//! the whole history; later ones stop at the first activity already stored from Garmin.
+//! the whole history; later ones stop at the first activity already stored from Garmin. New runs
+//! get their laps from the splits endpoint before the (atomic) insert.
 
 use std::collections::HashSet;
 
 use super::{GarminClient, GarminError, GarminSession, PROVIDER, TokenSealer, Tokens};
 use crate::domain::UserId;
+use crate::domain::activity::NewActivity;
 use crate::import::garmin_json::{self, SOURCE_GARMIN};
 use crate::store::{InsertOutcome, Store};
 
@@ -35,6 +37,8 @@ pub struct SyncSummary {
     pub skipped: usize,
     /// Whether the whole history was walked (first sync).
     pub full: bool,
+    /// New runs stored without laps because Garmin's splits call failed.
+    pub without_laps: usize,
 }
 
 pub async fn save_tokens(
@@ -133,10 +137,18 @@ pub async fn sync_activities(
             }
             summary.total += 1;
             match garmin_json::activity_from_garmin(item) {
-                Ok(activity) => match store.insert_activity(user, &activity).await? {
-                    InsertOutcome::Inserted(_) => summary.new += 1,
-                    InsertOutcome::Duplicate(_) => summary.duplicates += 1,
-                },
+                Ok(mut activity) => {
+                    // Laps cost one more Garmin call: only for runs we don't have yet.
+                    if garmin_json::activity_kind(item).is_running()
+                        && store.duplicate_activity(user, &activity).await?.is_none()
+                    {
+                        add_laps(session, &mut activity, &mut summary).await?;
+                    }
+                    match store.insert_activity(user, &activity).await? {
+                        InsertOutcome::Inserted(_) => summary.new += 1,
+                        InsertOutcome::Duplicate(_) => summary.duplicates += 1,
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(code = e.code(), "Garmin activity skipped");
                     summary.skipped += 1;
@@ -149,6 +161,33 @@ pub async fn sync_activities(
         }
         start += count;
     }
-    tracing::info!(new = summary.new, duplicates = summary.duplicates, full, "Garmin sync done");
+    tracing::info!(
+        new = summary.new,
+        duplicates = summary.duplicates,
+        without_laps = summary.without_laps,
+        full,
+        "Garmin sync done"
+    );
     Ok(summary)
+}
+
+/// Fills `activity.laps` from Garmin's splits. A failed call leaves the summary-only activity (and
+/// counts it), except a 429 or a dead session: every later call would fail too, so the sync stops.
+async fn add_laps(
+    session: &mut GarminSession<'_>,
+    activity: &mut NewActivity,
+    summary: &mut SyncSummary,
+) -> Result<(), GarminError> {
+    let Some(id) = activity.external_id.as_deref() else {
+        return Ok(());
+    };
+    match session.activity_splits(id).await {
+        Ok(body) => activity.laps = garmin_json::laps_from_garmin_splits(&body),
+        Err(e @ (GarminError::RateLimited { .. } | GarminError::SessionExpired)) => return Err(e),
+        Err(e) => {
+            tracing::warn!(code = e.code(), error = %e, "Garmin laps unavailable, storing the summary only");
+            summary.without_laps += 1;
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde_json::{Map, Value};
 
 use super::{ImportError, ImportWarning, Imported, sport_name};
-use crate::domain::activity::NewActivity;
+use crate::domain::activity::{NewActivity, NewLap};
 use crate::science::load::ActivityKind;
 
 /// Source name of activities from Garmin Connect.
@@ -37,6 +37,18 @@ pub fn activity_id(v: &Value) -> Option<String> {
     }
 }
 
+/// The kind of a Garmin Connect activity, from its type key.
+#[must_use]
+pub fn activity_kind(v: &Value) -> ActivityKind {
+    let type_key = v
+        .get("activityType")
+        .or_else(|| v.get("activityTypeDTO"))
+        .and_then(|t| t.get("typeKey"))
+        .and_then(Value::as_str)
+        .unwrap_or("other");
+    ActivityKind::from_garmin_type_key(type_key)
+}
+
 /// Maps one Garmin Connect activity to a new activity with source `garmin` and the activityId as
 /// external id.
 pub fn activity_from_garmin(v: &Value) -> Result<NewActivity, ImportError> {
@@ -59,13 +71,7 @@ pub fn activity_from_garmin(v: &Value) -> Result<NewActivity, ImportError> {
         .filter(|s| s.abs() <= 14 * 3600)
         .and_then(|s| i32::try_from(s).ok())
         .unwrap_or(0);
-    let type_key = v
-        .get("activityType")
-        .or_else(|| v.get("activityTypeDTO"))
-        .and_then(|t| t.get("typeKey"))
-        .and_then(Value::as_str)
-        .unwrap_or("other");
-    let kind = ActivityKind::from_garmin_type_key(type_key);
+    let kind = activity_kind(v);
     let duration_s = num(summary, "duration")
         .or_else(|| num(summary, "elapsedDuration"))
         .filter(|d| *d >= 0.0)
@@ -112,6 +118,42 @@ pub fn activity_from_garmin(v: &Value) -> Result<NewActivity, ImportError> {
         laps: Vec::new(),
         samples: None,
     })
+}
+
+/// The laps of an `activity-service/activity/{id}/splits` body (`lapDTOs`), in lap order. Laps
+/// without a start time or duration are left out; running cadence there is already in steps/min.
+#[must_use]
+pub fn laps_from_garmin_splits(v: &Value) -> Vec<NewLap> {
+    let Some(items) = v.get("lapDTOs").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let mut laps: Vec<(i64, NewLap)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(position, lap)| {
+            let start_time = lap.get("startTimeGMT").and_then(Value::as_str).and_then(parse_naive)?;
+            let duration_s = num(lap, "duration").filter(|d| *d >= 0.0)?;
+            let positive = |key: &str| num(lap, key).filter(|x| *x > 0.0);
+            // Garmin numbers laps from 1; the position keeps the order when the index is missing.
+            let index = lap.get("lapIndex").and_then(Value::as_i64).unwrap_or(position as i64);
+            Some((
+                index,
+                NewLap {
+                    start_time: Utc.from_utc_datetime(&start_time),
+                    duration_s,
+                    distance_m: num(lap, "distance").filter(|d| *d >= 0.0),
+                    avg_hr: positive("averageHR"),
+                    max_hr: positive("maxHR"),
+                    avg_cadence: positive("averageRunCadence"),
+                    avg_speed_mps: positive("averageSpeed"),
+                    // Same spelling as the FIT and TCX readers ("active", "rest"...).
+                    intensity: lap.get("intensityType").and_then(Value::as_str).map(str::to_ascii_lowercase),
+                },
+            ))
+        })
+        .collect();
+    laps.sort_by_key(|(index, _)| *index);
+    laps.into_iter().map(|(_, lap)| lap).collect()
 }
 
 /// A saved Garmin JSON file: a list of activities, one activity, or a recorded response whose

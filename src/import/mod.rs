@@ -48,6 +48,21 @@ pub fn import_bytes(file_name: &str, bytes: &[u8]) -> Result<Vec<Imported>, Impo
     import_nested(file_name, bytes, 0, &mut budget)
 }
 
+/// The FIT reader alone, without content sniffing (the fuzz targets call the readers directly).
+pub fn import_fit(bytes: &[u8]) -> Result<Vec<Imported>, ImportError> {
+    fit::import(bytes)
+}
+
+/// The GPX reader alone, without content sniffing.
+pub fn import_gpx(bytes: &[u8]) -> Result<Vec<Imported>, ImportError> {
+    gpx::import(bytes).map(|one| vec![one])
+}
+
+/// The TCX reader alone, without content sniffing.
+pub fn import_tcx(bytes: &[u8]) -> Result<Vec<Imported>, ImportError> {
+    tcx::import(bytes)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
     Fit,

@@ -396,6 +396,9 @@ pub trait Store: Send + Sync + 'static {
 
     // Activities.
     async fn insert_activity(&self, id: UserId, activity: &NewActivity) -> StoreResult<InsertOutcome>;
+    /// The stored activity `activity` would be a duplicate of (the check `insert_activity` makes),
+    /// without writing: lets a caller skip costly work for activities it already has.
+    async fn duplicate_activity(&self, id: UserId, activity: &NewActivity) -> StoreResult<Option<i64>>;
     async fn activities(&self, id: UserId, since: Option<DateTime<Utc>>) -> StoreResult<Vec<ActivityRecord>>;
     async fn activity_samples(&self, id: UserId, activity_id: i64) -> StoreResult<Option<SampleSeries>>;
 

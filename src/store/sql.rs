@@ -63,8 +63,10 @@ impl UserRow {
 }
 
 /// Same activity recorded twice (a file and Garmin, or two devices' exports): starts within
-/// two minutes, durations and distances within 5 %.
-pub(super) fn same_activity(a: &NewActivity, duration_s: f64, distance_m: Option<f64>) -> bool {
+/// two minutes (the caller's window), durations and distances within 5 %, and the two recordings
+/// overlap for at least half the longer one. The overlap only matters under ~4 minutes, where the
+/// absolute floors would otherwise merge a short walk and a short run started a minute apart.
+pub(super) fn same_activity(a: &NewActivity, start: DateTime<Utc>, duration_s: f64, distance_m: Option<f64>) -> bool {
     let close = |x: f64, y: f64, floor: f64| (x - y).abs() <= floor.max(0.05 * x.max(y));
     let duration_ok = close(a.duration_s, duration_s, 60.0);
     let distance_ok = match (a.distance_m, distance_m) {
@@ -72,7 +74,11 @@ pub(super) fn same_activity(a: &NewActivity, duration_s: f64, distance_m: Option
         (None, None) => true,
         _ => false,
     };
-    duration_ok && distance_ok
+    // With the stored one starting at 0: `a` runs over [offset, offset + a.duration_s].
+    let offset_s = (a.start_time - start).num_milliseconds() as f64 / 1000.0;
+    let overlap_s = (offset_s + a.duration_s).min(duration_s) - offset_s.max(0.0);
+    let overlap_ok = overlap_s >= 0.5 * a.duration_s.max(duration_s);
+    duration_ok && distance_ok && overlap_ok
 }
 
 pub(super) fn validate_activity(a: &NewActivity) -> StoreResult<()> {
@@ -140,6 +146,45 @@ macro_rules! impl_store {
                 .await?;
             }
             Ok(())
+        }
+
+        /// The stored activity `a` would duplicate: same source and external id, or the same
+        /// recording (see `sql::same_activity`).
+        async fn duplicate_of(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            user: i64,
+            a: &NewActivity,
+        ) -> StoreResult<Option<i64>> {
+            if let Some(ext) = &a.external_id {
+                let existing: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM activities WHERE user_id = $1 AND source = $2 AND external_id = $3",
+                )
+                .bind(user)
+                .bind(&a.source)
+                .bind(ext)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if existing.is_some() {
+                    return Ok(existing);
+                }
+            }
+            let (from, to) = sql::start_window(a.start_time);
+            let candidates = sqlx::query(
+                "SELECT id, start_time, duration_s, distance_m FROM activities \
+                 WHERE user_id = $1 AND start_time >= $2 AND start_time <= $3",
+            )
+            .bind(user)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *conn)
+            .await?;
+            for c in &candidates {
+                let start: DateTime<Utc> = c.try_get("start_time")?;
+                if sql::same_activity(a, start, c.try_get("duration_s")?, c.try_get("distance_m")?) {
+                    return Ok(Some(c.try_get("id")?));
+                }
+            }
+            Ok(None)
         }
 
         fn user_row(r: &<$db as sqlx::Database>::Row) -> StoreResult<sql::UserRow> {
@@ -446,33 +491,8 @@ macro_rules! impl_store {
                     _ => None,
                 };
                 let mut tx = self.begin_write().await?;
-                if let Some(ext) = &a.external_id {
-                    let existing: Option<i64> = sqlx::query_scalar(
-                        "SELECT id FROM activities WHERE user_id = $1 AND source = $2 AND external_id = $3",
-                    )
-                    .bind(id.0)
-                    .bind(&a.source)
-                    .bind(ext)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some(existing) = existing {
-                        return Ok(InsertOutcome::Duplicate(existing));
-                    }
-                }
-                let (from, to) = sql::start_window(a.start_time);
-                let candidates = sqlx::query(
-                    "SELECT id, duration_s, distance_m FROM activities \
-                     WHERE user_id = $1 AND start_time >= $2 AND start_time <= $3",
-                )
-                .bind(id.0)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&mut *tx)
-                .await?;
-                for c in &candidates {
-                    if sql::same_activity(a, c.try_get("duration_s")?, c.try_get("distance_m")?) {
-                        return Ok(InsertOutcome::Duplicate(c.try_get("id")?));
-                    }
+                if let Some(existing) = duplicate_of(&mut tx, id.0, a).await? {
+                    return Ok(InsertOutcome::Duplicate(existing));
                 }
                 let activity_id: i64 = sqlx::query_scalar(
                     "INSERT INTO activities (user_id, source, external_id, sport, name, start_time, utc_offset_s, \
@@ -545,6 +565,12 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(InsertOutcome::Inserted(activity_id))
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id, source = %a.source))]
+            async fn duplicate_activity(&self, id: UserId, a: &NewActivity) -> StoreResult<Option<i64>> {
+                let mut conn = self.pool.acquire().await?;
+                duplicate_of(&mut conn, id.0, a).await
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -43,6 +43,10 @@ pub struct Fake {
     pub profile_401s: usize,
     pub list_500s: usize,
     pub activities: Vec<Value>,
+    /// Answers of the splits endpoint by activity id, instead of the laps (a 429 carries Retry-After).
+    pub splits_status: HashMap<u64, StatusCode>,
+    /// Activity ids whose splits were asked for, in order.
+    pub splits_asked: Vec<u64>,
     pub issued: usize,
     pub access: String,
     pub refresh: String,
@@ -171,6 +175,52 @@ pub async fn count(State(s): State<Shared>, headers: HeaderMap) -> Response {
     Json(json!({ "totalCount": f.activities.len() })).into_response()
 }
 
+/// `GET /activity-service/activity/{id}/splits`. No recording of this endpoint exists: the body
+/// follows the documented `lapDTOs` shape (shared/docs/garmin-connect.md), `lapCount` equal laps
+/// cut from the listed activity's totals.
+pub async fn splits(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
+    let mut f = s.lock().unwrap();
+    *f.hits.entry("splits").or_default() += 1;
+    if !authorized(&f, &headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    f.splits_asked.push(id);
+    if let Some(status) = f.splits_status.get(&id) {
+        return (*status, [(header::RETRY_AFTER, "3600")], "").into_response();
+    }
+    match f.activities.iter().find(|a| a["activityId"] == json!(id)) {
+        Some(a) => Json(laps_of(a)).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The splits body for a listed activity.
+pub fn laps_of(a: &Value) -> Value {
+    let n = a["lapCount"].as_u64().unwrap_or(1).max(1);
+    let start =
+        chrono::NaiveDateTime::parse_from_str(a["startTimeGMT"].as_str().unwrap(), "%Y-%m-%d %H:%M:%S").unwrap();
+    let duration = a["duration"].as_f64().unwrap() / n as f64;
+    let distance = a["distance"].as_f64().unwrap() / n as f64;
+    let laps: Vec<Value> = (0..n)
+        .map(|i| {
+            let lap_start = start + chrono::Duration::milliseconds((duration * 1000.0 * i as f64) as i64);
+            json!({
+                "lapIndex": i + 1,
+                "startTimeGMT": lap_start.format("%Y-%m-%dT%H:%M:%S.0").to_string(),
+                "distance": distance,
+                "duration": duration,
+                "movingDuration": duration,
+                "averageSpeed": distance / duration,
+                "averageHR": a["averageHR"].as_f64().unwrap() + i as f64,
+                "maxHR": a["maxHR"],
+                "averageRunCadence": a["averageRunningCadenceInStepsPerMinute"],
+                "intensityType": "ACTIVE",
+            })
+        })
+        .collect();
+    json!({ "activityId": a["activityId"], "lapDTOs": laps })
+}
+
 pub async fn serve(fake: Fake) -> (GarminClient, Shared) {
     let shared: Shared = Arc::new(Mutex::new(Fake { access_ttl_s: 26 * 3600, ..fake }));
     let app = Router::new()
@@ -180,6 +230,7 @@ pub async fn serve(fake: Fake) -> (GarminClient, Shared) {
         .route("/userprofile-service/socialProfile", get(profile))
         .route("/activitylist-service/activities/search/activities", get(list))
         .route("/activitylist-service/activities/count", get(count))
+        .route("/activity-service/activity/{id}/splits", get(splits))
         .with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
