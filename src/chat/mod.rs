@@ -235,3 +235,27 @@ impl Reply {
         self
     }
 }
+
+/// Splits text into chunks of at most `max` characters: at paragraph breaks if possible, then at
+/// line breaks, then at spaces, and only as a last resort inside a word.
+#[must_use]
+pub fn split_text(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut chunks = Vec::new();
+    let mut rest: &str = text;
+    while rest.chars().count() > max {
+        let limit = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+        let window = rest.get(..limit).unwrap_or(rest);
+        let cut = ["\n\n", "\n", " "]
+            .iter()
+            .find_map(|sep| window.rfind(sep).filter(|&i| i > 0).map(|i| (i, sep.len())))
+            .unwrap_or((limit, 0));
+        let (head, tail) = rest.split_at(cut.0);
+        chunks.push(head.trim_end().to_owned());
+        rest = tail.get(cut.1..).unwrap_or_default().trim_start_matches('\n');
+    }
+    if !rest.trim().is_empty() || chunks.is_empty() {
+        chunks.push(rest.to_owned());
+    }
+    chunks
+}

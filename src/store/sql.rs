@@ -117,6 +117,24 @@ pub(super) fn decode_vector(bytes: &[u8], dims: i32) -> Option<Vec<f32>> {
 /// provide `begin_write`, `export_rows` and `list_tables` as inherent methods.
 macro_rules! impl_store {
     ($ty:ty, $db:ty, backend = $name:literal, claim = $claim:expr) => {
+        /// Message rows read newest first (`ORDER BY id DESC LIMIT n`), returned oldest first.
+        fn messages_oldest_first(rows: &[<$db as sqlx::Database>::Row]) -> StoreResult<Vec<StoredMessage>> {
+            let mut out = rows
+                .iter()
+                .map(|r| {
+                    let role: String = r.try_get("role")?;
+                    Ok(StoredMessage {
+                        id: r.try_get("id")?,
+                        role: Role::parse(&role),
+                        content: r.try_get("content")?,
+                        created_at: r.try_get("created_at")?,
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            out.reverse();
+            Ok(out)
+        }
+
         async fn insert_workouts(
             tx: &mut sqlx::Transaction<'static, $db>,
             user: i64,
@@ -779,20 +797,7 @@ macro_rules! impl_store {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                let mut out = rows
-                    .iter()
-                    .map(|r| {
-                        let role: String = r.try_get("role")?;
-                        Ok(StoredMessage {
-                            id: r.try_get("id")?,
-                            role: Role::parse(&role),
-                            content: r.try_get("content")?,
-                            created_at: r.try_get("created_at")?,
-                        })
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                out.reverse();
-                Ok(out)
+                messages_oldest_first(&rows)
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
@@ -805,20 +810,7 @@ macro_rules! impl_store {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                let mut out = rows
-                    .iter()
-                    .map(|r| {
-                        let role: String = r.try_get("role")?;
-                        Ok(StoredMessage {
-                            id: r.try_get("id")?,
-                            role: Role::parse(&role),
-                            content: r.try_get("content")?,
-                            created_at: r.try_get("created_at")?,
-                        })
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                out.reverse();
-                Ok(out)
+                messages_oldest_first(&rows)
             }
 
             #[tracing::instrument(skip_all)]

@@ -7,25 +7,12 @@
 #[path = "../../telegram/tests/support/peer.rs"]
 mod peer;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use peer::{Peer, TOKEN, TgUser, button_data, press, private_chat, say, text};
+use peer::{Peer, Serve, TOKEN, TgUser, button_data, free_port, press, private_chat, say, text, wait_ready};
 use runcoach_core::domain::Platform;
 use runcoach_core::store::{self, ChatKey};
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn spawn(peer: &Peer, database_url: &str, data_dir: &std::path::Path, port: u16) -> Serve {
     let child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
@@ -48,20 +35,6 @@ fn spawn(peer: &Peer, database_url: &str, data_dir: &std::path::Path, port: u16)
         .spawn()
         .unwrap();
     Serve(child)
-}
-
-async fn wait_ready(port: u16) {
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/readyz")).send().await
-            && r.status().as_u16() == 200
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "instance on {port} never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

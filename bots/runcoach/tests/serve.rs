@@ -6,37 +6,11 @@
 #[path = "../../telegram/tests/support/peer.rs"]
 mod peer;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use peer::{Peer, TOKEN, TgUser, private_chat, say, text};
-use serde_json::{Value, json};
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(resp) = http.get(format!("{base}/readyz")).send().await
-            && resp.status().as_u16() == 200
-        {
-            return resp.json().await.unwrap();
-        }
-        assert!(Instant::now() < deadline, "runcoach serve never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use peer::{Peer, Serve, TOKEN, TgUser, free_port, private_chat, say, text, wait_ready};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_in_webhook_mode_behind_its_http_server() {
@@ -66,7 +40,7 @@ async fn serve_in_webhook_mode_behind_its_http_server() {
         .unwrap();
     let mut serve = Serve(child);
     let http = reqwest::Client::new();
-    let ready = wait_ready(&http, &base).await;
+    let ready = wait_ready(port).await;
     assert_eq!(ready["adapters"], json!({ "telegram": true }), "{ready}");
     assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
     let info = peer.get(&format!("/bot{TOKEN}/getWebhookInfo")).await;

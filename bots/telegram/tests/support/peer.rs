@@ -157,3 +157,33 @@ pub fn base64_encode(data: &[u8]) -> String {
     }
     out
 }
+
+/// A child process (`runcoach serve`) killed and reaped when the test ends, pass or fail.
+pub struct Serve(pub Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port nothing listens on (right now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits for `GET /readyz` on the port to say 200, and returns its body.
+pub async fn wait_ready(port: u16) -> Value {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(resp) = http.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+            && resp.status().as_u16() == 200
+        {
+            return resp.json().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "runcoach serve on {port} never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
