@@ -10,6 +10,7 @@ use crate::i18n::Lang;
 pub enum ErrorCode {
     StoreUnavailable,
     StoreBusy,
+    StoreFull,
     MessageTooLong,
     UnknownCommand,
     MissingArgument,
@@ -23,9 +24,10 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::StoreUnavailable,
         ErrorCode::StoreBusy,
+        ErrorCode::StoreFull,
         ErrorCode::MessageTooLong,
         ErrorCode::UnknownCommand,
         ErrorCode::MissingArgument,
@@ -43,6 +45,7 @@ impl ErrorCode {
         match self {
             ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::StoreBusy => "store_busy",
+            ErrorCode::StoreFull => "store_full",
             ErrorCode::MessageTooLong => "message_too_long",
             ErrorCode::UnknownCommand => "unknown_command",
             ErrorCode::MissingArgument => "missing_argument",
@@ -67,6 +70,10 @@ impl ErrorCode {
             ErrorCode::StoreBusy => lang.pick(
                 "La base de données est occupée. Rien n'a été modifié : réessaie dans quelques secondes.",
                 "The database is busy. Nothing was changed: please try again in a few seconds.",
+            ),
+            ErrorCode::StoreFull => lang.pick(
+                "Mon espace de stockage est plein : je n'ai rien pu enregistrer et rien n'a été modifié. Réessaie plus tard, le temps qu'on libère de la place.",
+                "My storage is full: I couldn't save anything and nothing was changed. Please try again later, once space has been freed.",
             ),
             ErrorCode::MessageTooLong => lang.pick(
                 "Ton message est trop long pour moi. Peux-tu le raccourcir ?",

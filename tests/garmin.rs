@@ -214,6 +214,8 @@ async fn sync_is_full_then_incremental(t: TestStore) {
     let sealer = TokenSealer::from_key(&[9; 32]);
     let store = t.store.as_ref();
     let tokens = logged_in(&client).await;
+    // As `/sync` does: the tokens are stored before the first sync.
+    garmin::save_tokens(store, &sealer, user, &tokens).await.unwrap();
     let mut session = GarminSession::new(&client, tokens.clone());
     let mut seen = Vec::new();
     let first = garmin::sync_activities(&mut session, store, user, 3, |p| seen.push(p)).await.unwrap();
@@ -313,12 +315,15 @@ async fn sync_stores_the_laps_of_new_runs(t: TestStore) {
     assert_eq!(t.store.activities(user, None).await.unwrap().len(), 5);
 }
 
-async fn a_429_on_laps_stops_the_sync(t: TestStore) {
+async fn a_429_on_laps_stops_the_sync_and_the_next_finishes_the_history(t: TestStore) {
     let user = runner(&t).await;
     let mut fake = Fake { activities: activities(900, 3, chrono::Utc::now()), ..Fake::default() };
     fake.splits_status.insert(902, StatusCode::TOO_MANY_REQUESTS);
     let (client, fake) = serve(fake).await;
-    let mut session = GarminSession::new(&client, logged_in(&client).await);
+    let sealer = TokenSealer::from_key(&[7; 32]);
+    let tokens = logged_in(&client).await;
+    garmin::save_tokens(t.store.as_ref(), &sealer, user, &tokens).await.unwrap();
+    let mut session = GarminSession::new(&client, tokens);
     let err = garmin::sync_activities(&mut session, t.store.as_ref(), user, 10, |_| {}).await.unwrap_err();
     assert!(matches!(err, GarminError::RateLimited { retry_after_s: Some(3600) }), "{err:?}");
     // Not retried, nothing asked after it; what was stored before stays, with its laps.
@@ -326,11 +331,26 @@ async fn a_429_on_laps_stops_the_sync(t: TestStore) {
     let stored = t.store.activities(user, None).await.unwrap();
     assert_eq!(stored.iter().map(|a| a.external_id.clone().unwrap()).collect::<Vec<_>>(), ["903"]);
     assert_eq!(stored_laps(&t, user, 903).await.len(), 2);
+
+    // The first sync never reached the end of the history: the next one walks all of it again
+    // (not stopping at 903, already stored), asks laps only for the runs it lacks, and stores
+    // each activity once.
+    fake.lock().unwrap().splits_status.clear();
+    let resumed = garmin::sync_user(&client, t.store.as_ref(), &sealer, user, |_| {}).await.unwrap();
+    assert_eq!((resumed.new, resumed.duplicates, resumed.full), (2, 1, true));
+    assert_eq!(fake.lock().unwrap().splits_asked, [903, 902, 902, 901]);
+    let mut ids: Vec<String> =
+        t.store.activities(user, None).await.unwrap().into_iter().filter_map(|a| a.external_id).collect();
+    ids.sort();
+    assert_eq!(ids, ["901", "902", "903"]);
+    // Now the history is complete: the next sync is incremental and stops at the newest.
+    let next = garmin::sync_user(&client, t.store.as_ref(), &sealer, user, |_| {}).await.unwrap();
+    assert_eq!((next.new, next.total, next.full), (0, 0, false));
 }
 
 on_both_stores!(
     credentials_are_sealed_in_the_store,
     sync_is_full_then_incremental,
     sync_stores_the_laps_of_new_runs,
-    a_429_on_laps_stops_the_sync,
+    a_429_on_laps_stops_the_sync_and_the_next_finishes_the_history,
 );

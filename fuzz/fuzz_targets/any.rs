@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(init: runcoach_fuzz::init(), |data: &[u8]| {
-    let _ = runcoach_core::import::import_bytes("upload", data);
+    let _ = runcoach_fuzz::import::import_bytes("upload", data);
 });

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(init: runcoach_fuzz::init(), |data: &[u8]| {
-    let _ = runcoach_core::import::import_tcx(data);
+    let _ = runcoach_fuzz::import::import_tcx(data);
 });

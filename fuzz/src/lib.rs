@@ -1,4 +1,19 @@
-//! Shared by the fuzz targets.
+//! The code under fuzzing and what the targets share.
+//!
+//! The importers are the core's own source files, compiled here with the pure modules they
+//! use (domain types, science, i18n): the same code as in `runcoach-core`, without the service
+//! around it, so an instrumented build takes minutes and CI can run the targets (.ci/run).
+
+#![allow(dead_code, unused_imports)]
+
+#[path = "../../src/domain/mod.rs"]
+pub mod domain;
+#[path = "../../src/i18n.rs"]
+pub mod i18n;
+#[path = "../../src/import/mod.rs"]
+pub mod import;
+#[path = "../../src/science/mod.rs"]
+pub mod science;
 
 use std::collections::HashSet;
 use std::sync::Mutex;

@@ -69,7 +69,13 @@ pub struct BotCore {
     knowledge: std::sync::RwLock<Option<Arc<KnowledgeBase>>>,
     agent: Option<Arc<Agent>>,
     fallbacks: std::sync::atomic::AtomicU64,
+    /// How long a message waits for a database that went away (a restart, a failover) before
+    /// the runner is told to try again.
+    store_patience: std::time::Duration,
 }
+
+/// The default of [`BotCore::with_store_patience`]: covers a PostgreSQL restart or failover.
+pub const STORE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
 
 struct Ctx<'a> {
     user: User,
@@ -97,7 +103,16 @@ impl BotCore {
             knowledge: std::sync::RwLock::new(None),
             agent: None,
             fallbacks: std::sync::atomic::AtomicU64::new(0),
+            store_patience: STORE_PATIENCE,
         }
+    }
+
+    /// How long a message may wait for the database to come back before the runner gets the
+    /// translated "try again" answer ([`STORE_PATIENCE`] unless set).
+    #[must_use]
+    pub fn with_store_patience(mut self, patience: std::time::Duration) -> Self {
+        self.store_patience = patience;
+        self
     }
 
     /// Grounds free-text answers in our knowledge base.
@@ -181,7 +196,27 @@ impl BotCore {
         replies
     }
 
+    /// Answers `msg`; while the database is unreachable, waits for it with back-off (up to
+    /// `store_patience`) and handles the message again, so a database restart loses no message.
+    /// Each store call is one transaction, so the attempt that failed left nothing behind.
     async fn answer(&self, msg: Incoming, progress: Option<&dyn Progress>) -> Vec<Reply> {
+        let deadline = std::time::Instant::now() + self.store_patience;
+        let mut wait = std::time::Duration::from_millis(200);
+        loop {
+            match self.attempt(&msg, progress).await {
+                Ok(replies) => return replies,
+                Err((e @ StoreError::Unavailable(_), _)) if std::time::Instant::now() + wait < deadline => {
+                    warn!(error = %e, wait_ms = wait.as_millis(), "database unavailable: handling the message again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(std::time::Duration::from_secs(3));
+                }
+                Err((e, lang)) => return vec![Reply::text(store_failure(&e, lang))],
+            }
+        }
+    }
+
+    /// One try at [`BotCore::answer`]; a store failure comes back with the language to tell it in.
+    async fn attempt(&self, msg: &Incoming, progress: Option<&dyn Progress>) -> Result<Vec<Reply>, (StoreError, Lang)> {
         let platform_lang = Lang::from_platform_code(msg.sender.language_code.as_deref());
         if let Some(len) = too_long(&msg.content) {
             info!(len, "refused an oversized message");
@@ -190,7 +225,7 @@ impl BotCore {
                 Ok(Some(user)) => user.lang,
                 _ => platform_lang,
             };
-            return vec![Reply::text(texts::too_long(lang, MAX_MESSAGE_CHARS))];
+            return Ok(vec![Reply::text(texts::too_long(lang, MAX_MESSAGE_CHARS))]);
         }
         let resolved = match self
             .store
@@ -198,7 +233,7 @@ impl BotCore {
             .await
         {
             Ok(r) => r,
-            Err(e) => return vec![Reply::text(store_failure(&e, platform_lang))],
+            Err(e) => return Err((e, platform_lang)),
         };
         let lang = resolved.user.lang;
         let ctx = Ctx {
@@ -209,10 +244,10 @@ impl BotCore {
             club: msg.chat.club.clone(),
             created: resolved.created,
         };
-        match self.dispatch(ctx, msg.content, progress).await {
-            Ok(replies) => replies,
-            Err(Failure::Say(text)) => vec![Reply::text(text)],
-            Err(Failure::Store(e)) => vec![Reply::text(store_failure(&e, lang))],
+        match self.dispatch(ctx, msg.content.clone(), progress).await {
+            Ok(replies) => Ok(replies),
+            Err(Failure::Say(text)) => Ok(vec![Reply::text(text)]),
+            Err(Failure::Store(e)) => Err((e, lang)),
         }
     }
 
@@ -678,7 +713,12 @@ fn too_long(content: &Content) -> Option<usize> {
 }
 
 fn store_failure(e: &StoreError, lang: Lang) -> String {
-    warn!(error = %e, "store call failed");
+    if matches!(e, StoreError::Full(_)) {
+        // The operator has to act: free space or grow the volume.
+        tracing::error!(error = %e, "database storage is full: nothing was saved");
+    } else {
+        warn!(error = %e, "store call failed");
+    }
     e.code().message(lang).to_owned()
 }
 

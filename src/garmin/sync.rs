@@ -1,5 +1,6 @@
-//! Activity sync: pages of the activity list (newest first) into the store. The first sync walks
-//! the whole history; later ones stop at the first activity already stored from Garmin. New runs
+//! Activity sync: pages of the activity list (newest first) into the store. Syncs walk the whole
+//! history until one reaches its end; later ones stop at the first activity already stored from
+//! Garmin. New runs
 //! get their laps from the splits endpoint before the (atomic) insert.
 
 use std::collections::HashSet;
@@ -113,7 +114,9 @@ pub async fn sync_activities(
         .filter(|a| a.source == SOURCE_GARMIN)
         .filter_map(|a| a.external_id)
         .collect();
-    let full = known.is_empty();
+    // Until one sync has walked the whole list, every sync walks it (an interrupted first sync
+    // would otherwise stop at the newest activity it stored and never fetch the older ones).
+    let full = !store.history_synced(user, PROVIDER).await?;
     let total = if full {
         // Only for the progress display: a failure here must not stop the sync.
         session.activity_count().await.ok().flatten().and_then(|n| usize::try_from(n).ok())
@@ -157,6 +160,9 @@ pub async fn sync_activities(
         }
         progress(SyncProgress { fetched: summary.total, new: summary.new, duplicates: summary.duplicates, total });
         if count < page_size {
+            if full {
+                store.mark_history_synced(user, PROVIDER).await?;
+            }
             break;
         }
         start += count;

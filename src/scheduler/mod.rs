@@ -403,7 +403,7 @@ async fn deliver(
     };
     match notifier.send(&t.chat, &replies).await {
         Ok(()) => {
-            if !store.complete_job(job.id, worker).await? {
+            if !complete_after_send(store, worker, config, job).await? {
                 // Our lease ran out and another worker took the job: it may be sent twice.
                 tracing::warn!(job = job.id, key = %job.dedupe_key, "job completed after its lease expired");
             }
@@ -422,6 +422,29 @@ async fn deliver(
         Err(NotifyError::Transient(e)) => retry(store, worker, config, job, clock.now(), None, &e, report).await?,
     }
     Ok(())
+}
+
+/// Marks a sent job done, waiting (up to half the lease) for a database that went away: were the
+/// job left claimed, another worker would take it when the lease ends and send it a second time.
+async fn complete_after_send(
+    store: &dyn Store,
+    worker: &str,
+    config: &WorkerConfig,
+    job: &ClaimedJob,
+) -> StoreResult<bool> {
+    let patience = config.lease.to_std().unwrap_or_default() / 2;
+    let deadline = std::time::Instant::now() + patience;
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        match store.complete_job(job.id, worker).await {
+            Err(StoreError::Unavailable(e)) if std::time::Instant::now() + wait < deadline => {
+                tracing::warn!(job = job.id, error = %e, "sent, but the database is unavailable: recording it again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// Schedules the job again after `wait` (rate limit) or the back-off, or gives up after too many

@@ -56,6 +56,9 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database busy: {0}")]
     Busy(String),
+    /// The disk (or the database's quota) is full: nothing was written.
+    #[error("database storage full: {0}")]
+    Full(String),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -76,6 +79,7 @@ impl StoreError {
         match self {
             StoreError::Unavailable(_) | StoreError::DataDir(_) | StoreError::Migrate(_) => ErrorCode::StoreUnavailable,
             StoreError::Busy(_) => ErrorCode::StoreBusy,
+            StoreError::Full(_) => ErrorCode::StoreFull,
             StoreError::NotFound => ErrorCode::UserNotFound,
             StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_) => ErrorCode::Internal,
         }
@@ -92,13 +96,21 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) => {
                 let code = db.code().unwrap_or_default();
                 // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and extended codes), 8 read-only, 13 full.
-                // PostgreSQL: 57P01-03 admin shutdown / cannot connect now, 40001 serialization, 53xxx resources.
+                // PostgreSQL: 57P01-03 admin shutdown / cannot connect now, 40001 serialization,
+                // 53100 disk full, 53xxx other resources.
                 let busy = matches!(code.as_ref(), "5" | "6" | "517" | "262" | "40001" | "40P01" | "55P03");
-                let down = matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "8" | "13" | "14")
+                let full = matches!(code.as_ref(), "13" | "53100");
+                // SQLite's SQLITE_IOERR family (10 and its extended codes): the disk failed a read or write.
+                let io_error = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+                    && code.parse::<i32>().is_ok_and(|c| c & 0xff == 10);
+                let down = io_error
+                    || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "8" | "14")
                     || code.starts_with("08")
                     || code.starts_with("53");
                 if busy {
                     StoreError::Busy(db.message().to_owned())
+                } else if full {
+                    StoreError::Full(db.message().to_owned())
                 } else if down {
                     StoreError::Unavailable(db.message().to_owned())
                 } else if db.is_unique_violation() {
@@ -461,6 +473,11 @@ pub trait Store: Send + Sync + 'static {
     async fn get_credential(&self, id: UserId, provider: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Forgets the secret for `provider`; returns whether one was stored.
     async fn delete_credential(&self, id: UserId, provider: &str) -> StoreResult<bool>;
+    /// Whether a sync with `provider` walked the runner's whole history to its end (kept with
+    /// the credential: a new login walks it again, deduplicated).
+    async fn history_synced(&self, id: UserId, provider: &str) -> StoreResult<bool>;
+    /// Records that the whole history was walked; nothing happens without a stored credential.
+    async fn mark_history_synced(&self, id: UserId, provider: &str) -> StoreResult<()>;
 
     // Jobs (outbox).
     /// Enqueues a job; returns false when a job with the same dedupe key already exists.

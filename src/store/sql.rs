@@ -350,6 +350,10 @@ macro_rules! impl_store {
                      WHERE id = $1 RETURNING {}",
                     sql::USER_COLS
                 ));
+                // RETURNING in a transaction of its own: SQLite commits an autocommit RETURNING
+                // statement only when the statement is reset, and sqlx drops the error of that
+                // commit (a full disk), so the change would be reported done and be lost.
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(sql)
                     .bind(id.0)
                     .bind(p.birth_year.map(|b| b.year()))
@@ -363,10 +367,12 @@ macro_rules! impl_store {
                     .bind(u.timezone.as_ref().map(|t| t.as_str().to_owned()))
                     .bind(u.units.map(|x| x.as_str()))
                     .bind(Utc::now())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                Ok(user_row(&row)?.into_user())
+                let user = user_row(&row)?.into_user();
+                tx.commit().await?;
+                Ok(user)
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
@@ -642,7 +648,9 @@ macro_rules! impl_store {
 
             #[tracing::instrument(skip_all, fields(user = %id))]
             async fn insert_goal(&self, id: UserId, goal: &NewGoal) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(
+                // RETURNING committed explicitly (see update_profile).
+                let mut tx = self.begin_write().await?;
+                let value = sqlx::query_scalar(
                     "INSERT INTO goals (user_id, kind, target_date, target_time_s, note, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
@@ -652,8 +660,10 @@ macro_rules! impl_store {
                 .bind(goal.target_time_s)
                 .bind(&goal.note)
                 .bind(Utc::now())
-                .fetch_one(&self.pool)
-                .await?)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(value)
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
@@ -884,20 +894,26 @@ macro_rules! impl_store {
 
             #[tracing::instrument(skip_all, fields(user = %id))]
             async fn log_wellness(&self, id: UserId, feeling: &str, note: Option<&str>) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(
+                // RETURNING committed explicitly (see update_profile).
+                let mut tx = self.begin_write().await?;
+                let value = sqlx::query_scalar(
                     "INSERT INTO wellness_log (user_id, feeling, note, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
                 )
                 .bind(id.0)
                 .bind(feeling)
                 .bind(note)
                 .bind(Utc::now())
-                .fetch_one(&self.pool)
-                .await?)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(value)
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
             async fn add_llm_usage(&self, id: UserId, day: &str, tokens: i64) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(
+                // RETURNING committed explicitly (see update_profile).
+                let mut tx = self.begin_write().await?;
+                let value = sqlx::query_scalar(
                     "INSERT INTO llm_usage (user_id, day, tokens, calls) VALUES ($1, $2, $3, 1) \
                      ON CONFLICT (user_id, day) DO UPDATE SET tokens = llm_usage.tokens + excluded.tokens, \
                      calls = llm_usage.calls + 1 RETURNING tokens",
@@ -905,8 +921,10 @@ macro_rules! impl_store {
                 .bind(id.0)
                 .bind(day)
                 .bind(tokens)
-                .fetch_one(&self.pool)
-                .await?)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(value)
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
@@ -969,7 +987,9 @@ macro_rules! impl_store {
 
             #[tracing::instrument(skip_all, fields(kind = %s.kind))]
             async fn upsert_schedule(&self, s: &NewSchedule) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(
+                // RETURNING committed explicitly (see update_profile).
+                let mut tx = self.begin_write().await?;
+                let value = sqlx::query_scalar(
                     "INSERT INTO schedules (user_id, kind, platform, chat_id, guild_id, cron, timezone, enabled, created_at, lang) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                      ON CONFLICT (kind, platform, chat_id) DO UPDATE SET user_id = excluded.user_id, \
@@ -987,8 +1007,10 @@ macro_rules! impl_store {
                 .bind(true)
                 .bind(Utc::now())
                 .bind(s.lang.map(Lang::code))
-                .fetch_one(&self.pool)
-                .await?)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(value)
             }
 
             #[tracing::instrument(skip_all, fields(kind = %kind))]
@@ -1118,6 +1140,28 @@ macro_rules! impl_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn history_synced(&self, id: UserId, provider: &str) -> StoreResult<bool> {
+                let meta: Option<Option<serde_json::Value>> =
+                    sqlx::query_scalar("SELECT meta FROM credentials WHERE user_id = $1 AND provider = $2")
+                        .bind(id.0)
+                        .bind(provider)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(meta.flatten().is_some_and(|m| m.get("history_synced") == Some(&serde_json::Value::Bool(true))))
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn mark_history_synced(&self, id: UserId, provider: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE credentials SET meta = $3 WHERE user_id = $1 AND provider = $2")
+                    .bind(id.0)
+                    .bind(provider)
+                    .bind(serde_json::json!({ "history_synced": true }))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             #[tracing::instrument(skip_all, fields(kind = %job.kind))]

@@ -48,6 +48,19 @@ impl SqliteStore {
     async fn open(options: SqliteConnectOptions) -> StoreResult<Self> {
         let in_memory = options.get_filename().to_string_lossy().contains(":memory:")
             || options.get_filename().as_os_str().is_empty();
+        let dir = options.get_filename().parent().map(Path::to_path_buf);
+        match Self::open_pool(options, in_memory).await {
+            // Opening writes (the WAL, its index, migrations): on a full disk SQLite only says
+            // "disk I/O error", which would send the operator looking for a broken disk.
+            Err(e) if !in_memory && dir.as_deref().is_some_and(no_space_left) => Err(StoreError::Full(format!(
+                "no space left on the device holding {}: {e}",
+                dir.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
+            ))),
+            opened => opened,
+        }
+    }
+
+    async fn open_pool(options: SqliteConnectOptions, in_memory: bool) -> StoreResult<Self> {
         let options = options
             .create_if_missing(true)
             .journal_mode(if in_memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
@@ -126,3 +139,9 @@ sql::impl_store!(
                ORDER BY run_at, id LIMIT $4) \
              RETURNING id, kind, dedupe_key, user_id, payload, attempts"
 );
+
+/// Less than 1 MiB free for unprivileged writers where `dir` lives: too little to open the store.
+fn no_space_left(dir: &Path) -> bool {
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    rustix::fs::statvfs(dir).is_ok_and(|s| s.f_bavail.saturating_mul(s.f_frsize) < 1 << 20)
+}

@@ -47,6 +47,10 @@ pub struct Fake {
     pub splits_status: HashMap<u64, StatusCode>,
     /// Activity ids whose splits were asked for, in order.
     pub splits_asked: Vec<u64>,
+    /// How long each splits answer takes (a slow Garmin, to interrupt a sync midway).
+    pub splits_delay: Duration,
+    /// Where the server listens (set by [`serve`]).
+    pub base: String,
     pub issued: usize,
     pub access: String,
     pub refresh: String,
@@ -179,6 +183,8 @@ pub async fn count(State(s): State<Shared>, headers: HeaderMap) -> Response {
 /// follows the documented `lapDTOs` shape (shared/docs/garmin-connect.md), `lapCount` equal laps
 /// cut from the listed activity's totals.
 pub async fn splits(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
+    let delay = s.lock().unwrap().splits_delay;
+    tokio::time::sleep(delay).await;
     let mut f = s.lock().unwrap();
     *f.hits.entry("splits").or_default() += 1;
     if !authorized(&f, &headers) {
@@ -234,6 +240,7 @@ pub async fn serve(fake: Fake) -> (GarminClient, Shared) {
         .with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    shared.lock().unwrap().base = base.clone();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let retry = RetryPolicy { attempts: 3, base_delay: Duration::from_millis(5), max_delay: Duration::from_millis(20) };
     (GarminClient::with_retry(GarminEndpoints::all_at(&base), retry).unwrap(), shared)

@@ -310,6 +310,19 @@ pub async fn on_event(framework: poise::FrameworkContext<'_, Data, Error>, event
         }
         FullEvent::Ready { data_about_bot } => {
             info!(bot = %data_about_bot.user.name, shard = ?data_about_bot.shard, "discord adapter connected");
+            data.shards.set(framework.serenity_context.shard_id.0, true);
+            Ok(())
+        }
+        FullEvent::Resume { .. } => {
+            data.shards.set(framework.serenity_context.shard_id.0, true);
+            Ok(())
+        }
+        FullEvent::ShardStageUpdate { event } => {
+            let up = matches!(event.new, serenity::ConnectionStage::Connected);
+            if !up {
+                info!(shard = %event.shard_id, stage = %event.new, "discord shard not connected");
+            }
+            data.shards.set(event.shard_id.0, up);
             Ok(())
         }
         _ => Ok(()),

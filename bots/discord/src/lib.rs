@@ -32,6 +32,34 @@ pub struct Data {
     pub core: Arc<BotCore>,
     /// Fetches attachments from Discord's CDN (the URLs come with the messages).
     pub downloads: reqwest::Client,
+    /// Which of this process's shards are connected, for `/readyz`.
+    pub shards: ShardsUp,
+}
+
+/// The shards this process runs that are connected to the gateway. The adapter is ready when
+/// all of them are; `report` hears every change.
+pub struct ShardsUp {
+    expected: usize,
+    connected: std::sync::Mutex<std::collections::BTreeSet<u32>>,
+    report: Box<dyn Fn(bool) + Send + Sync>,
+}
+
+impl ShardsUp {
+    #[must_use]
+    pub fn new(expected: usize, report: impl Fn(bool) + Send + Sync + 'static) -> Self {
+        ShardsUp { expected: expected.max(1), connected: std::sync::Mutex::default(), report: Box::new(report) }
+    }
+
+    /// Records that `shard` connected (`true`) or lost its connection (`false`).
+    pub fn set(&self, shard: u32, up: bool) {
+        let mut connected = self.connected.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if up {
+            connected.insert(shard);
+        } else {
+            connected.remove(&shard);
+        }
+        (self.report)(connected.len() >= self.expected);
+    }
 }
 
 /// Shards this process runs: `first..=last` of `total` (`RUNCOACH_DISCORD_SHARDS=0-1/4`).
@@ -198,6 +226,20 @@ pub async fn run(
     config: DiscordConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DiscordError> {
+    run_with(core, config, shutdown, |_| {}).await
+}
+
+/// [`run`], telling `ready` whether every shard of this process is connected (for `/readyz`):
+/// `true` once all are, `false` when one loses its connection and when the adapter stops.
+pub async fn run_with(
+    core: Arc<BotCore>,
+    config: DiscordConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl Fn(bool) + Send + Sync + 'static,
+) -> Result<(), DiscordError> {
+    let ready = Arc::new(ready);
+    let report = ready.clone();
+    let expected = config.shards.map_or(1, |s| (s.last - s.first + 1) as usize);
     let http = http(&config);
     // A bad token or an unreachable API stops the service now, rather than retrying forever.
     let me = http.get_current_user().await.map_err(|e| DiscordError::Start(Box::new(e)))?;
@@ -226,7 +268,11 @@ pub async fn run(
                         Err(e) => warn!(error = %e, "could not register the slash commands"),
                     }
                 }
-                Ok(Data { core, downloads: reqwest::Client::new() })
+                Ok(Data {
+                    core,
+                    downloads: reqwest::Client::new(),
+                    shards: ShardsUp::new(expected, move |up| report(up)),
+                })
             })
         })
         .build();
@@ -246,6 +292,7 @@ pub async fn run(
         Some(s) => client.start_shard_range(s.first..s.last, s.total).await,
         None => client.start().await,
     };
+    ready(false);
     info!("discord adapter stopped");
     result.map_err(|e| DiscordError::Start(Box::new(e)))
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use runcoach_core::domain::UserId;
 use runcoach_core::i18n::Lang;
 use runcoach_core::import::{self, MAX_IMPORT_BYTES};
@@ -54,7 +54,9 @@ pub async fn run(store: &dyn Store, user: UserId, files: &[PathBuf]) -> Result<E
                         a.distance_m.unwrap_or(0.0) / 1000.0,
                         a.duration_s
                     );
-                    let outcome = match store.insert_activity(user, a).await? {
+                    // One transaction per activity: a failure here leaves nothing of it behind.
+                    let saved = store.insert_activity(user, a).await.with_context(|| format!("{shown}: not saved"))?;
+                    let outcome = match saved {
                         InsertOutcome::Inserted(_) => "imported",
                         InsertOutcome::Duplicate(_) => "duplicate",
                     };

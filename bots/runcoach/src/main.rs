@@ -42,6 +42,15 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
+            // A database that is full, busy or away: first what it means, in plain words.
+            if let Some(
+                store_error @ (store::StoreError::Full(_)
+                | store::StoreError::Busy(_)
+                | store::StoreError::Unavailable(_)),
+            ) = e.chain().find_map(|c| c.downcast_ref::<store::StoreError>())
+            {
+                eprintln!("runcoach: {}", store_error.code().message(Lang::En));
+            }
             eprintln!("runcoach: {e:#}");
             ExitCode::FAILURE
         }
@@ -336,7 +345,12 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         notifier.discord = Some(runcoach_discord::DiscordNotifier::new(Arc::new(runcoach_discord::http(&config))));
         let shutdown = stopped(stop_rx.clone());
         let core = core.clone();
-        tasks.spawn(async move { runcoach_discord::run(core, config, shutdown).await.map_err(anyhow::Error::from) });
+        let readiness = state.readiness.clone();
+        readiness.set("discord", false);
+        let ready = move |up: bool| readiness.set("discord", up);
+        tasks.spawn(async move {
+            runcoach_discord::run_with(core, config, shutdown, ready).await.map_err(anyhow::Error::from)
+        });
     }
     // Weekly summaries: every instance runs a worker; jobs are claimed with SKIP LOCKED on
     // PostgreSQL (one worker on SQLite), so each summary goes out once.
