@@ -6,7 +6,7 @@
 // polling, proper Message results, callback queries with chat_instance, setMyCommands, file
 // upload/download (multipart), chat actions, and the error replies of blocked users and migrated
 // chats, webhooks (delivered by the layer with the secret-token header), flood control (429 with
-// retry_after, on demand), edited messages and oversized documents. Every result the layer returns to the bot, and every update it delivers, is checked
+// retry_after, on demand) and server errors (5xx, on demand), edited messages and oversized documents. Every result the layer returns to the bot, and every update it delivers, is checked
 // against the machine-readable Bot API description; violations are collected and served at
 // GET /_peer/violations so a test can assert there are none.
 //
@@ -121,7 +121,7 @@ const blocked = new Set(); // chat ids whose user blocked the bot
 const migrated = new Map(); // chat id -> new supergroup id
 const sent = []; // every message the bot sent, as returned (for the user side)
 const waiting = new Set();
-const floods = new Map(); // chat id -> { left, retryAfter }: the next sends answer 429
+const floods = new Map(); // chat id -> { skip, left, retryAfter, status }: after `skip` sends, `left` fail
 const getFileCalls = []; // file ids the bot asked to download
 const extraUpdates = []; // updates the emulator cannot make (edited messages), delivered by the layer
 const floodRefusals = []; // { chat_id, at }: when each 429 was answered
@@ -175,23 +175,45 @@ function normaliseUpdate(u) {
 const hooks = new Map(); // token -> { url, secret }
 const hookDeliveries = []; // { token, update_id, status }
 
-// Posts every unread update of a webhook bot to its URL, one at a time, in order.
+// Posts every unread update of a webhook bot to its URL, one at a time, in order. An update the
+// bot does not accept (not 2xx, or no connection) stays first in line and is posted again, as
+// Telegram does. A call while a pass is running asks for another pass, so no update waits for
+// the next event.
+const hookQueues = new Map(); // token -> updates taken from the emulator, not yet accepted
 let pumping = false;
+let pumpAgain = false;
 async function pumpHooks() {
-  if (pumping) return;
+  if (pumping) {
+    pumpAgain = true;
+    return;
+  }
   pumping = true;
   try {
-    for (const [token, hook] of hooks) {
-      for (const update of server.getUpdates(token).map(normaliseUpdate)) {
-        const headers = { 'content-type': 'application/json' };
-        if (hook.secret) headers['x-telegram-bot-api-secret-token'] = hook.secret;
-        let status = 0;
-        try {
-          status = (await fetch(hook.url, { method: 'POST', headers, body: JSON.stringify(update) })).status;
-        } catch { status = -1; }
-        hookDeliveries.push({ token, update_id: update.update_id, status });
+    do {
+      pumpAgain = false;
+      for (const [token, hook] of hooks) {
+        const queue = hookQueues.get(token) || [];
+        hookQueues.set(token, queue);
+        queue.push(...server.getUpdates(token).map(normaliseUpdate));
+        while (queue.length && hooks.get(token) === hook) {
+          const update = queue[0];
+          const headers = { 'content-type': 'application/json' };
+          if (hook.secret) headers['x-telegram-bot-api-secret-token'] = hook.secret;
+          let status = 0;
+          try {
+            status = (await fetch(hook.url, { method: 'POST', headers, body: JSON.stringify(update) })).status;
+          } catch { status = -1; }
+          hookDeliveries.push({ token, update_id: update.update_id, status });
+          if (status >= 200 && status < 300) {
+            queue.shift();
+          } else {
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            pumpAgain = true;
+            break;
+          }
+        }
       }
-    }
+    } while (pumpAgain);
   } finally {
     pumping = false;
   }
@@ -220,9 +242,16 @@ app.get('/_peer/file/:id', (req, res) => {
   if (!f) return res.status(404).end();
   return res.type(f.mime || 'application/octet-stream').send(f.data);
 });
-// The next `count` sends to a chat are refused with 429 and `retry_after` (Telegram's flood control).
+// After `skip` sends (default 0), the next `count` sends to a chat are refused: with 429 and
+// `retry_after` (Telegram's flood control), or with `status` 5xx as the proxy in front of the Bot
+// API answers when Telegram is down (an HTML page, not JSON).
 app.post('/_peer/flood', (req, res) => {
-  floods.set(String(req.body.chat_id), { left: Number(req.body.count || 1), retryAfter: Number(req.body.retry_after || 1) });
+  floods.set(String(req.body.chat_id), {
+    skip: Number(req.body.skip || 0),
+    left: Number(req.body.count || 1),
+    retryAfter: Number(req.body.retry_after || 1),
+    status: Number(req.body.status || 429),
+  });
   res.json({ ok: true });
 });
 app.get('/_peer/flood_log', (_req, res) => res.json({ refused: floodRefusals, accepted: floodAccepted }));
@@ -267,13 +296,19 @@ app.all('/bot:token/:method', async (req, res, next) => {
   const sending = ['sendMessage', 'sendPhoto', 'sendDocument', 'editMessageText'].includes(method);
   if (chatId && sending && floods.has(chatId)) {
     const f = floods.get(chatId);
-    if (f.left > 0) {
+    if (f.skip > 0) {
+      f.skip -= 1;
+    } else if (f.left > 0) {
       f.left -= 1;
-      floodRefusals.push({ chat_id: chatId, at: Date.now() });
+      floodRefusals.push({ chat_id: chatId, at: Date.now(), method });
+      if (f.status >= 500) {
+        return res.status(f.status).type('text/html').send(`<html><body><h1>${f.status} Bad Gateway</h1></body></html>`);
+      }
       return fail(res, 429, `Too Many Requests: retry after ${f.retryAfter}`, { retry_after: f.retryAfter });
+    } else {
+      floods.delete(chatId);
+      floodAccepted.push({ chat_id: chatId, at: Date.now(), method });
     }
-    floods.delete(chatId);
-    floodAccepted.push({ chat_id: chatId, at: Date.now() });
   }
   if (chatId && migrated.has(chatId)) {
     return fail(res, 400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: migrated.get(chatId) });
@@ -284,7 +319,9 @@ app.all('/bot:token/:method', async (req, res, next) => {
     case 'getUpdates': {
       const timeout = Math.min(Number(body.timeout || 0), 30) * 1000;
       const takeExtra = () => extraUpdates.splice(0, extraUpdates.length);
-      let updates = server.getUpdates(token).map(normaliseUpdate).concat(takeExtra().map(normaliseUpdate));
+      // Updates a webhook had not accepted when it was deleted come first, as on Telegram.
+      const queued = hooks.has(token) ? [] : (hookQueues.get(token) || []).splice(0);
+      let updates = queued.concat(server.getUpdates(token).map(normaliseUpdate), takeExtra().map(normaliseUpdate));
       if (!updates.length && timeout > 0) {
         // Long polling: answer as soon as an update arrives, or after `timeout`.
         await new Promise((resolve) => {

@@ -254,7 +254,7 @@ async fn answer(
     let mut first = edit_original;
     let messages = messages(replies);
     if messages.is_empty() && first {
-        EditInteractionResponse::new().content("✓").execute(http, token).await?;
+        retrying(|| EditInteractionResponse::new().content("✓").execute(http, token)).await?;
     }
     for (content, components, file) in messages {
         if first {
@@ -264,7 +264,7 @@ async fn answer(
             if let Some(file) = file {
                 edit = edit.new_attachment(file);
             }
-            edit.execute(http, token).await?;
+            retrying(|| edit.clone().execute(http, token)).await?;
         } else {
             let mut followup = CreateInteractionResponseFollowup::new()
                 .ephemeral(ephemeral)
@@ -276,7 +276,7 @@ async fn answer(
             if let Some(file) = file {
                 followup = followup.add_file(file);
             }
-            followup.execute(http, (None, token)).await?;
+            retrying(|| followup.clone().execute(http, (None, token))).await?;
         }
     }
     Ok(())
@@ -292,9 +292,40 @@ pub async fn send(http: &Http, channel: serenity::ChannelId, replies: &[Reply]) 
         if let Some(file) = file {
             message = message.add_file(file);
         }
-        channel.send_message(http, message).await?;
+        retrying(|| channel.send_message(http, message.clone())).await?;
     }
     Ok(())
+}
+
+/// Makes one Discord request, trying it again (after 1 s, then 2 s) when Discord answered with a
+/// server error or the connection could not be made, so a reply is not lost to a bad second;
+/// 429s are serenity's ratelimiter's. Each message of a reply is retried on its own: the ones
+/// already sent are not sent again.
+pub(crate) async fn retrying<T, F, Fut>(mut request: F) -> Result<T, serenity::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, serenity::Error>>,
+{
+    const ATTEMPTS: u32 = 3;
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(e) if attempt < ATTEMPTS && transient(&e) => {
+                warn!(attempt, error = %e, "Discord request failed: trying again");
+                tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+fn transient(e: &serenity::Error) -> bool {
+    match e {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(r)) => r.status_code.is_server_error(),
+        serenity::Error::Http(serenity::HttpError::Request(e)) => e.is_connect(),
+        _ => false,
+    }
 }
 
 /// poise's event handler: buttons, menus, modals and direct messages (slash commands come

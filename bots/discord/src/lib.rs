@@ -196,7 +196,7 @@ impl Notifier for DiscordNotifier {
         let channel = match chat.chat_id.strip_prefix("dm:") {
             Some(user) => {
                 let user = serenity::UserId::new(user.parse::<u64>().ok().filter(|u| *u > 0).ok_or_else(bad)?);
-                user.create_dm_channel(&*self.http).await.map_err(|e| notify_error(&e))?.id
+                events::retrying(|| user.create_dm_channel(&*self.http)).await.map_err(|e| notify_error(&e))?.id
             }
             None => serenity::ChannelId::new(chat.chat_id.parse::<u64>().ok().filter(|c| *c > 0).ok_or_else(bad)?),
         };

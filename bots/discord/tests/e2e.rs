@@ -408,7 +408,7 @@ async fn a_shard_range_runs_its_shards_and_answers_the_guilds_routed_to_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scheduled_messages_go_through_serenitys_ratelimiter_which_waits_out_a_429() {
+async fn scheduled_messages_wait_out_a_429_and_back_off_after_a_502() {
     use poise::serenity_prelude as serenity;
     use runcoach_core::chat::Reply;
     use runcoach_core::scheduler::{Notifier, NotifyError};
@@ -438,6 +438,18 @@ async fn scheduled_messages_go_through_serenitys_ratelimiter_which_waits_out_a_4
     let limited = fake.with(|s| s.limited_at.clone());
     assert_eq!(limited.len(), 1);
     assert!(posted[0].at.duration_since(limited[0].1) >= Duration::from_millis(900), "waited out the 429");
+
+    // A digest of two messages whose second meets a 502 at Discord's edge: it is sent again a
+    // second later, and the first is not sent twice.
+    fake.server_error("POST /channels/{channel_id}/messages", 1, 1);
+    let before = fake.with(|s| s.messages.iter().map(|m| m.id).max().unwrap_or(0));
+    notifier.send(&channel, &[Reply::text("🏁 Part one"), Reply::text("🏁 Part two")]).await.unwrap();
+    let posted = fake.bot_messages_after(bot.channel, before, 2).await;
+    let contents: Vec<&str> = posted.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(contents, ["🏁 Part one", "🏁 Part two"]);
+    let failed = fake.with(|s| s.failed_at.clone());
+    assert_eq!(failed.len(), 1);
+    assert!(posted[1].at.duration_since(failed[0].1) >= Duration::from_millis(900), "backed off before sending again");
 
     // A runner's weekly summary goes to their direct messages.
     let ana = ana();

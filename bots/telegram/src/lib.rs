@@ -435,52 +435,105 @@ fn keyboard(rows: &[Vec<Button>]) -> InlineKeyboardMarkup {
     }))
 }
 
-/// Sends replies, following a group's migration to a supergroup once and waiting out a 429.
+/// Sends replies to a chat a runner is talking in; a runner who blocked the bot or left is not an
+/// error (their reply is dropped).
 async fn deliver(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
-    let mut chat = chat;
-    for attempt in 0..3 {
-        match send_all(bot, chat, replies).await {
-            Ok(()) => return Ok(()),
-            Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::ChatNotFound)) => {
-                info!(chat = chat.0, "recipient unreachable (blocked the bot or left); reply dropped");
-                return Ok(());
-            }
-            Err(RequestError::MigrateToChatId(new)) if attempt == 0 => {
-                info!(from = chat.0, to = new.0, "group migrated to a supergroup");
-                chat = new;
-            }
-            Err(RequestError::RetryAfter(wait)) if attempt < 2 => {
-                tokio::time::sleep(wait.duration().min(Duration::from_secs(60))).await;
-            }
-            Err(e) => return Err(e),
+    match send_all(bot, chat, replies).await {
+        Err(RequestError::Api(ApiError::BotBlocked | ApiError::UserDeactivated | ApiError::ChatNotFound)) => {
+            info!(chat = chat.0, "recipient unreachable (blocked the bot or left); reply dropped");
+            Ok(())
         }
+        sent => sent,
     }
-    Ok(())
 }
 
-async fn send_all(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
+/// The longest 429 wait served in place; a longer one is returned to the caller.
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
+const ATTEMPTS: u32 = 3;
+
+/// One Telegram message of a reply.
+enum Part<'a> {
+    Text { html: String, buttons: Option<&'a [Vec<Button>]> },
+    Attachment(&'a runcoach_core::chat::Attachment),
+}
+
+fn parts(replies: &[Reply]) -> Vec<Part<'_>> {
+    let mut parts = Vec::new();
     for reply in replies {
         let chunks =
             if reply.text.trim().is_empty() { Vec::new() } else { render::split(&reply.text, render::MAX_CHUNK) };
         let last = chunks.len().saturating_sub(1);
         for (i, chunk) in chunks.iter().enumerate() {
-            let request = bot.send_message(chat, render::to_html(chunk)).parse_mode(ParseMode::Html);
-            if i == last && !reply.buttons.is_empty() {
-                request.reply_markup(keyboard(&reply.buttons)).await?;
-            } else {
-                request.await?;
-            }
+            let buttons = (i == last && !reply.buttons.is_empty()).then_some(reply.buttons.as_slice());
+            parts.push(Part::Text { html: render::to_html(chunk), buttons });
         }
         if let Some(att) = &reply.attachment {
+            parts.push(Part::Attachment(att));
+        }
+    }
+    parts
+}
+
+async fn send_part(bot: &TgBot, chat: ChatId, part: &Part<'_>) -> Result<(), RequestError> {
+    match part {
+        Part::Text { html, buttons } => {
+            let request = bot.send_message(chat, html.clone()).parse_mode(ParseMode::Html);
+            match buttons {
+                Some(rows) => request.reply_markup(keyboard(rows)).await?,
+                None => request.await?,
+            };
+        }
+        Part::Attachment(att) => {
             let file = InputFile::memory(att.data.clone()).file_name(att.name.clone());
             match att.kind {
-                AttachmentKind::Image => {
-                    bot.send_photo(chat, file).await?;
+                AttachmentKind::Image => bot.send_photo(chat, file).await?,
+                AttachmentKind::File => bot.send_document(chat, file).await?,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// Worth sending again: Telegram answered with a server error (teloxide has already waited 10 s)
+/// or the connection could not be made (the request never left).
+fn transient(e: &RequestError) -> bool {
+    match e {
+        RequestError::Network(e) => e.is_connect(),
+        // A 5xx from a proxy in front of the Bot API: an HTML page, not Telegram's JSON.
+        RequestError::InvalidJson { .. } => true,
+        RequestError::Api(ApiError::Unknown(description)) => {
+            ["Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout"]
+                .iter()
+                .any(|s| description.contains(s))
+        }
+        _ => false,
+    }
+}
+
+/// Sends replies message by message. Each message follows a group's migration to a supergroup,
+/// waits out a 429 and is tried again after a transient failure (1 s, then 2 s), so a failure
+/// halfway through never sends the earlier messages a second time.
+async fn send_all(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
+    let mut chat = chat;
+    for part in parts(replies) {
+        let mut attempt = 1;
+        loop {
+            match send_part(bot, chat, &part).await {
+                Ok(()) => break,
+                Err(RequestError::MigrateToChatId(new)) if attempt < ATTEMPTS => {
+                    info!(from = chat.0, to = new.0, "group migrated to a supergroup");
+                    chat = new;
                 }
-                AttachmentKind::File => {
-                    bot.send_document(chat, file).await?;
+                Err(RequestError::RetryAfter(wait)) if attempt < ATTEMPTS && wait.duration() <= MAX_INLINE_WAIT => {
+                    tokio::time::sleep(wait.duration()).await;
                 }
+                Err(e) if attempt < ATTEMPTS && transient(&e) => {
+                    warn!(chat = chat.0, attempt, error = %e, "Telegram send failed: trying again");
+                    tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
+                }
+                Err(e) => return Err(e),
             }
+            attempt += 1;
         }
     }
     Ok(())

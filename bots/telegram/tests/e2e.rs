@@ -317,6 +317,26 @@ async fn flood_control_big_files_and_edits() {
     let accepted = log["accepted"][0]["at"].as_i64().unwrap();
     assert!(accepted - refused >= 1_900, "retry_after honoured: {}ms", accepted - refused);
 
+    // A reply of two messages (the export: a text, then a file) whose second message meets a 429,
+    // then a 502 from the proxy in front of Telegram: the file is sent again, the text only once.
+    for (flood, what) in [
+        (json!({ "chat_id": 9009, "skip": 1, "count": 1, "retry_after": 1 }), "429"),
+        (json!({ "chat_id": 9009, "skip": 1, "count": 1, "status": 502 }), "502"),
+    ] {
+        peer.post("/_peer/flood", flood).await;
+        let n = peer.sent(9009).await.len();
+        say(&peer, &noor, chat.clone(), "/export").await;
+        peer.wait_for(9009, n, "the export's file", |m| m["message"].get("document").is_some()).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let got = peer.sent(9009).await.split_off(n);
+        let texts = got.iter().filter(|m| text(m).contains("everything I store about you")).count();
+        let files = got.iter().filter(|m| m["message"].get("document").is_some()).count();
+        assert_eq!((texts, files), (1, 1), "after a {what} on the file: {got:#?}");
+    }
+    let log = peer.get("/_peer/flood_log").await;
+    let refused: Vec<&str> = log["refused"].as_array().unwrap().iter().filter_map(|r| r["method"].as_str()).collect();
+    assert_eq!(refused.get(1..), Some(&["sendDocument", "sendDocument"][..]), "{log}");
+
     // A 60 MB document is refused by its announced size, before any download.
     let n = peer.sent(9009).await.len();
     peer.post(

@@ -155,7 +155,11 @@ pub struct State_ {
     pub typing: Vec<u64>,
     /// Route (`POST /channels/{channel_id}/messages`) → 429 answers still to give, and their wait.
     pub rate_limits: HashMap<String, (u32, f64)>,
+    /// Route → calls to let through, then 502 answers to give (a bad second at Discord's edge).
+    pub server_errors: HashMap<String, (u32, u32)>,
     pub limited_at: Vec<(String, Instant)>,
+    /// When each 502 of [`Fake::server_error`] was answered.
+    pub failed_at: Vec<(String, Instant)>,
     cdn: HashMap<u64, FileData>,
     conns: Vec<Conn>,
     users: HashMap<u64, Member>,
@@ -622,6 +626,11 @@ impl Fake {
         .await
     }
 
+    /// After `skip` calls, the next `n` calls to `route` answer 502 (not Discord's JSON: the edge's).
+    pub fn server_error(&self, route: &str, skip: u32, n: u32) {
+        self.with(|s| s.server_errors.insert(route.to_owned(), (skip, n)));
+    }
+
     /// The next `n` calls to `route` (`POST /channels/{channel_id}/messages`) answer 429.
     pub fn rate_limit(&self, route: &str, n: u32, retry_after_s: f64) {
         self.with(|s| s.rate_limits.insert(route.to_owned(), (n, retry_after_s)));
@@ -847,6 +856,21 @@ pub async fn rest(State(fake): State<Fake>, method: Method, req: Request) -> Res
         }
     } else if body.content_type == "multipart/form-data" {
         fake.violation(format!("{route}: multipart without payload_json"));
+    }
+    let failing = fake.with(|s| match s.server_errors.get_mut(&route) {
+        Some((skip, _)) if *skip > 0 => {
+            *skip -= 1;
+            false
+        }
+        Some((_, n)) if *n > 0 => {
+            *n -= 1;
+            s.failed_at.push((route.clone(), Instant::now()));
+            true
+        }
+        _ => false,
+    });
+    if failing {
+        return (StatusCode::BAD_GATEWAY, "upstream connect error or disconnect/reset before headers").into_response();
     }
     let limited = fake.with(|s| match s.rate_limits.get_mut(&route) {
         Some((n, wait)) if *n > 0 => {
