@@ -101,6 +101,25 @@ fn damaged_fit_files_import_with_a_warning() {
 }
 
 #[test]
+fn a_fit_file_of_malformed_field_definitions_is_refused_before_it_floods_the_logs() {
+    // fitparser prints a stderr line for each field whose size is not a multiple of its type's
+    // (here a 3-byte uint32); the reader stops counting them at 64 and refuses the file.
+    let mut data = Vec::new();
+    for _ in 0..10_000 {
+        data.extend_from_slice(&[0x40, 0, 0, 20, 0, 1, 253, 3, 0x86]);
+    }
+    let mut file = vec![14, 0x10];
+    file.extend_from_slice(&2093u16.to_le_bytes());
+    file.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
+    file.extend_from_slice(b".FIT");
+    file.extend_from_slice(&[0, 0]);
+    file.extend_from_slice(&data);
+    file.extend_from_slice(&[0, 0]);
+    let err = import::import_fit(&file).unwrap_err();
+    assert_eq!(err, ImportError::Corrupt { format: "FIT", detail: "too many malformed field definitions".into() });
+}
+
+#[test]
 fn fit_headers_are_checked_before_fitparser_slices_with_them() {
     // Found by fuzzing: fitparser slices the input with the header's size byte (out of range here)
     // and subtracts the input length from it (underflow). Both are refused before reaching it.

@@ -13,6 +13,10 @@ use crate::domain::activity::{NewActivity, NewLap};
 use crate::science::load::ActivityKind;
 
 const FORMAT: &str = "FIT";
+/// Field definitions whose size is not a multiple of their base type's, allowed per import.
+/// fitparser reads such a field as bytes and prints a line on stderr for each, so a crafted file
+/// of such definitions would flood the service's logs: past this many, the file is damaged.
+const MAX_MALFORMED_FIELDS: usize = 64;
 /// Seconds between the Unix epoch and the FIT epoch (1989-12-31T00:00:00Z).
 const FIT_EPOCH_S: i64 = 631_065_600;
 const SEMICIRCLE_TO_DEG: f64 = 180.0 / 2_147_483_648.0;
@@ -63,6 +67,7 @@ fn decode(bytes: &[u8]) -> Result<Decoded, ImportError> {
     // Where the current file's messages end, as its header says. A message running past it makes
     // fitparser read the next bytes as a chained file's header (without a CRC in between).
     let mut data_end = usize::MAX;
+    let mut malformed = 0;
     while !rest.is_empty() {
         let offset = bytes.len() - rest.len();
         if (expect_header || offset > data_end) && !header_fits(rest) {
@@ -71,6 +76,17 @@ fn decode(bytes: &[u8]) -> Result<Decoded, ImportError> {
             }
             warnings.push(ImportWarning::Truncated);
             break;
+        }
+        if !expect_header {
+            malformed += malformed_fields(rest);
+            if malformed > MAX_MALFORMED_FIELDS {
+                if records.is_empty() && points.is_empty() {
+                    let detail = "too many malformed field definitions".into();
+                    return Err(ImportError::Corrupt { format: FORMAT, detail });
+                }
+                warnings.push(ImportWarning::Truncated);
+                break;
+            }
         }
         let (next, object) = match processor.deserialize_next(rest) {
             Ok(step) => step,
@@ -117,6 +133,32 @@ fn decode(bytes: &[u8]) -> Result<Decoded, ImportError> {
         rest = next;
     }
     Ok(Decoded { records, points, warnings })
+}
+
+/// How many field definitions of the definition message `rest` starts with (none for any other
+/// record) have a size that is not a multiple of their base type's size.
+fn malformed_fields(rest: &[u8]) -> usize {
+    // A normal record header (bit 7 clear) of a definition message (bit 6); then reserved,
+    // architecture, global message number (2 bytes), the field count, and 3 bytes per field.
+    match rest.first() {
+        Some(&h) if h & 0x80 == 0 && h & 0x40 != 0 => {}
+        _ => return 0,
+    }
+    let count = rest.get(5).map_or(0, |n| usize::from(*n));
+    (0..count)
+        .filter_map(|i| rest.get(6 + 3 * i..9 + 3 * i))
+        .filter(|field| matches!(field, [_, size, base] if size % base_type_size(*base) != 0))
+        .count()
+}
+
+/// The size of a FIT base type (bits 5 and 6 ignored, as fitparser does); unknown types are bytes.
+fn base_type_size(base: u8) -> u8 {
+    match base & 0x9f {
+        0x83 | 0x84 | 0x8b => 2,
+        0x85 | 0x86 | 0x88 | 0x8c => 4,
+        0x89 | 0x8e | 0x8f | 0x90 => 8,
+        _ => 1,
+    }
 }
 
 /// Whether `rest` starts with a whole FIT file header. fitparser slices the input with the header's
