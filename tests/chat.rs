@@ -475,6 +475,43 @@ mod garmin_sync {
         assert!(text.contains("Compte Garmin connecté"), "{text}");
     }
 
+    /// Two instances on one store (behind a load balancer): the login asks for the code on one,
+    /// the code reaches the other. The challenge waits in the dialogue state, sealed.
+    async fn the_mfa_code_may_reach_another_instance(t: TestStore) {
+        let (client, shared) = garmin_fake::serve(Fake { mfa: true, ..Fake::default() }).await;
+        let instance = || {
+            let service = GarminService::new(client.clone(), TokenSealer::from_key(&[7; 32]));
+            BotCore::new(t.store.clone()).with_garmin(Some(Arc::new(service)))
+        };
+        let (a, b) = (instance(), instance());
+        let on_a = Runner::new(&a, Platform::Telegram, "4", Some("en"));
+        on_a.say("/sync").await;
+        on_a.say(EMAIL).await;
+        assert!(on_a.say(PASSWORD).await.contains("verification code"));
+        let user = t.store.find_user(&ident(Platform::Telegram, "4")).await.unwrap().unwrap();
+        let key = runcoach_core::store::ChatKey { platform: Platform::Telegram, chat_id: on_a.chat.id.clone() };
+        let state = t.store.dialogue_state(user.id, &key).await.unwrap().unwrap();
+        let cookie = garmin_fake::SESSION_COOKIE.split('=').nth(1).unwrap();
+        assert!(!state.to_string().contains(cookie) && !state.to_string().contains(PASSWORD), "sealed: {state}");
+        let on_b = Runner::new(&b, Platform::Telegram, "4", Some("en"));
+        assert!(!on_b.say("000000").await.contains("connected"), "a wrong code is refused on B too");
+        let text = on_b.say(garmin_fake::MFA_CODE).await;
+        assert!(text.contains("Garmin account connected"), "{text}");
+        assert_eq!(garmin_fake::hits(&shared, "verify"), 2);
+
+        // A challenge older than ten minutes is not used: the runner starts again.
+        assert!(on_a.say("/garmin_logout").await.contains("tokens are deleted"));
+        on_a.say("/sync").await;
+        on_a.say(EMAIL).await;
+        on_a.say(PASSWORD).await;
+        let mut state = t.store.dialogue_state(user.id, &key).await.unwrap().unwrap();
+        state["expires_at"] = serde_json::json!(chrono::Utc::now().timestamp() - 1);
+        t.store.set_dialogue_state(user.id, &key, Some(&state)).await.unwrap();
+        let text = on_b.say(garmin_fake::MFA_CODE).await;
+        assert!(text.contains("expired") && !text.contains("connected"), "{text}");
+        assert_eq!(garmin_fake::hits(&shared, "verify"), 2, "an expired challenge never reaches Garmin");
+    }
+
     async fn a_wrong_password_says_so_and_a_slash_password_is_not_a_command(t: TestStore) {
         let core = core_with_garmin(&t, Fake::default()).await;
         let r = Runner::new(&core, Platform::Telegram, "3", Some("en"));
@@ -517,6 +554,7 @@ mod garmin_sync {
         sync_connects_once_then_syncs_without_keeping_the_password,
         a_long_first_sync_shows_its_progress,
         mfa_codes_are_asked_and_checked,
+        the_mfa_code_may_reach_another_instance,
         a_wrong_password_says_so_and_a_slash_password_is_not_a_command,
     );
 

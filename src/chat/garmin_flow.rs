@@ -3,15 +3,13 @@
 //! `/garmin_logout` forgets the tokens. The password only travels from the message to Garmin:
 //! it is never stored, and the dialogue state holds the email alone.
 //!
-//! Garmin's MFA challenge carries SSO session cookies that must not be written anywhere, so it
-//! is kept in this process's memory for a few minutes: with several instances, the code must
-//! reach the instance that asked for it (sticky routing), otherwise the runner is asked to
-//! start again.
+//! Garmin's MFA challenge carries SSO session cookies: it waits for the code in the dialogue
+//! state, sealed like the tokens and for ten minutes at most, so that the code may reach any
+//! instance.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use base64::Engine;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
@@ -36,13 +34,12 @@ const MFA_TTL: Duration = Duration::from_secs(600);
 pub struct GarminService {
     client: GarminClient,
     sealer: TokenSealer,
-    pending_mfa: Mutex<HashMap<UserId, (MfaChallenge, Instant)>>,
 }
 
 impl GarminService {
     #[must_use]
     pub fn new(client: GarminClient, sealer: TokenSealer) -> Self {
-        GarminService { client, sealer, pending_mfa: Mutex::new(HashMap::new()) }
+        GarminService { client, sealer }
     }
 
     /// From the environment: `RUNCOACH_SECRET_KEY` (required to store tokens) and the
@@ -55,16 +52,23 @@ impl GarminService {
         Ok(Some(GarminService::new(GarminClient::new(GarminEndpoints::from_env())?, sealer)))
     }
 
-    fn take_mfa(&self, user: UserId) -> Option<MfaChallenge> {
-        let mut pending = self.pending_mfa.lock().ok()?;
-        pending.retain(|_, (_, at)| at.elapsed() < MFA_TTL);
-        pending.remove(&user).map(|(c, _)| c)
+    /// The login step that waits for the code, carrying `challenge` sealed.
+    fn waiting_for_code(&self, user: UserId, challenge: &MfaChallenge) -> Result<LoginState, GarminError> {
+        let sealed = self.sealer.seal_mfa(user, challenge)?;
+        let expires_at = chrono::Utc::now() + chrono::Duration::from_std(MFA_TTL).unwrap_or_default();
+        Ok(LoginState::Mfa {
+            challenge: Some(base64::engine::general_purpose::STANDARD.encode(sealed)),
+            expires_at: Some(expires_at.timestamp()),
+        })
     }
 
-    fn keep_mfa(&self, user: UserId, challenge: MfaChallenge) {
-        if let Ok(mut pending) = self.pending_mfa.lock() {
-            pending.insert(user, (challenge, Instant::now()));
+    /// The challenge a [`LoginState::Mfa`] carries, unless it expired or does not open.
+    fn challenge(&self, user: UserId, sealed: Option<&str>, expires_at: Option<i64>) -> Option<MfaChallenge> {
+        if expires_at? < chrono::Utc::now().timestamp() {
+            return None;
         }
+        let sealed = base64::engine::general_purpose::STANDARD.decode(sealed?).ok()?;
+        self.sealer.open_mfa(user, &sealed).ok()
     }
 }
 
@@ -72,8 +76,16 @@ impl GarminService {
 #[serde(tag = "step", rename_all = "snake_case")]
 pub(super) enum LoginState {
     Email,
-    Password { email: String },
-    Mfa,
+    Password {
+        email: String,
+    },
+    /// Waiting for the code: Garmin's challenge, sealed (base64), and when it expires (Unix s).
+    Mfa {
+        #[serde(default)]
+        challenge: Option<String>,
+        #[serde(default)]
+        expires_at: Option<i64>,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -275,8 +287,14 @@ pub(super) async fn text(
                     connected(ctx, service, tokens).await?
                 }
                 Ok(LoginStep::NeedMfa(challenge)) => {
-                    service.keep_mfa(ctx.user.id, challenge);
-                    save(ctx, Some(LoginState::Mfa)).await?;
+                    let waiting = match service.waiting_for_code(ctx.user.id, &challenge) {
+                        Ok(waiting) => waiting,
+                        Err(e) => {
+                            save(ctx, None).await?;
+                            return Ok(vec![Reply::text(e.message(lang))]);
+                        }
+                    };
+                    save(ctx, Some(waiting)).await?;
                     vec![
                         Reply::text(lang.pick(
                             "🔐 Garmin t'a envoyé un code de vérification (par e-mail ou SMS). Écris-le ici :",
@@ -295,12 +313,12 @@ pub(super) async fn text(
             }
             Ok(replies)
         }
-        LoginState::Mfa => {
-            let Some(challenge) = service.take_mfa(ctx.user.id) else {
+        LoginState::Mfa { challenge, expires_at } => {
+            let Some(challenge) = service.challenge(ctx.user.id, challenge.as_deref(), expires_at) else {
                 save(ctx, None).await?;
                 return Ok(vec![Reply::text(lang.pick(
-                    "Ce code a expiré (ou a été demandé ailleurs). Tape /sync pour recommencer.",
-                    "That code has expired (or was asked for elsewhere). Type /sync to start again.",
+                    "Cette demande de code a expiré. Tape /sync pour recommencer.",
+                    "That code request has expired. Type /sync to start again.",
                 ))]);
             };
             match service.client.verify_mfa(&challenge, text.trim()).await {
@@ -309,7 +327,7 @@ pub(super) async fn text(
                     connected(ctx, service, tokens).await
                 }
                 Err(GarminError::MfaInvalid) => {
-                    service.keep_mfa(ctx.user.id, challenge);
+                    // The sealed challenge stays in the dialogue state for another try.
                     Ok(vec![Reply::text(GarminError::MfaInvalid.message(lang)).with_form(mfa_form(lang))])
                 }
                 Err(e) => {
@@ -339,7 +357,15 @@ pub(super) async fn form(
             }
             text(ctx, service, LoginState::Password { email: email.to_owned() }, password).await
         }
-        (FORM_MFA, [code]) => text(ctx, service, LoginState::Mfa, code).await,
+        (FORM_MFA, [code]) => {
+            // The challenge waits in the dialogue state (on whichever instance asked for the code).
+            let waiting = ctx.store.dialogue_state(ctx.user.id, ctx.chat).await?.as_ref().and_then(from_state);
+            let state = match waiting {
+                Some(state @ LoginState::Mfa { .. }) => state,
+                _ => LoginState::Mfa { challenge: None, expires_at: None },
+            };
+            text(ctx, service, state, code).await
+        }
         _ => Ok(vec![Reply::text(super::texts::expired_button(lang))]),
     }
 }

@@ -102,6 +102,20 @@ pub struct MfaChallenge {
     cookies: String,
 }
 
+impl MfaChallenge {
+    /// The challenge as JSON, to be sealed (it carries session cookies) before it is stored.
+    pub(crate) fn to_doc(&self) -> Value {
+        serde_json::json!({ "method": self.method, "cookies": self.cookies })
+    }
+
+    pub(crate) fn from_doc(doc: &Value) -> Option<MfaChallenge> {
+        Some(MfaChallenge {
+            method: doc.get("method")?.as_str()?.to_owned(),
+            cookies: doc.get("cookies")?.as_str()?.to_owned(),
+        })
+    }
+}
+
 impl std::fmt::Debug for MfaChallenge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MfaChallenge").field("method", &self.method).field("cookies", &"[REDACTED]").finish()
