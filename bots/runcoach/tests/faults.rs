@@ -7,28 +7,16 @@
 mod garmin_fake;
 #[path = "../../telegram/tests/support/peer.rs"]
 mod peer;
+#[path = "support/serve.rs"]
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use peer::{Peer, Serve, TOKEN, TgUser, free_port, private_chat, say, text, wait_ready};
+use peer::{Peer, TgUser, free_port, private_chat, say, text, wait_ready};
 use runcoach_core::domain::Platform;
 use runcoach_core::store::{self, ChatKey};
-
-fn runcoach(data_dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runcoach"));
-    cmd.arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("TELEGRAM_BOT_TOKEN")
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("RUNCOACH_LLM_BASE_URL")
-        .env_remove("RUNCOACH_LLM_API_KEY")
-        .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
-        .env("RUNCOACH_MODEL_DIR", data_dir.join("no-model"));
-    cmd
-}
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
@@ -120,22 +108,6 @@ impl Drop for PrivatePostgres {
     }
 }
 
-fn serve(peer: &Peer, database_url: &str, data_dir: &Path, port: u16) -> Serve {
-    let child = runcoach(data_dir)
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("TELEGRAM_BOT_TOKEN", TOKEN)
-        .env("RUNCOACH_TELEGRAM_API_URL", &peer.url)
-        .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUNCOACH_TELEGRAM_WEBHOOK_URL", format!("http://127.0.0.1:{port}/telegram/webhook"))
-        .env("RUNCOACH_SCHEDULER_POLL_SECS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    Serve(child)
-}
-
 /// Runners message the bot and their weekly summaries fall due while PostgreSQL is stopped for
 /// twelve seconds (longer than the pool waits for a connection) and started again. Every message
 /// is answered once (the core waits for the database and handles the message again), every
@@ -147,7 +119,7 @@ async fn a_postgres_restart_under_load_loses_no_message_and_sends_none_twice() {
     let peer = Peer::start();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _serve = serve(&peer, &pg.url(), dir.path(), port);
+    let _serve = serve::serve(&peer, &pg.url(), dir.path(), port);
     wait_ready(port).await;
 
     let runners: Vec<TgUser> = (0..12).map(|i| TgUser { id: 9_300 + i, name: "Runner", lang: "en" }).collect();
@@ -232,7 +204,7 @@ async fn a_garmin_sync_killed_midway_finishes_the_history_next_time() {
     let base = fake.lock().unwrap().base.clone();
     let dir = tempfile::tempdir().unwrap();
     let sync = || {
-        let mut cmd = runcoach(dir.path());
+        let mut cmd = serve::runcoach(dir.path());
         cmd.args(["sync", "garmin", "--user", "cam"])
             .env("RUNCOACH_GARMIN_SSO_URL", &base)
             .env("RUNCOACH_GARMIN_DIAUTH_URL", &base)
@@ -277,7 +249,7 @@ async fn a_garmin_sync_killed_midway_finishes_the_history_next_time() {
 }
 
 fn activities(dir: &Path) -> usize {
-    let out = runcoach(dir).args(["stats", "--user", "cam", "--json"]).output().unwrap();
+    let out = serve::runcoach(dir).args(["stats", "--user", "cam", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     usize::try_from(stats["activities"].as_u64().unwrap()).unwrap()
@@ -324,20 +296,14 @@ fn a_full_disk_is_a_clear_error_and_nothing_is_half_written() {
         step profile sh -c 'echo /profile | "$RC" --data-dir "$DATA" chat --user cam'
         step again "$RC" --data-dir "$DATA" import --user cam "$BIG"
     "#;
-    let out: Output = Command::new("unshare")
-        .args(["--mount", "--map-root-user", "sh", "-c", script])
+    let mut unshare = Command::new("unshare");
+    unshare.args(["--mount", "--map-root-user", "sh", "-c", script]);
+    let out: Output = serve::quiet(&mut unshare, dir.path())
         .env("RC", env!("CARGO_BIN_EXE_runcoach"))
         .env("DATA", &data)
         .env("WORK", dir.path())
         .env("SMALL", fx.join("fit/garmin-fenix-5-run.fit"))
         .env("BIG", fx.join("fit/activity-small-fenix2-run.fit"))
-        .env_remove("DATABASE_URL")
-        .env_remove("TELEGRAM_BOT_TOKEN")
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("RUNCOACH_LLM_BASE_URL")
-        .env_remove("RUNCOACH_LLM_API_KEY")
-        .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
-        .env("RUNCOACH_MODEL_DIR", dir.path().join("no-model"))
         .env("RUST_LOG", "error")
         .output()
         .expect("unshare (util-linux)");

@@ -6,36 +6,14 @@
 
 #[path = "../../telegram/tests/support/peer.rs"]
 mod peer;
+#[path = "support/serve.rs"]
+mod serve;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use peer::{Peer, Serve, TOKEN, TgUser, button_data, free_port, press, private_chat, say, text, wait_ready};
+use peer::{Peer, TgUser, button_data, free_port, press, private_chat, say, text, wait_ready};
 use runcoach_core::domain::Platform;
 use runcoach_core::store::{self, ChatKey};
-
-fn spawn(peer: &Peer, database_url: &str, data_dir: &std::path::Path, port: u16) -> Serve {
-    let child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("RUNCOACH_LLM_BASE_URL")
-        .env_remove("RUNCOACH_LLM_API_KEY")
-        .env("TELEGRAM_BOT_TOKEN", TOKEN)
-        .env("RUNCOACH_TELEGRAM_API_URL", &peer.url)
-        .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUNCOACH_TELEGRAM_WEBHOOK_URL", format!("http://127.0.0.1:{port}/telegram/webhook"))
-        .env("RUNCOACH_SCHEDULER_POLL_SECS", "1")
-        .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
-        .env("RUNCOACH_MODEL_DIR", data_dir.join("no-model"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    Serve(child)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_sessions_send_once_and_survive_a_kill() {
@@ -48,7 +26,7 @@ async fn two_instances_share_sessions_send_once_and_survive_a_kill() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (port_a, port_b) = (free_port(), free_port());
 
-    let mut a = spawn(&peer, &url, dir_a.path(), port_a);
+    let mut a = serve::serve(&peer, &url, dir_a.path(), port_a);
     wait_ready(port_a).await;
     let lina = TgUser { id: 8008, name: "Lina", lang: "fr" };
     let chat = private_chat(&lina);
@@ -64,7 +42,7 @@ async fn two_instances_share_sessions_send_once_and_survive_a_kill() {
     peer.wait_for(8008, n, "race date question", |m| text(m).contains("date de ta course")).await;
 
     // Instance B starts; the webhook (and so every new update) now goes to B. Both schedulers run.
-    let _b = spawn(&peer, &url, dir_b.path(), port_b);
+    let _b = serve::serve(&peer, &url, dir_b.path(), port_b);
     wait_ready(port_b).await;
     let db = store::connect(Some(&url), dir_a.path()).await.unwrap();
     let key = ChatKey { platform: Platform::Telegram, chat_id: "8008".into() };
