@@ -45,6 +45,13 @@ async fn login_with_mfa_asks_for_the_code() {
     assert!(!format!("{challenge:?}").contains("sso-session-42"));
     let wrong = client.verify_mfa(&challenge, "000000").await.unwrap_err();
     assert_eq!(wrong.code(), "garmin_mfa_invalid");
+    // Sealed for the dialogue state, it opens for its runner only, and never as tokens.
+    let sealer = TokenSealer::from_key(&[3; 32]);
+    let sealed = sealer.seal_mfa(UserId(1), &challenge).unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("sso-session-42"));
+    assert!(sealer.open_mfa(UserId(2), &sealed).is_err(), "another runner's challenge");
+    assert!(sealer.open(UserId(1), &sealed).is_err(), "a challenge is not tokens");
+    let challenge = sealer.open_mfa(UserId(1), &sealed).unwrap();
     let tokens = client.verify_mfa(&challenge, MFA_CODE).await.unwrap();
     assert_eq!(tokens.client_id, "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2");
     assert_eq!(hits(&fake, "verify"), 2);

@@ -69,13 +69,11 @@ pub struct BotCore {
     knowledge: std::sync::RwLock<Option<Arc<KnowledgeBase>>>,
     agent: Option<Arc<Agent>>,
     fallbacks: std::sync::atomic::AtomicU64,
-    /// How long a message waits for a database that went away (a restart, a failover) before
-    /// the runner is told to try again.
-    store_patience: std::time::Duration,
 }
 
-/// The default of [`BotCore::with_store_patience`]: covers a PostgreSQL restart or failover.
-pub const STORE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long a message waits for a database that went away (a restart, a failover) before the
+/// runner is told to try again.
+const STORE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
 
 struct Ctx<'a> {
     user: User,
@@ -103,16 +101,7 @@ impl BotCore {
             knowledge: std::sync::RwLock::new(None),
             agent: None,
             fallbacks: std::sync::atomic::AtomicU64::new(0),
-            store_patience: STORE_PATIENCE,
         }
-    }
-
-    /// How long a message may wait for the database to come back before the runner gets the
-    /// translated "try again" answer ([`STORE_PATIENCE`] unless set).
-    #[must_use]
-    pub fn with_store_patience(mut self, patience: std::time::Duration) -> Self {
-        self.store_patience = patience;
-        self
     }
 
     /// Grounds free-text answers in our knowledge base.
@@ -197,10 +186,10 @@ impl BotCore {
     }
 
     /// Answers `msg`; while the database is unreachable, waits for it with back-off (up to
-    /// `store_patience`) and handles the message again, so a database restart loses no message.
+    /// [`STORE_PATIENCE`]) and handles the message again, so a database restart loses no message.
     /// Each store call is one transaction, so the attempt that failed left nothing behind.
     async fn answer(&self, msg: Incoming, progress: Option<&dyn Progress>) -> Vec<Reply> {
-        let deadline = std::time::Instant::now() + self.store_patience;
+        let deadline = std::time::Instant::now() + STORE_PATIENCE;
         let mut wait = std::time::Duration::from_millis(200);
         loop {
             match self.attempt(&msg, progress).await {
