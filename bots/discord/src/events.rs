@@ -256,7 +256,7 @@ async fn answer(
     if messages.is_empty() && first {
         retrying(|| EditInteractionResponse::new().content("✓").execute(http, token)).await?;
     }
-    for (content, components, file) in messages {
+    for (i, (content, components, file)) in messages.into_iter().enumerate() {
         if first {
             first = false;
             let mut edit =
@@ -276,7 +276,7 @@ async fn answer(
             if let Some(file) = file {
                 followup = followup.add_file(file);
             }
-            retrying(|| followup.clone().execute(http, (None, token))).await?;
+            retrying_longer(i > 0, || followup.clone().execute(http, (None, token))).await?;
         }
     }
     Ok(())
@@ -284,7 +284,7 @@ async fn answer(
 
 /// Sends replies as plain channel messages (direct messages, scheduled messages).
 pub async fn send(http: &Http, channel: serenity::ChannelId, replies: &[Reply]) -> Result<(), serenity::Error> {
-    for (content, components, file) in messages(replies) {
+    for (i, (content, components, file)) in messages(replies).into_iter().enumerate() {
         let mut message = CreateMessage::new().components(components).allowed_mentions(no_mentions());
         if !content.is_empty() {
             message = message.content(content);
@@ -292,7 +292,7 @@ pub async fn send(http: &Http, channel: serenity::ChannelId, replies: &[Reply]) 
         if let Some(file) = file {
             message = message.add_file(file);
         }
-        retrying(|| channel.send_message(http, message.clone())).await?;
+        retrying_longer(i > 0, || channel.send_message(http, message.clone())).await?;
     }
     Ok(())
 }
@@ -301,16 +301,26 @@ pub async fn send(http: &Http, channel: serenity::ChannelId, replies: &[Reply]) 
 /// server error or the connection could not be made, so a reply is not lost to a bad second;
 /// 429s are serenity's ratelimiter's. Each message of a reply is retried on its own: the ones
 /// already sent are not sent again.
-pub(crate) async fn retrying<T, F, Fut>(mut request: F) -> Result<T, serenity::Error>
+pub(crate) async fn retrying<T, F, Fut>(request: F) -> Result<T, serenity::Error>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, serenity::Error>>,
 {
-    const ATTEMPTS: u32 = 3;
+    retrying_longer(false, request).await
+}
+
+/// [`retrying`], with more tries (up to 16 s apart) when `part_of_a_reply_is_out`: giving up
+/// then leaves a half-delivered reply (and a scheduled one is sent again whole, later).
+async fn retrying_longer<T, F, Fut>(part_of_a_reply_is_out: bool, mut request: F) -> Result<T, serenity::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, serenity::Error>>,
+{
+    let attempts = if part_of_a_reply_is_out { 6 } else { 3 };
     let mut attempt = 1;
     loop {
         match request().await {
-            Err(e) if attempt < ATTEMPTS && transient(&e) => {
+            Err(e) if attempt < attempts && transient(&e) => {
                 warn!(attempt, error = %e, "Discord request failed: trying again");
                 tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
                 attempt += 1;

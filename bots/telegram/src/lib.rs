@@ -449,7 +449,10 @@ async fn deliver(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), Req
 
 /// The longest 429 wait served in place; a longer one is returned to the caller.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
+/// Tries of one message; more once part of the reply is out, since giving up then leaves a
+/// half-delivered reply (and a scheduled one is sent again whole, later).
 const ATTEMPTS: u32 = 3;
+const ATTEMPTS_AFTER_THE_FIRST: u32 = 6;
 
 /// One Telegram message of a reply.
 enum Part<'a> {
@@ -511,23 +514,24 @@ fn transient(e: &RequestError) -> bool {
 }
 
 /// Sends replies message by message. Each message follows a group's migration to a supergroup,
-/// waits out a 429 and is tried again after a transient failure (1 s, then 2 s), so a failure
-/// halfway through never sends the earlier messages a second time.
+/// waits out a 429 and is tried again after a transient failure (1 s, 2 s, … up to 16 s), so a
+/// failure halfway through never sends the earlier messages a second time.
 async fn send_all(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
     let mut chat = chat;
-    for part in parts(replies) {
+    for (i, part) in parts(replies).iter().enumerate() {
+        let attempts = if i == 0 { ATTEMPTS } else { ATTEMPTS_AFTER_THE_FIRST };
         let mut attempt = 1;
         loop {
-            match send_part(bot, chat, &part).await {
+            match send_part(bot, chat, part).await {
                 Ok(()) => break,
-                Err(RequestError::MigrateToChatId(new)) if attempt < ATTEMPTS => {
+                Err(RequestError::MigrateToChatId(new)) if attempt < attempts => {
                     info!(from = chat.0, to = new.0, "group migrated to a supergroup");
                     chat = new;
                 }
-                Err(RequestError::RetryAfter(wait)) if attempt < ATTEMPTS && wait.duration() <= MAX_INLINE_WAIT => {
+                Err(RequestError::RetryAfter(wait)) if attempt < attempts && wait.duration() <= MAX_INLINE_WAIT => {
                     tokio::time::sleep(wait.duration()).await;
                 }
-                Err(e) if attempt < ATTEMPTS && transient(&e) => {
+                Err(e) if attempt < attempts && transient(&e) => {
                     warn!(chat = chat.0, attempt, error = %e, "Telegram send failed: trying again");
                     tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
                 }
