@@ -107,16 +107,21 @@ pub async fn sync_activities(
     mut progress: impl FnMut(SyncProgress),
 ) -> Result<SyncSummary, GarminError> {
     let page_size = page_size.clamp(1, 1000);
-    let known: HashSet<String> = store
-        .activities(user, None)
-        .await?
-        .into_iter()
-        .filter(|a| a.source == SOURCE_GARMIN)
-        .filter_map(|a| a.external_id)
-        .collect();
     // Until one sync has walked the whole list, every sync walks it (an interrupted first sync
     // would otherwise stop at the newest activity it stored and never fetch the older ones).
     let full = !store.history_synced(user, PROVIDER).await?;
+    // An incremental sync stops at the first of these; a full one relies on the store's dedup.
+    let known: HashSet<String> = if full {
+        HashSet::new()
+    } else {
+        store
+            .activities(user, None)
+            .await?
+            .into_iter()
+            .filter(|a| a.source == SOURCE_GARMIN)
+            .filter_map(|a| a.external_id)
+            .collect()
+    };
     let total = if full {
         // Only for the progress display: a failure here must not stop the sync.
         session.activity_count().await.ok().flatten().and_then(|n| usize::try_from(n).ok())
@@ -129,7 +134,7 @@ pub async fn sync_activities(
         let page = session.activities(start, page_size).await?;
         let count = page.len();
         for item in &page {
-            if !full && garmin_json::activity_id(item).is_some_and(|id| known.contains(&id)) {
+            if garmin_json::activity_id(item).is_some_and(|id| known.contains(&id)) {
                 progress(SyncProgress {
                     fetched: summary.total,
                     new: summary.new,
