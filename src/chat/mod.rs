@@ -236,6 +236,19 @@ impl Reply {
     }
 }
 
+/// How adapters retry one platform message that failed transiently (a 5xx, a refused
+/// connection): this many tries for the first message of a reply...
+pub const SEND_ATTEMPTS: u32 = 3;
+/// ...and more for a later one, since giving up then leaves a half-delivered reply (and a
+/// scheduled one is sent again whole, later).
+pub const SEND_ATTEMPTS_AFTER_THE_FIRST: u32 = 6;
+
+/// The wait before try `attempt + 1` of a platform message: 1 s, 2 s, 4 s… (at most 16 s).
+#[must_use]
+pub fn send_backoff(attempt: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(1 << attempt.saturating_sub(1).min(4))
+}
+
 /// Splits text into chunks of at most `max` characters: at paragraph breaks if possible, then at
 /// line breaks, then at spaces, and only as a last resort inside a word.
 #[must_use]

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
-use runcoach_core::chat::{ChatRef, ClubRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply, Sender, Unsupported};
+use runcoach_core::chat::{
+    ChatRef, ClubRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply, SEND_ATTEMPTS, SEND_ATTEMPTS_AFTER_THE_FIRST,
+    Sender, Unsupported, send_backoff,
+};
 use runcoach_core::domain::Platform;
 use runcoach_core::i18n::Lang;
 use serenity::{
@@ -316,13 +319,13 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, serenity::Error>>,
 {
-    let attempts = if part_of_a_reply_is_out { 6 } else { 3 };
+    let attempts = if part_of_a_reply_is_out { SEND_ATTEMPTS_AFTER_THE_FIRST } else { SEND_ATTEMPTS };
     let mut attempt = 1;
     loop {
         match request().await {
             Err(e) if attempt < attempts && transient(&e) => {
                 warn!(attempt, error = %e, "Discord request failed: trying again");
-                tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
+                tokio::time::sleep(send_backoff(attempt)).await;
                 attempt += 1;
             }
             done => return done,

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use runcoach_core::chat::{
-    AttachmentKind, BotCore, Button, COMMANDS, ChatRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply, Sender,
-    Unsupported,
+    AttachmentKind, BotCore, Button, COMMANDS, ChatRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply,
+    SEND_ATTEMPTS, SEND_ATTEMPTS_AFTER_THE_FIRST, Sender, Unsupported, send_backoff,
 };
 use runcoach_core::domain::Platform;
 use runcoach_core::i18n::Lang;
@@ -449,10 +449,6 @@ async fn deliver(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), Req
 
 /// The longest 429 wait served in place; a longer one is returned to the caller.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(60);
-/// Tries of one message; more once part of the reply is out, since giving up then leaves a
-/// half-delivered reply (and a scheduled one is sent again whole, later).
-const ATTEMPTS: u32 = 3;
-const ATTEMPTS_AFTER_THE_FIRST: u32 = 6;
 
 /// One Telegram message of a reply.
 enum Part<'a> {
@@ -519,7 +515,7 @@ fn transient(e: &RequestError) -> bool {
 async fn send_all(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
     let mut chat = chat;
     for (i, part) in parts(replies).iter().enumerate() {
-        let attempts = if i == 0 { ATTEMPTS } else { ATTEMPTS_AFTER_THE_FIRST };
+        let attempts = if i == 0 { SEND_ATTEMPTS } else { SEND_ATTEMPTS_AFTER_THE_FIRST };
         let mut attempt = 1;
         loop {
             match send_part(bot, chat, part).await {
@@ -533,7 +529,7 @@ async fn send_all(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), Re
                 }
                 Err(e) if attempt < attempts && transient(&e) => {
                     warn!(chat = chat.0, attempt, error = %e, "Telegram send failed: trying again");
-                    tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
+                    tokio::time::sleep(send_backoff(attempt)).await;
                 }
                 Err(e) => return Err(e),
             }
