@@ -2,7 +2,7 @@
 //!
 //! The importers are the core's own source files, compiled here with the pure modules they
 //! use (domain types, science, i18n): the same code as in `runcoach-core`, without the service
-//! around it, so an instrumented build takes minutes and CI can run the targets (.ci/run).
+//! around it, so an instrumented build takes under a minute and CI runs the targets (.ci/run).
 
 #![allow(dead_code, unused_imports)]
 
