@@ -188,7 +188,8 @@ impl BotCore {
     /// Answers `msg`; while the database is unreachable, waits for it with back-off (up to
     /// [`STORE_PATIENCE`]) and handles the message again, so a database restart loses no message.
     /// Each store call is one transaction: the call that failed left nothing half-written, and
-    /// the next try finds what the calls before it committed (handlers are written to be re-run).
+    /// the next try finds what the calls before it committed (imports dedupe and settings are set
+    /// again; at worst a conversation line is logged twice).
     async fn answer(&self, msg: Incoming, progress: Option<&dyn Progress>) -> Vec<Reply> {
         let deadline = std::time::Instant::now() + STORE_PATIENCE;
         let mut wait = std::time::Duration::from_millis(200);
