@@ -20,11 +20,15 @@ pub enum ErrorCode {
     LinkCodeInvalid,
     LinkCodeExpired,
     LinkSameUser,
+    /// The HTTP API: no valid API key was given.
+    ApiKeyRequired,
+    /// The plan engine refused the request (its explanation follows the message).
+    PlanRefused,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::StoreUnavailable,
         ErrorCode::StoreBusy,
         ErrorCode::StoreFull,
@@ -37,6 +41,8 @@ impl ErrorCode {
         ErrorCode::LinkCodeInvalid,
         ErrorCode::LinkCodeExpired,
         ErrorCode::LinkSameUser,
+        ErrorCode::ApiKeyRequired,
+        ErrorCode::PlanRefused,
         ErrorCode::Internal,
     ];
 
@@ -55,6 +61,8 @@ impl ErrorCode {
             ErrorCode::LinkCodeInvalid => "link_code_invalid",
             ErrorCode::LinkCodeExpired => "link_code_expired",
             ErrorCode::LinkSameUser => "link_same_user",
+            ErrorCode::ApiKeyRequired => "api_key_required",
+            ErrorCode::PlanRefused => "plan_refused",
             ErrorCode::Internal => "internal",
         }
     }
@@ -110,6 +118,14 @@ impl ErrorCode {
             ErrorCode::LinkSameUser => lang.pick(
                 "Ces deux comptes sont déjà liés.",
                 "These two accounts are already linked.",
+            ),
+            ErrorCode::ApiKeyRequired => lang.pick(
+                "Une clé d'API valide est requise.",
+                "A valid API key is required.",
+            ),
+            ErrorCode::PlanRefused => lang.pick(
+                "Je ne peux pas construire ce plan sans risque.",
+                "I can't build that plan safely.",
             ),
             ErrorCode::Internal => lang.pick(
                 "Quelque chose s'est mal passé de mon côté. Rien n'a été perdu : réessaie.",

@@ -3,20 +3,23 @@
 //! Adapters (in `bots/`) translate their platform's updates into [`chat::Incoming`] and render the
 //! [`chat::Reply`] values the [`chat::BotCore`] returns. The store, the science and the plan engine
 //! live here, behind types that parse their input at the boundary.
+//!
+//! The pure part (domain types, science, the plan engine, the file parsers, the two languages)
+//! is the `runcoach-pure` crate, re-exported here under the same paths.
+
+pub use runcoach_pure::{domain, i18n, import, plan, science};
 
 pub mod agent;
 pub mod chat;
+pub mod clock;
 pub mod config;
-pub mod domain;
 pub mod error;
 pub mod garmin;
 pub mod history;
-pub mod i18n;
-pub mod import;
 pub mod knowledge;
+pub mod message;
 pub mod metrics;
-pub mod plan;
+pub mod plans;
 pub mod scheduler;
-pub mod science;
 pub mod store;
 pub mod summary;

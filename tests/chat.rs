@@ -282,7 +282,7 @@ async fn the_plan_wizard_builds_stores_and_follows_a_plan(t: TestStore) {
         t.store
             .dialogue_state(
                 user.id,
-                &runcoach_core::store::ChatKey { platform: Platform::Telegram, chat_id: "chat-1".into() }
+                &runcoach_core::chat::ChatKey { platform: Platform::Telegram, chat_id: "chat-1".into() }
             )
             .await
             .unwrap()
@@ -375,7 +375,7 @@ async fn files_sent_in_the_chat_are_imported_once_and_feed_the_stats(t: TestStor
     let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
     assert_eq!(t.store.activities(user.id, None).await.unwrap().len(), 1, "stored once, nothing from refused files");
     let stats = r.say("/stats").await;
-    assert!(stats.contains("1 runs") && stats.contains("9.0 km"), "{stats}");
+    assert!(stats.contains("1 run,") && stats.contains("9.0 km"), "{stats}");
     let fr = Runner::new(&core, Platform::Telegram, "2", Some("fr"));
     let text = joined(&fr.send_file("run.tcx", support::fixture("tcx/20210119_run_garmin_fenix6.tcx")).await);
     assert!(text.contains("✅ **Course**") && text.contains("5,12 km"), "{text}");
@@ -489,7 +489,7 @@ mod garmin_sync {
         on_a.say(EMAIL).await;
         assert!(on_a.say(PASSWORD).await.contains("verification code"));
         let user = t.store.find_user(&ident(Platform::Telegram, "4")).await.unwrap().unwrap();
-        let key = runcoach_core::store::ChatKey { platform: Platform::Telegram, chat_id: on_a.chat.id.clone() };
+        let key = runcoach_core::chat::ChatKey { platform: Platform::Telegram, chat_id: on_a.chat.id.clone() };
         let state = t.store.dialogue_state(user.id, &key).await.unwrap().unwrap();
         let cookie = garmin_fake::SESSION_COOKIE.split('=').nth(1).unwrap();
         assert!(!state.to_string().contains(cookie) && !state.to_string().contains(PASSWORD), "sealed: {state}");
@@ -595,7 +595,7 @@ mod coaching {
         assert!(en.say("I want a plan for a 10k").await.contains("What is your goal?"));
         // The conversation is kept for the coach.
         let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
-        let chat = runcoach_core::store::ChatKey { platform: Platform::Telegram, chat_id: "chat-1".into() };
+        let chat = runcoach_core::chat::ChatKey { platform: Platform::Telegram, chat_id: "chat-1".into() };
         let turns = t.store.recent_messages(user.id, &chat, 10).await.unwrap();
         assert_eq!(turns.len(), 2);
         assert!(turns[0].content.contains("tibia"));

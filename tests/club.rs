@@ -9,8 +9,9 @@ use chrono::{Datelike, Duration, Utc};
 use runcoach_core::chat::{BotCore, ChatRef, ClubRef, Reply};
 use runcoach_core::domain::{Platform, PlatformIdentity};
 use runcoach_core::i18n::Lang;
-use runcoach_core::scheduler::{self, CLUB_DIGEST, Clock, Notifier, NotifyError, TestClock};
-use runcoach_core::store::{ChatKey, NewActivity, Store};
+use runcoach_core::message::{ChatKey, Notifier, NotifyError};
+use runcoach_core::scheduler::{self, CLUB_DIGEST, Clock, TestClock};
+use runcoach_core::store::{NewActivity, Store};
 use support::{Runner, TestStore};
 
 const GUILD: &str = "81384788765712384";

@@ -10,8 +10,9 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use runcoach_core::domain::samples::SamplePoint;
 use runcoach_core::domain::{Platform, PlatformIdentity, Profile, UserId, WeightKg};
 use runcoach_core::i18n::Lang;
+use runcoach_core::message::ChatKey;
 use runcoach_core::store::{
-    ChatKey, GLOBAL_TABLES, InsertOutcome, LinkError, NewActivity, NewGoal, NewJob, NewLap, NewPlan, NewPlannedWorkout,
+    GLOBAL_TABLES, InsertOutcome, LinkError, NewActivity, NewGoal, NewJob, NewLap, NewPlan, NewPlannedWorkout,
     NewSchedule, ProfileUpdate, Role, SampleSeries, Store, USER_TABLES,
 };
 use serde_json::json;

@@ -169,7 +169,7 @@ fn renders_in_english_and_french() {
                 "Sortie longue : 18,0 km en 1 h 45",
                 "Intensité :",
                 "charge stable",
-                "Plan : 2 faites / 3 · 1 sautées · 1 déplacées",
+                "Plan : 2 faites / 3 · 1 sautée · 1 déplacée",
                 "**Tes sorties**",
                 "**La semaine prochaine**",
                 "plus longue sortie",

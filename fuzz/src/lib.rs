@@ -1,19 +1,8 @@
-//! The code under fuzzing and what the targets share.
-//!
-//! The importers are the core's own source files, compiled here with the pure modules they
-//! use (domain types, science, i18n): the same code as in `runcoach-core`, without the service
-//! around it, so an instrumented build takes under a minute and CI runs the targets (.ci/run).
+//! What the fuzz targets share. The code under fuzzing is `runcoach-pure`'s importers: the same
+//! crate the service uses, built alone, so an instrumented build takes under a minute and CI runs
+//! the targets (.ci/run).
 
-#![allow(dead_code, unused_imports)]
-
-#[path = "../../src/domain/mod.rs"]
-pub mod domain;
-#[path = "../../src/i18n.rs"]
-pub mod i18n;
-#[path = "../../src/import/mod.rs"]
-pub mod import;
-#[path = "../../src/science/mod.rs"]
-pub mod science;
+pub use runcoach_pure::import;
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -21,7 +10,7 @@ use std::sync::Mutex;
 /// libfuzzer-sys aborts on every panic, even one caught on purpose, and that is the default here:
 /// a panic is a bug, even the fitparser ones the FIT reader catches (it runs fitparser under
 /// `catch_unwind` as a last defence). Fix them by checking the input before fitparser sees it
-/// (see `header_fits` in src/import/fit.rs).
+/// (see `header_fits` in crates/runcoach-pure/src/import/fit.rs).
 ///
 /// `RUNCOACH_FUZZ_LENIENT=1` lets fitparser panics pass (reported once per source location on
 /// stderr), to fuzz past a known one until it is fixed; any other panic still aborts.

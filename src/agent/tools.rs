@@ -11,7 +11,8 @@ use crate::domain::User;
 use crate::history;
 use crate::i18n::Lang;
 use crate::knowledge::{Hit, KnowledgeBase};
-use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest};
+use crate::plan::{self, Goal, Level, PlanLength, PlanRequest};
+use crate::plans::{self, ActivePlan};
 use crate::store::{Store, StoreError};
 
 /// Longest text a tool hands back (a hostile or huge activity name is cut, not forwarded whole).
@@ -50,6 +51,12 @@ impl<'a> ToolBox<'a> {
         personal: bool,
     ) -> Self {
         ToolBox { store, user, kb, today, personal, passages: Mutex::new(Vec::new()) }
+    }
+
+    /// The runner's date, which the tools compute from.
+    #[must_use]
+    pub fn today(&self) -> NaiveDate {
+        self.today
     }
 
     #[must_use]
@@ -225,10 +232,9 @@ impl<'a> ToolBox<'a> {
     }
 
     async fn current_plan(&self) -> Result<Value, ToolError> {
-        let Some(stored) = self.store.active_plan(self.user.id).await? else {
+        let Some(ActivePlan { plan, .. }) = plans::active(self.store, self.user.id).await? else {
             return Ok(json!({ "plan": null, "note": "no active plan; the runner can make one with /plan" }));
         };
-        let plan: Plan = serde_json::from_value(stored.plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let lang = self.lang();
         let days = (self.today - plan.start_date).num_days().max(0);
         let index = usize::try_from(days / 7).unwrap_or(0).min(plan.weeks.len().saturating_sub(1));
@@ -326,15 +332,13 @@ impl<'a> ToolBox<'a> {
             .and_then(|d| u32::try_from(d).ok())
             .filter(|d| (1..=14).contains(d))
             .ok_or_else(|| ToolError::BadArguments("days must be 1 to 14".into()))?;
-        let Some(stored) = self.store.active_plan(self.user.id).await? else {
+        let Some(ActivePlan { id, plan }) = plans::active(self.store, self.user.id).await? else {
             return Ok(json!({ "changed": false, "note": "no active plan" }));
         };
-        let plan: Plan = serde_json::from_value(stored.plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let lang = self.lang();
         match plan::scale_back(&plan, self.today.max(plan.start_date), days) {
             Ok(replan) => {
-                let record = crate::chat::plan_record(&replan.plan)?;
-                self.store.update_plan(self.user.id, stored.id, &record).await?;
+                plans::update(self.store, self.user.id, id, &replan.plan).await?;
                 Ok(json!({ "changed": true, "note": replan.note.get(lang) }))
             }
             Err(e) => Ok(json!({ "changed": false, "note": e.explain().get(lang) })),

@@ -1,15 +1,14 @@
 //! Activities in the chat: files sent to the bot are imported (and tick off the plan's session),
 //! and `/stats` reads the runner's history back in plain words.
 
-use super::core::Failure;
-use super::plan_flow::PlanCtx;
-use super::{Reply, plan_flow};
-use crate::history;
+use super::Reply;
+use super::flow::{Failure, FlowCtx};
 use crate::i18n::{self, Lang};
 use crate::import::{self, Imported};
 use crate::plan;
 use crate::science::{ActivityKind, RaceDistance, format_duration};
 use crate::store::{InsertOutcome, NewActivity};
+use crate::{history, plans};
 
 fn pace(activity: &NewActivity) -> Option<String> {
     let km = activity.distance_m? / 1000.0;
@@ -61,7 +60,7 @@ pub(super) fn describe(a: &NewActivity, lang: Lang) -> String {
 }
 
 /// A file from the chat: import, store once, tick off the plan, say what it means.
-pub(super) async fn import_file(ctx: &PlanCtx<'_>, name: &str, data: &[u8]) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let imported: Vec<Imported> = match import::import_bytes(name, data) {
         Ok(items) => items,
@@ -88,11 +87,10 @@ pub(super) async fn import_file(ctx: &PlanCtx<'_>, name: &str, data: &[u8]) -> R
     let mut text = lines.join("\n");
     // A new run completes the plan's session of that day (or the day before/after).
     if !new_inputs.is_empty() {
-        if let Some(stored) = ctx.store.active_plan(ctx.user.id).await?
-            && let Ok(mut p) = serde_json::from_value::<plan::Plan>(stored.plan)
-            && !plan::match_activities(&mut p, &new_inputs, 1).matched.is_empty()
+        if let Some(mut active) = plans::active(ctx.store, ctx.user.id).await?
+            && !plan::match_activities(&mut active.plan, &new_inputs, 1).matched.is_empty()
         {
-            plan_flow::store_plan(ctx, stored.id, &p).await?;
+            plans::update(ctx.store, ctx.user.id, active.id, &active.plan).await?;
             text.push_str(lang.pick(
                 "\n\n🎯 Séance du plan validée automatiquement. Bravo !",
                 "\n\n🎯 This ticks off a session of your plan. Well done!",
@@ -105,7 +103,7 @@ pub(super) async fn import_file(ctx: &PlanCtx<'_>, name: &str, data: &[u8]) -> R
 }
 
 /// `/stats`: the runner's history in plain words, with what is missing.
-pub(super) async fn stats(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn stats(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let (_, a) = history::analyze_user(ctx.store, ctx.user.id, ctx.today).await?;
     if a.run_count == 0 {
@@ -117,16 +115,16 @@ pub(super) async fn stats(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let n = |v: f64, d: usize| i18n::number(lang, v, d);
     let mut out = match lang {
         Lang::Fr => format!(
-            "📊 **Tes statistiques**\n• {} sorties, {} km au total\n• En moyenne {} km et {} min ; la plus longue : {} km",
-            a.run_count,
+            "📊 **Tes statistiques**\n• {}, {} km au total\n• En moyenne {} km et {} min ; la plus longue : {} km",
+            i18n::count(lang, u64::from(a.run_count), ["sortie", "sorties"], ["run", "runs"]),
             n(a.total_run_km, 0),
             n(a.avg_run_km, 1),
             n(a.avg_run_min, 0),
             n(a.max_run_km, 1)
         ),
         Lang::En => format!(
-            "📊 **Your stats**\n• {} runs, {} km in total\n• On average {} km and {} min; longest: {} km",
-            a.run_count,
+            "📊 **Your stats**\n• {}, {} km in total\n• On average {} km and {} min; longest: {} km",
+            i18n::count(lang, u64::from(a.run_count), ["sortie", "sorties"], ["run", "runs"]),
             n(a.total_run_km, 0),
             n(a.avg_run_km, 1),
             n(a.avg_run_min, 0),

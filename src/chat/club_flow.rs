@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 
 use chrono::{Datelike, Duration, NaiveDate};
 
-use super::core::Failure;
-use super::plan_flow::PlanCtx;
+use super::flow::{Failure, FlowCtx};
 use super::{ClubRef, Reply};
 use crate::domain::UserId;
-use crate::i18n::{Lang, number};
+use crate::i18n::{Lang, count, number};
+use crate::message::ChatKey;
 use crate::scheduler::{self, CLUB_DIGEST, PAUSED_OFF, ScheduleError};
-use crate::store::{ChatKey, StoreError};
+use crate::store::StoreError;
 
 /// Lines on the leaderboard.
 pub const LEADERBOARD_LINES: usize = 15;
@@ -116,7 +116,7 @@ without being named)\n\
 }
 
 /// `/club …`
-pub(super) async fn club(ctx: &PlanCtx<'_>, club: Option<&ClubRef>, args: &str) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn club(ctx: &FlowCtx<'_>, club: Option<&ClubRef>, args: &str) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let sub = parse(args);
     if sub == Sub::Usage {
@@ -216,7 +216,7 @@ fn hours_minutes(seconds: f64) -> String {
     if total >= 60 { format!("{} h {:02}", total / 60, total % 60) } else { format!("{total} min") }
 }
 
-async fn leaderboard(ctx: &PlanCtx<'_>, guild_id: &str, period: Period) -> Result<Vec<Reply>, Failure> {
+async fn leaderboard(ctx: &FlowCtx<'_>, guild_id: &str, period: Period) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let lines = leaderboard_lines(ctx.store, guild_id, period, ctx.today).await?;
     let start = period.start(ctx.today);
@@ -246,12 +246,7 @@ async fn leaderboard(ctx: &PlanCtx<'_>, guild_id: &str, period: Period) -> Resul
             2 => "🥉".to_owned(),
             n => format!("{}.", n + 1),
         };
-        let runs = match (lang, l.runs) {
-            (Lang::Fr, 1) => "1 sortie".to_owned(),
-            (Lang::Fr, n) => format!("{n} sorties"),
-            (Lang::En, 1) => "1 run".to_owned(),
-            (Lang::En, n) => format!("{n} runs"),
-        };
+        let runs = count(lang, u64::from(l.runs), ["sortie", "sorties"], ["run", "runs"]);
         let _ = writeln!(
             out,
             "{medal} {} — {} km · {} · {runs}",
@@ -267,7 +262,7 @@ async fn leaderboard(ctx: &PlanCtx<'_>, guild_id: &str, period: Period) -> Resul
     Ok(vec![Reply::text(out)])
 }
 
-async fn digest(ctx: &PlanCtx<'_>, club: &ClubRef, arg: DigestArg) -> Result<Vec<Reply>, Failure> {
+async fn digest(ctx: &FlowCtx<'_>, club: &ClubRef, arg: DigestArg) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     if !club.admin {
         return Ok(vec![Reply::text(lang.pick(
@@ -302,7 +297,7 @@ async fn digest(ctx: &PlanCtx<'_>, club: &ClubRef, arg: DigestArg) -> Result<Vec
                 None,
                 tz,
                 lang,
-                chrono::Utc::now(),
+                ctx.now,
             )
             .await
             {

@@ -4,27 +4,30 @@
 
 use std::sync::Arc;
 
-use chrono::{Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use rand::Rng;
 use serde_json::json;
 use tracing::{info, warn};
 
 use super::coach::{self, Intent};
 use super::commands::{self, Command, CommandError, ParsedText};
+use super::flow::{Failure, FlowCtx, Handled};
 use super::garmin_flow::{self, GarminService};
-use super::plan_flow::{self, PlanCtx, Wizard};
+use super::plan_flow::{self, Wizard};
 use super::texts;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Progress, Reply, Sender, Unsupported};
 use super::{ClubRef, activity_flow, club_flow, summary_flow};
 use crate::agent::{Agent, ToolBox, Turn};
+use crate::clock::{Clock, SystemClock};
 use crate::domain::{
-    BirthYear, HeartRate, HeightCm, Platform, ProfileError, ProfileField, Sex, TimeZoneName, Units, User, Vma, Vo2max,
-    WeightKg,
+    BirthYear, HeartRate, HeightCm, Platform, PlatformIdentity, ProfileError, ProfileField, Sex, TimeZoneName, Units,
+    User, Vma, Vo2max, WeightKg,
 };
 use crate::error::ErrorCode;
 use crate::i18n::Lang;
 use crate::knowledge::KnowledgeBase;
-use crate::store::{ChatKey, LinkError, ProfileUpdate, Role, Store, StoreError};
+use crate::message::ChatKey;
+use crate::store::{LinkError, ProfileUpdate, Role, Store, StoreError};
 
 /// Longest message the core reads; longer ones are refused before anything is stored.
 pub const MAX_MESSAGE_CHARS: usize = 8_000;
@@ -47,20 +50,6 @@ const MEMORY_TURNS: i64 = 8;
 /// Older messages folded into the summary at a time (one summarising call per this many).
 const SUMMARY_BATCH: usize = 8;
 
-/// A failure already phrased for the user, or a store error to phrase.
-pub(super) enum Failure {
-    Store(StoreError),
-    Say(String),
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure::Store(e)
-    }
-}
-
-type Handled = Result<Vec<Reply>, Failure>;
-
 pub struct BotCore {
     store: Arc<dyn Store>,
     garmin: Option<Arc<GarminService>>,
@@ -69,6 +58,8 @@ pub struct BotCore {
     knowledge: std::sync::RwLock<Option<Arc<KnowledgeBase>>>,
     agent: Option<Arc<Agent>>,
     fallbacks: std::sync::atomic::AtomicU64,
+    /// Read once per message: every step of its handling sees the same instant.
+    clock: Arc<dyn Clock>,
 }
 
 /// How long a message waits for a database that went away (a restart, a failover) before the
@@ -84,6 +75,8 @@ struct Ctx<'a> {
     club: Option<ClubRef>,
     /// This message created the runner (first contact).
     created: bool,
+    /// When the message is handled, from the core's clock.
+    now: DateTime<Utc>,
 }
 
 impl Ctx<'_> {
@@ -101,7 +94,15 @@ impl BotCore {
             knowledge: std::sync::RwLock::new(None),
             agent: None,
             fallbacks: std::sync::atomic::AtomicU64::new(0),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Reads the time from `clock` instead of the system's (tests move time with a `TestClock`).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Grounds free-text answers in our knowledge base.
@@ -148,9 +149,37 @@ impl BotCore {
         self.fallbacks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// The store, for the binary that wires the scheduler and the adapters to the same one.
+    /// Adapters ask the core instead ([`BotCore::database_health`], [`BotCore::stats_of`]).
     #[must_use]
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The database as the operations endpoints report it: its backend's name and whether it
+    /// answers.
+    pub async fn database_health(&self) -> (&'static str, Result<(), StoreError>) {
+        (self.store.backend(), self.store.ping().await)
+    }
+
+    /// Jobs waiting to be sent (weekly summaries, club digests), for the metrics.
+    pub async fn queue_depth(&self) -> Result<i64, StoreError> {
+        self.store.queue_depth().await
+    }
+
+    /// A runner's history in numbers (the HTTP API's stats): `None` when nobody has `identity`.
+    /// `days` limits it to the last days, counted to today in the runner's time zone.
+    pub async fn stats_of(
+        &self,
+        identity: &PlatformIdentity,
+        days: Option<u32>,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let Some(user) = self.store.find_user(identity).await? else {
+            return Ok(None);
+        };
+        let today = self.clock.now().with_timezone(&user.timezone.tz()).date_naive();
+        let (_, analysis) = crate::history::analyze_user_since(self.store.as_ref(), user.id, today, days).await?;
+        Ok(Some(crate::history::stats_json(&analysis)))
     }
 
     /// Handles one message. Always answers, in the runner's language.
@@ -234,6 +263,7 @@ impl BotCore {
             private: msg.chat.private,
             club: msg.chat.club.clone(),
             created: resolved.created,
+            now: self.clock.now(),
         };
         match self.dispatch(ctx, msg.content.clone(), progress).await {
             Ok(replies) => Ok(replies),
@@ -265,7 +295,7 @@ impl BotCore {
         match content {
             Content::Button(data) if data.starts_with(plan_flow::BUTTON_PREFIX) => {
                 let wizard = pending.as_ref().and_then(Wizard::from_state);
-                plan_flow::button(&self.plan_ctx(&ctx), &data, wizard).await
+                plan_flow::button(&self.flow_ctx(&ctx), &data, wizard).await
             }
             Content::Button(data) => self.button(ctx, &data, pending_kind.as_deref()).await,
             Content::Command { name, args } => {
@@ -282,7 +312,7 @@ impl BotCore {
                 let state = pending.as_ref().and_then(garmin_flow::from_state);
                 match state {
                     Some(state) => {
-                        garmin_flow::text(&self.plan_ctx_with(&ctx, progress), self.garmin.as_deref(), state, &text)
+                        garmin_flow::text(&self.flow_ctx_with(&ctx, progress), self.garmin.as_deref(), state, &text)
                             .await
                     }
                     None => Ok(Vec::new()),
@@ -296,7 +326,7 @@ impl BotCore {
                 ParsedText::Text(text) => {
                     if let Some(state) = pending.as_ref().and_then(garmin_flow::from_state) {
                         return garmin_flow::text(
-                            &self.plan_ctx_with(&ctx, progress),
+                            &self.flow_ctx_with(&ctx, progress),
                             self.garmin.as_deref(),
                             state,
                             &text,
@@ -304,7 +334,7 @@ impl BotCore {
                         .await;
                     }
                     if let Some(wizard) = pending.as_ref().and_then(Wizard::from_state) {
-                        return plan_flow::text(&self.plan_ctx(&ctx), &text, wizard).await;
+                        return plan_flow::text(&self.flow_ctx(&ctx), &text, wizard).await;
                     }
                     if pending_kind.as_deref() == Some(STATE_FORGET) {
                         let yes = matches!(text.to_lowercase().as_str(), "yes" | "oui" | "y" | "o");
@@ -324,14 +354,14 @@ impl BotCore {
                 if !ctx.private {
                     return Ok(vec![Reply::text(ErrorCode::PrivateChatOnly.message(ctx.lang()))]);
                 }
-                garmin_flow::form(&self.plan_ctx_with(&ctx, progress), self.garmin.as_deref(), &id, &values).await
+                garmin_flow::form(&self.flow_ctx_with(&ctx, progress), self.garmin.as_deref(), &id, &values).await
             }
             Content::File { name, data, .. } => {
                 if !ctx.private {
                     return Ok(vec![Reply::text(ErrorCode::PrivateChatOnly.message(ctx.lang()))]);
                 }
                 info!(bytes = data.len(), "file received");
-                activity_flow::import_file(&self.plan_ctx(&ctx), &name, &data).await
+                activity_flow::import_file(&self.flow_ctx(&ctx), &name, &data).await
             }
         }
     }
@@ -387,34 +417,34 @@ impl BotCore {
             Command::Export => self.export(ctx).await,
             Command::Forget => self.forget(ctx).await,
             Command::Link(code) => self.link(ctx, code).await,
-            Command::Sync => garmin_flow::sync(&self.plan_ctx_with(&ctx, progress), self.garmin.as_deref()).await,
-            Command::GarminLogout => garmin_flow::logout(&self.plan_ctx(&ctx)).await,
-            Command::Summary(args) => summary_flow::summary(&self.plan_ctx(&ctx), &args).await,
+            Command::Sync => garmin_flow::sync(&self.flow_ctx_with(&ctx, progress), self.garmin.as_deref()).await,
+            Command::GarminLogout => garmin_flow::logout(&self.flow_ctx(&ctx)).await,
+            Command::Summary(args) => summary_flow::summary(&self.flow_ctx(&ctx), &args).await,
             Command::Import => Ok(vec![Reply::text(texts::import_usage(lang))]),
-            Command::Stats => activity_flow::stats(&self.plan_ctx(&ctx)).await,
-            Command::Plan => plan_flow::start(&self.plan_ctx(&ctx)).await,
-            Command::Plans => plan_flow::list(&self.plan_ctx(&ctx)).await,
-            Command::Week => plan_flow::week(&self.plan_ctx(&ctx)).await,
-            Command::Today => plan_flow::today(&self.plan_ctx(&ctx)).await,
-            Command::Done(args) => plan_flow::done(&self.plan_ctx(&ctx), &args).await,
-            Command::Skip(args) => plan_flow::skip(&self.plan_ctx(&ctx), &args).await,
-            Command::Unwell(args) => plan_flow::unwell(&self.plan_ctx(&ctx), &args).await,
+            Command::Stats => activity_flow::stats(&self.flow_ctx(&ctx)).await,
+            Command::Plan => plan_flow::start(&self.flow_ctx(&ctx)).await,
+            Command::Plans => plan_flow::list(&self.flow_ctx(&ctx)).await,
+            Command::Week => plan_flow::week(&self.flow_ctx(&ctx)).await,
+            Command::Today => plan_flow::today(&self.flow_ctx(&ctx)).await,
+            Command::Done(args) => plan_flow::done(&self.flow_ctx(&ctx), &args).await,
+            Command::Skip(args) => plan_flow::skip(&self.flow_ctx(&ctx), &args).await,
+            Command::Unwell(args) => plan_flow::unwell(&self.flow_ctx(&ctx), &args).await,
             Command::Ask(question) if question.trim().is_empty() => Ok(vec![Reply::text(texts::ask_usage(lang))]),
             Command::Ask(question) => self.free_text(ctx, &question, progress).await,
-            Command::Club(args) => club_flow::club(&self.plan_ctx(&ctx), ctx.club.as_ref(), &args).await,
+            Command::Club(args) => club_flow::club(&self.flow_ctx(&ctx), ctx.club.as_ref(), &args).await,
             Command::Status => Ok(vec![Reply::text(self.status(lang).await)]),
         }
     }
 
-    fn plan_ctx<'a>(&'a self, ctx: &'a Ctx<'_>) -> PlanCtx<'a> {
+    fn flow_ctx<'a>(&'a self, ctx: &'a Ctx<'_>) -> FlowCtx<'a> {
         // "Today" is the runner's own calendar day.
-        let today = Utc::now().with_timezone(&ctx.user.timezone.tz()).date_naive();
-        PlanCtx { store: self.store.as_ref(), user: &ctx.user, chat: &ctx.chat, today, progress: None }
+        let today = ctx.now.with_timezone(&ctx.user.timezone.tz()).date_naive();
+        FlowCtx { store: self.store.as_ref(), user: &ctx.user, chat: &ctx.chat, now: ctx.now, today, progress: None }
     }
 
-    /// [`BotCore::plan_ctx`] for a step that may take a while (a Garmin sync): it can show progress.
-    fn plan_ctx_with<'a>(&'a self, ctx: &'a Ctx<'_>, progress: Option<&'a dyn Progress>) -> PlanCtx<'a> {
-        PlanCtx { progress, ..self.plan_ctx(ctx) }
+    /// [`BotCore::flow_ctx`] for a step that may take a while (a Garmin sync): it can show progress.
+    fn flow_ctx_with<'a>(&'a self, ctx: &'a Ctx<'_>, progress: Option<&'a dyn Progress>) -> FlowCtx<'a> {
+        FlowCtx { progress, ..self.flow_ctx(ctx) }
     }
 
     fn start(&self, ctx: &Ctx<'_>, returning: bool) -> Reply {
@@ -443,11 +473,11 @@ impl BotCore {
     async fn profile(&self, ctx: Ctx<'_>, pairs: &[(String, String)]) -> Handled {
         let lang = ctx.lang();
         if pairs.is_empty() {
-            return Ok(vec![Reply::text(texts::profile(lang, &ctx.user, false))]);
+            return Ok(vec![Reply::text(texts::profile(lang, &ctx.user, false, ctx.now.year()))]);
         }
         // All values are checked before anything is written: one bad value changes nothing.
         let mut update = ProfileUpdate::default();
-        let year = Utc::now().year();
+        let year = ctx.now.year();
         for (name, value) in pairs {
             let field = ProfileField::parse(name).ok_or_else(|| Failure::Say(texts::unknown_field(lang, name)))?;
             apply_field(&mut update, field, value, year).map_err(|e| Failure::Say(e.message(lang)))?;
@@ -461,14 +491,14 @@ impl BotCore {
             return Err(Failure::Say(e.message(lang)));
         }
         let user = self.store.update_profile(ctx.user.id, &update).await?;
-        Ok(vec![Reply::text(texts::profile(lang, &user, true))])
+        Ok(vec![Reply::text(texts::profile(lang, &user, true, ctx.now.year()))])
     }
 
     async fn export(&self, ctx: Ctx<'_>) -> Handled {
         let doc = self.store.export_user(ctx.user.id).await?;
         let data = serde_json::to_vec_pretty(&doc).map_err(|e| Failure::Store(StoreError::Other(e.to_string())))?;
         self.store.audit(Some(ctx.user.id), "user", "export", &json!({ "platform": ctx.chat.platform })).await?;
-        let name = format!("runcoach-export-{}.json", Utc::now().format("%Y-%m-%d"));
+        let name = format!("runcoach-export-{}.json", ctx.now.format("%Y-%m-%d"));
         Ok(vec![Reply::text(texts::export_ready(ctx.lang())).with_attachment(Attachment {
             kind: AttachmentKind::File,
             name,
@@ -501,11 +531,11 @@ impl BotCore {
         let lang = ctx.lang();
         let Some(code) = code else {
             let code = new_link_code();
-            let expires = Utc::now() + Duration::minutes(LINK_CODE_MINUTES);
+            let expires = ctx.now + Duration::minutes(LINK_CODE_MINUTES);
             self.store.create_link_code(ctx.user.id, &code, expires).await?;
             return Ok(vec![Reply::text(texts::link_code(lang, &code, LINK_CODE_MINUTES))]);
         };
-        match self.store.redeem_link_code(&code, ctx.user.id, Utc::now()).await? {
+        match self.store.redeem_link_code(&code, ctx.user.id, ctx.now).await? {
             Ok(outcome) => {
                 let platforms: Vec<String> = self
                     .store
@@ -527,10 +557,10 @@ impl BotCore {
         let mut rated = false;
         let mut replies = match coach::intent(text) {
             Intent::Greeting => vec![self.start(&ctx, !ctx.created)],
-            Intent::MakePlan if ctx.private => plan_flow::start(&self.plan_ctx(&ctx)).await?,
-            Intent::Stats if ctx.private => activity_flow::stats(&self.plan_ctx(&ctx)).await?,
-            Intent::ThisWeek if ctx.private => plan_flow::week(&self.plan_ctx(&ctx)).await?,
-            Intent::Today if ctx.private => plan_flow::today(&self.plan_ctx(&ctx)).await?,
+            Intent::MakePlan if ctx.private => plan_flow::start(&self.flow_ctx(&ctx)).await?,
+            Intent::Stats if ctx.private => activity_flow::stats(&self.flow_ctx(&ctx)).await?,
+            Intent::ThisWeek if ctx.private => plan_flow::week(&self.flow_ctx(&ctx)).await?,
+            Intent::Today if ctx.private => plan_flow::today(&self.flow_ctx(&ctx)).await?,
             Intent::Pace { distance, time_s } => vec![coach::pace_answer(distance, time_s, lang)],
             Intent::Question { medical } => {
                 rated = true;
@@ -574,7 +604,7 @@ impl BotCore {
                 (Vec::new(), None)
             };
             let tools =
-                ToolBox::new(self.store.as_ref(), &ctx.user, kb.as_deref(), self.plan_ctx(ctx).today, ctx.private);
+                ToolBox::new(self.store.as_ref(), &ctx.user, kb.as_deref(), self.flow_ctx(ctx).today, ctx.private);
             let turn = Turn { question: text, history: &history, summary: summary.as_deref() };
             let sink = |partial: &str| {
                 if let Some(p) = progress {

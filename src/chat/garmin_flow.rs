@@ -15,12 +15,11 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use super::activity_flow;
-use super::core::Failure;
-use super::plan_flow::PlanCtx;
+use super::flow::{Failure, FlowCtx};
 use super::{Form, FormField, Reply};
 use crate::domain::UserId;
 use crate::garmin::{self, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, TokenSealer};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, agree};
 use crate::store::StoreError;
 
 pub(super) const STATE_KIND: &str = "garmin_login";
@@ -53,9 +52,14 @@ impl GarminService {
     }
 
     /// The login step that waits for the code, carrying `challenge` sealed.
-    fn waiting_for_code(&self, user: UserId, challenge: &MfaChallenge) -> Result<LoginState, GarminError> {
+    fn waiting_for_code(
+        &self,
+        user: UserId,
+        challenge: &MfaChallenge,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<LoginState, GarminError> {
         let sealed = self.sealer.seal_mfa(user, challenge)?;
-        let expires_at = chrono::Utc::now() + chrono::Duration::from_std(MFA_TTL).unwrap_or_default();
+        let expires_at = now + chrono::Duration::from_std(MFA_TTL).unwrap_or_default();
         Ok(LoginState::Mfa {
             challenge: Some(base64::engine::general_purpose::STANDARD.encode(sealed)),
             expires_at: Some(expires_at.timestamp()),
@@ -63,8 +67,14 @@ impl GarminService {
     }
 
     /// The challenge a [`LoginState::Mfa`] carries, unless it expired or does not open.
-    fn challenge(&self, user: UserId, sealed: Option<&str>, expires_at: Option<i64>) -> Option<MfaChallenge> {
-        if expires_at? < chrono::Utc::now().timestamp() {
+    fn challenge(
+        &self,
+        user: UserId,
+        sealed: Option<&str>,
+        expires_at: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<MfaChallenge> {
+        if expires_at? < now.timestamp() {
             return None;
         }
         let sealed = base64::engine::general_purpose::STANDARD.decode(sealed?).ok()?;
@@ -99,7 +109,7 @@ pub(super) fn from_state(value: &serde_json::Value) -> Option<LoginState> {
     serde_json::from_value::<Stored>(value.clone()).ok().filter(|s| s.kind == STATE_KIND).map(|s| s.state)
 }
 
-async fn save(ctx: &PlanCtx<'_>, state: Option<LoginState>) -> Result<(), Failure> {
+async fn save(ctx: &FlowCtx<'_>, state: Option<LoginState>) -> Result<(), Failure> {
     let value = state
         .map(|state| serde_json::to_value(Stored { kind: STATE_KIND.to_owned(), state }))
         .transpose()
@@ -176,7 +186,7 @@ Meanwhile, send me your FIT/GPX/TCX files or the ZIP exported from Garmin Connec
 }
 
 /// `/sync`: syncs with stored tokens, or starts the login.
-pub(super) async fn sync(ctx: &PlanCtx<'_>, service: Option<&GarminService>) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn sync(ctx: &FlowCtx<'_>, service: Option<&GarminService>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let Some(service) = service else {
         return Ok(not_configured(lang));
@@ -196,20 +206,25 @@ pub(super) async fn sync(ctx: &PlanCtx<'_>, service: Option<&GarminService>) -> 
     run_sync(ctx, service).await
 }
 
+/// A count as the plural rules take it.
+fn n(count: usize) -> u64 {
+    u64::try_from(count).unwrap_or(u64::MAX)
+}
+
 fn progress_text(lang: Lang, p: &garmin::SyncProgress) -> String {
+    let read = agree(lang, n(p.fetched), ["activité lue", "activités lues"], ["activity read", "activities read"]);
+    let new = agree(lang, n(p.new), ["nouvelle", "nouvelles"], ["new", "new"]);
     match (lang, p.total) {
         (Lang::Fr, Some(total)) => {
-            format!("🔄 Synchronisation Garmin… {} / {total} activités lues ({} nouvelles)", p.fetched, p.new)
+            format!("🔄 Synchronisation Garmin… {} / {total} {read} ({} {new})", p.fetched, p.new)
         }
-        (Lang::Fr, None) => format!("🔄 Synchronisation Garmin… {} activités lues ({} nouvelles)", p.fetched, p.new),
-        (Lang::En, Some(total)) => {
-            format!("🔄 Syncing Garmin… {} / {total} activities read ({} new)", p.fetched, p.new)
-        }
-        (Lang::En, None) => format!("🔄 Syncing Garmin… {} activities read ({} new)", p.fetched, p.new),
+        (Lang::Fr, None) => format!("🔄 Synchronisation Garmin… {} {read} ({} {new})", p.fetched, p.new),
+        (Lang::En, Some(total)) => format!("🔄 Syncing Garmin… {} / {total} {read} ({} {new})", p.fetched, p.new),
+        (Lang::En, None) => format!("🔄 Syncing Garmin… {} {read} ({} {new})", p.fetched, p.new),
     }
 }
 
-async fn run_sync(ctx: &PlanCtx<'_>, service: &GarminService) -> Result<Vec<Reply>, Failure> {
+async fn run_sync(ctx: &FlowCtx<'_>, service: &GarminService) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let result = garmin::sync_user(&service.client, ctx.store, &service.sealer, ctx.user.id, |p| {
         info!(fetched = p.fetched, new = p.new, "garmin sync progress");
@@ -221,15 +236,17 @@ async fn run_sync(ctx: &PlanCtx<'_>, service: &GarminService) -> Result<Vec<Repl
     .await;
     match result {
         Ok(s) => {
-            let head = match lang {
-                Lang::Fr => format!(
-                    "🔄 Garmin : {} activités lues, {} nouvelles, {} déjà connues ✓",
-                    s.total, s.new, s.duplicates
-                ),
-                Lang::En => {
-                    format!("🔄 Garmin: {} activities read, {} new, {} already known ✓", s.total, s.new, s.duplicates)
-                }
-            };
+            let read =
+                agree(lang, n(s.total), ["activité lue", "activités lues"], ["activity read", "activities read"]);
+            let new = agree(lang, n(s.new), ["nouvelle", "nouvelles"], ["new", "new"]);
+            let known = agree(lang, n(s.duplicates), ["déjà connue", "déjà connues"], ["already known"; 2]);
+            let head = format!(
+                "🔄 Garmin{} {} {read}, {} {new}, {} {known} ✓",
+                lang.pick(" :", ":"),
+                s.total,
+                s.new,
+                s.duplicates
+            );
             let mut replies = vec![Reply::text(head)];
             replies.extend(activity_flow::stats(ctx).await?);
             Ok(replies)
@@ -255,7 +272,7 @@ async fn run_sync(ctx: &PlanCtx<'_>, service: &GarminService) -> Result<Vec<Repl
 
 /// Text typed while the login waits for an answer.
 pub(super) async fn text(
-    ctx: &PlanCtx<'_>,
+    ctx: &FlowCtx<'_>,
     service: Option<&GarminService>,
     state: LoginState,
     text: &str,
@@ -287,7 +304,7 @@ pub(super) async fn text(
                     connected(ctx, service, tokens).await?
                 }
                 Ok(LoginStep::NeedMfa(challenge)) => {
-                    let waiting = match service.waiting_for_code(ctx.user.id, &challenge) {
+                    let waiting = match service.waiting_for_code(ctx.user.id, &challenge, ctx.now) {
                         Ok(waiting) => waiting,
                         Err(e) => {
                             save(ctx, None).await?;
@@ -314,7 +331,7 @@ pub(super) async fn text(
             Ok(replies)
         }
         LoginState::Mfa { challenge, expires_at } => {
-            let Some(challenge) = service.challenge(ctx.user.id, challenge.as_deref(), expires_at) else {
+            let Some(challenge) = service.challenge(ctx.user.id, challenge.as_deref(), expires_at, ctx.now) else {
                 save(ctx, None).await?;
                 return Ok(vec![Reply::text(lang.pick(
                     "Cette demande de code a expiré. Tape /sync pour recommencer.",
@@ -342,7 +359,7 @@ pub(super) async fn text(
 /// A submitted dialog: the login (email and password at once) or the MFA code. The password
 /// goes straight to Garmin, as in [`text`]; nothing of it is stored.
 pub(super) async fn form(
-    ctx: &PlanCtx<'_>,
+    ctx: &FlowCtx<'_>,
     service: Option<&GarminService>,
     id: &str,
     values: &[String],
@@ -370,7 +387,7 @@ pub(super) async fn form(
     }
 }
 
-async fn connected(ctx: &PlanCtx<'_>, service: &GarminService, tokens: garmin::Tokens) -> Result<Vec<Reply>, Failure> {
+async fn connected(ctx: &FlowCtx<'_>, service: &GarminService, tokens: garmin::Tokens) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     match garmin::connect_account(&service.client, ctx.store, &service.sealer, ctx.user.id, tokens).await {
         Ok(name) => {
@@ -389,7 +406,7 @@ async fn connected(ctx: &PlanCtx<'_>, service: &GarminService, tokens: garmin::T
 }
 
 /// `/garmin_logout`
-pub(super) async fn logout(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn logout(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let removed = ctx.store.delete_credential(ctx.user.id, "garmin").await?;
     Ok(vec![Reply::text(match (removed, lang) {

@@ -7,13 +7,11 @@
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::core::Failure;
+use super::flow::{Failure, FlowCtx};
 use super::{Attachment, AttachmentKind, Button, Choice, Reply};
-use crate::domain::User;
-use crate::history;
 use crate::i18n::Lang;
 use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest, Suggestion, Workout, WorkoutStatus};
-use crate::store::{ChatKey, NewPlan, NewPlannedWorkout, Store, StoreError, WorkoutRowStatus};
+use crate::{history, plans};
 
 pub(super) const STATE_KIND: &str = "plan_wizard";
 pub(super) const BUTTON_PREFIX: &str = "plan:";
@@ -38,27 +36,6 @@ impl Wizard {
 
     pub(super) fn from_state(state: &serde_json::Value) -> Option<Wizard> {
         serde_json::from_value::<Wizard>(state.clone()).ok().filter(|w| w.kind == STATE_KIND)
-    }
-}
-
-pub(super) struct PlanCtx<'a> {
-    pub store: &'a dyn Store,
-    pub user: &'a User,
-    pub chat: &'a ChatKey,
-    pub today: NaiveDate,
-    /// Where a long step (a Garmin sync) shows how far it is.
-    pub progress: Option<&'a dyn super::Progress>,
-}
-
-impl PlanCtx<'_> {
-    fn lang(&self) -> Lang {
-        self.user.lang
-    }
-
-    async fn save_state(&self, w: &Wizard) -> Result<(), Failure> {
-        let value = serde_json::to_value(w).map_err(|e| Failure::Store(StoreError::Other(e.to_string())))?;
-        self.store.set_dialogue_state(self.user.id, self.chat, Some(&value)).await?;
-        Ok(())
     }
 }
 
@@ -152,14 +129,14 @@ fn buttons(items: Vec<(String, String)>, per_row: usize) -> Vec<Vec<Button>> {
 }
 
 /// `/plan`: starts (or restarts) the wizard.
-pub(super) async fn start(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn start(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let w = Wizard::new();
     ctx.save_state(&w).await?;
     Ok(vec![ask(ctx, &w)])
 }
 
 /// The next question, from what is still missing.
-fn ask(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {
+fn ask(ctx: &FlowCtx<'_>, w: &Wizard) -> Reply {
     let lang = ctx.lang();
     let Some(goal) = w.goal else {
         let items =
@@ -219,7 +196,7 @@ fn ask(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {
 }
 
 /// Handles a `plan:` button.
-pub(super) async fn button(ctx: &PlanCtx<'_>, data: &str, state: Option<Wizard>) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn button(ctx: &FlowCtx<'_>, data: &str, state: Option<Wizard>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let rest = data.strip_prefix(BUTTON_PREFIX).unwrap_or_default();
     match rest {
@@ -260,7 +237,7 @@ pub(super) async fn button(ctx: &PlanCtx<'_>, data: &str, state: Option<Wizard>)
 }
 
 /// Handles typed text while the wizard waits for an answer.
-pub(super) async fn text(ctx: &PlanCtx<'_>, text: &str, mut w: Wizard) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn text(ctx: &FlowCtx<'_>, text: &str, mut w: Wizard) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     if w.goal.is_none() {
         match text.trim().parse::<Goal>() {
@@ -320,7 +297,7 @@ fn too_few_days(days: &[Weekday], w: &Wizard, lang: Lang) -> Option<Reply> {
     Some(Reply::text(msg))
 }
 
-fn again(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {
+fn again(ctx: &FlowCtx<'_>, w: &Wizard) -> Reply {
     let mut reply = ask(ctx, w);
     reply.text = format!(
         "{}\n\n{}",
@@ -330,12 +307,12 @@ fn again(ctx: &PlanCtx<'_>, w: &Wizard) -> Reply {
     reply
 }
 
-async fn suggested_level(ctx: &PlanCtx<'_>) -> Result<(Level, String, u32), Failure> {
+async fn suggested_level(ctx: &FlowCtx<'_>) -> Result<(Level, String, u32), Failure> {
     let (_, analysis) = history::analyze_user(ctx.store, ctx.user.id, ctx.today).await?;
     Ok((analysis.level.level, analysis.level.reason.get(ctx.lang()).to_owned(), analysis.run_count))
 }
 
-async fn advance(ctx: &PlanCtx<'_>, w: Wizard) -> Result<Vec<Reply>, Failure> {
+async fn advance(ctx: &FlowCtx<'_>, w: Wizard) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     if w.goal.is_none() || (w.weeks.is_none() && w.race_date.is_none()) || w.sessions.is_none() || w.days.is_none() {
         ctx.save_state(&w).await?;
@@ -385,8 +362,7 @@ To be safe I suggest **{}**. Your level?",
     };
     match plan::generate(&request) {
         Ok(p) => {
-            let stored = new_plan(&p, &request)?;
-            ctx.store.save_plan(ctx.user.id, &stored).await?;
+            plans::save_new(ctx.store, ctx.user.id, &p).await?;
             ctx.store.set_dialogue_state(ctx.user.id, ctx.chat, None).await?;
             let mut text = header(&p, lang);
             text.push_str("\n\n");
@@ -494,61 +470,8 @@ pub(super) fn week_text(p: &Plan, index0: usize, lang: Lang) -> String {
     out
 }
 
-/// What the store keeps of a plan: the document and one row per workout.
-fn new_plan(p: &Plan, request: &PlanRequest) -> Result<NewPlan, Failure> {
-    let to_json =
-        |v: serde_json::Result<serde_json::Value>| v.map_err(|e| Failure::Store(StoreError::Other(e.to_string())));
-    Ok(NewPlan {
-        goal: p.goal.as_str().to_owned(),
-        level: p.level.label_en().to_owned(),
-        start_date: p.start_date,
-        end_date: p.end_date(),
-        race_date: p.race_date,
-        sessions_per_week: i32::from(p.sessions_per_week),
-        vdot: p.vdot,
-        request: to_json(serde_json::to_value(request))?,
-        plan: to_json(serde_json::to_value(p))?,
-        workouts: p
-            .weeks
-            .iter()
-            .flat_map(|week| week.workouts.iter().map(move |w| (week.index, w)))
-            .map(|(index, w)| NewPlannedWorkout {
-                week_index: i32::from(index),
-                date: w.date,
-                kind: w.kind.as_str().to_owned(),
-                duration_min: f64::from(w.duration_min),
-                distance_km: w.distance_km,
-                pace_min_s: w.pace_s_per_km.map(|r| r.min.s_per_km()),
-                pace_max_s: w.pace_s_per_km.map(|r| r.max.s_per_km()),
-                hr_zone: w.hr_zone.map(i32::from),
-                description_fr: w.description.fr.clone(),
-                description_en: w.description.en.clone(),
-                status: match w.status {
-                    WorkoutStatus::Planned => WorkoutRowStatus::Planned,
-                    WorkoutStatus::Done => WorkoutRowStatus::Done,
-                    WorkoutStatus::Missed => WorkoutRowStatus::Skipped,
-                    WorkoutStatus::Adjusted => WorkoutRowStatus::Moved,
-                },
-            })
-            .collect(),
-    })
-}
-
-/// The store's record of a plan (the agent's tools save adapted plans with it too).
-pub(crate) fn plan_record(p: &Plan) -> Result<NewPlan, StoreError> {
-    new_plan(p, &p.request).map_err(|f| match f {
-        Failure::Store(e) => e,
-        Failure::Say(s) => StoreError::Other(s),
-    })
-}
-
-async fn active(ctx: &PlanCtx<'_>) -> Result<Option<(i64, Plan)>, Failure> {
-    let Some(stored) = ctx.store.active_plan(ctx.user.id).await? else {
-        return Ok(None);
-    };
-    let plan =
-        serde_json::from_value::<Plan>(stored.plan).map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))?;
-    Ok(Some((stored.id, plan)))
+async fn active(ctx: &FlowCtx<'_>) -> Result<Option<(i64, Plan)>, Failure> {
+    Ok(plans::active(ctx.store, ctx.user.id).await?.map(|a| (a.id, a.plan)))
 }
 
 fn no_plan(lang: Lang) -> Vec<Reply> {
@@ -563,14 +486,12 @@ fn current_week(p: &Plan, today: NaiveDate) -> usize {
     usize::try_from(days / 7).unwrap_or(0).min(p.weeks.len().saturating_sub(1))
 }
 
-pub(super) async fn store_plan(ctx: &PlanCtx<'_>, plan_id: i64, p: &Plan) -> Result<(), Failure> {
-    let stored = new_plan(p, &p.request)?;
-    ctx.store.update_plan(ctx.user.id, plan_id, &stored).await?;
-    Ok(())
+async fn store_plan(ctx: &FlowCtx<'_>, plan_id: i64, p: &Plan) -> Result<(), Failure> {
+    Ok(plans::update(ctx.store, ctx.user.id, plan_id, p).await?)
 }
 
 /// `/plans`
-pub(super) async fn list(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn list(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let plans = ctx.store.plans(ctx.user.id).await?;
     if plans.is_empty() {
@@ -591,7 +512,7 @@ pub(super) async fn list(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
 }
 
 /// `/week`
-pub(super) async fn week(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn week(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let Some((_, p)) = active(ctx).await? else {
         return Ok(no_plan(ctx.lang()));
     };
@@ -605,7 +526,7 @@ fn next_workout(p: &Plan, from: NaiveDate) -> Option<&Workout> {
 }
 
 /// `/today`
-pub(super) async fn today(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn today(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let Some((_, p)) = active(ctx).await? else {
         return Ok(no_plan(lang));
@@ -633,7 +554,7 @@ fn target_date(args: &str, today: NaiveDate) -> NaiveDate {
 }
 
 /// `/done [date]`: marks the session done (with the recorded activity when there is one).
-pub(super) async fn done(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn done(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let Some((id, mut p)) = active(ctx).await? else {
         return Ok(no_plan(lang));
@@ -682,7 +603,7 @@ pub(super) async fn done(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Fa
 }
 
 /// `/skip [date]`: the session is missed; the rest of the plan is re-planned safely.
-pub(super) async fn skip(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn skip(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let Some((id, p)) = active(ctx).await? else {
         return Ok(no_plan(lang));
@@ -699,7 +620,7 @@ pub(super) async fn skip(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Fa
 }
 
 /// `/unwell [days]`: eases the next days off.
-pub(super) async fn unwell(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn unwell(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let days = match args.trim() {
         "" => 3,
@@ -731,7 +652,7 @@ pub(super) async fn unwell(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, 
     }
 }
 
-async fn calendar(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+async fn calendar(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let Some((_, p)) = active(ctx).await? else {
         return Ok(no_plan(lang));
@@ -750,7 +671,7 @@ async fn calendar(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
     ])
 }
 
-async fn full_plan(ctx: &PlanCtx<'_>) -> Result<Vec<Reply>, Failure> {
+async fn full_plan(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let Some((_, p)) = active(ctx).await? else {
         return Ok(no_plan(lang));

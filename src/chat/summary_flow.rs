@@ -1,15 +1,12 @@
 //! `/summary`: the weekly summary on demand and its schedule (`on`, `off`, `time "cron"`, `now`).
 
-use chrono::Utc;
-
 use super::Reply;
-use super::core::Failure;
-use super::plan_flow::PlanCtx;
+use super::flow::{Failure, FlowCtx};
 use crate::i18n::Lang;
 use crate::scheduler::{self, ScheduleError, WEEKLY_SUMMARY};
 use crate::summary::{self, IsoWeek};
 
-fn when(ctx: &PlanCtx<'_>, record: &crate::store::ScheduleRecord) -> String {
+fn when(ctx: &FlowCtx<'_>, record: &crate::store::ScheduleRecord) -> String {
     let lang = ctx.user.lang;
     match scheduler::next_local(record) {
         Some(t) => match lang {
@@ -34,7 +31,7 @@ fn schedule_error(e: ScheduleError, lang: Lang) -> Failure {
     }
 }
 
-pub(super) async fn summary(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
+pub(super) async fn summary(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     let args = args.trim();
     let (verb, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
@@ -46,7 +43,7 @@ pub(super) async fn summary(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>,
             Ok(summary::replies(&s, lang))
         }
         "on" | "oui" => {
-            let record = scheduler::enable_weekly_summary(ctx.store, ctx.user.id, ctx.chat, None, tz, Utc::now())
+            let record = scheduler::enable_weekly_summary(ctx.store, ctx.user.id, ctx.chat, None, tz, ctx.now)
                 .await
                 .map_err(|e| schedule_error(e, lang))?;
             Ok(vec![Reply::text(format!(
@@ -72,7 +69,7 @@ pub(super) async fn summary(ctx: &PlanCtx<'_>, args: &str) -> Result<Vec<Reply>,
                     "Give the time as cron, for example `/summary time \"0 8 * * 1\"` (Monday 08:00).",
                 ))]);
             }
-            let record = scheduler::enable_weekly_summary(ctx.store, ctx.user.id, ctx.chat, Some(cron), tz, Utc::now())
+            let record = scheduler::enable_weekly_summary(ctx.store, ctx.user.id, ctx.chat, Some(cron), tz, ctx.now)
                 .await
                 .map_err(|e| schedule_error(e, lang))?;
             Ok(vec![Reply::text(format!(

@@ -1,8 +1,6 @@
 //! The bot's sentences, in French and English. Each function matches on the language, so a
 //! missing translation does not compile.
 
-use chrono::Datelike;
-
 use super::commands::{COMMANDS, CommandSpec};
 use crate::domain::{ProfileField, User};
 use crate::i18n::{self, Lang};
@@ -130,9 +128,9 @@ resting_hr, vma, vo2max, timezone, units. Nothing was changed."
     }
 }
 
-pub fn profile(lang: Lang, user: &User, updated: bool) -> String {
+/// The runner's profile; `year` (the current one) turns a birth year into an age.
+pub fn profile(lang: Lang, user: &User, updated: bool, year: i32) -> String {
     let p = &user.profile;
-    let year = chrono::Utc::now().year();
     let unset = "—";
     // French typography puts a space before the colon.
     let colon = lang.pick(" :", ":");

@@ -10,20 +10,18 @@
 mod rate;
 mod when;
 
-use std::sync::{Mutex, PoisonError};
-
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
+pub use crate::clock::{Clock, SystemClock, TestClock};
 pub use rate::{Rate, RateLimited, delivery_time, send_offset};
 pub use when::{CronError, CronSpec, parse_cron, parse_tz};
 
-use crate::chat::Reply;
 use crate::domain::{Platform, UserId};
 use crate::i18n::Lang;
-use crate::store::{ChatKey, ClaimedJob, NewJob, NewSchedule, ScheduleRecord, Store, StoreError, StoreResult};
+use crate::message::{ChatKey, Notifier, NotifyError, Reply};
+use crate::store::{ClaimedJob, NewJob, NewSchedule, ScheduleRecord, Store, StoreError, StoreResult};
 use crate::summary::{self, IsoWeek};
 
 /// Schedule and job kind of a runner's weekly summary.
@@ -40,67 +38,6 @@ pub const PAUSED_OFF: &str = "off";
 pub const PAUSED_INVALID: &str = "invalid";
 /// `paused_reason` when the expression will never fire again.
 pub const PAUSED_ENDED: &str = "ended";
-
-/// The time, injectable so tests control it.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that only moves when told to.
-#[derive(Debug)]
-pub struct TestClock(Mutex<DateTime<Utc>>);
-
-impl TestClock {
-    #[must_use]
-    pub fn at(now: DateTime<Utc>) -> Self {
-        TestClock(Mutex::new(now))
-    }
-
-    pub fn set(&self, now: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
-    }
-
-    pub fn advance(&self, by: Duration) {
-        let mut t = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        *t += by;
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Why a platform did not take a message.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum NotifyError {
-    /// The runner blocked the bot, left the server, or the chat is gone: stop writing there.
-    #[error("blocked by the recipient")]
-    Blocked,
-    /// The platform asks to wait (HTTP 429).
-    #[error("rate limited, retry after {retry_after:?}")]
-    RateLimited { retry_after: std::time::Duration },
-    /// Anything else that may work later (network, 5xx).
-    #[error("transient failure: {0}")]
-    Transient(String),
-}
-
-/// Sends replies to a chat through a platform adapter. `Ok` means the platform accepted them.
-#[async_trait]
-pub trait Notifier: Send + Sync {
-    async fn send(&self, chat: &ChatKey, replies: &[Reply]) -> Result<(), NotifyError>;
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {

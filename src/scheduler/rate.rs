@@ -8,10 +8,8 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::{Notifier, NotifyError};
-use crate::chat::Reply;
 use crate::domain::Platform;
-use crate::store::ChatKey;
+use crate::message::{ChatKey, Notifier, NotifyError, Reply};
 
 /// Messages per second and burst a platform accepts from one bot.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -23,6 +23,7 @@ pub use sqlite::SqliteStore;
 use crate::domain::{Platform, PlatformIdentity, Profile, TimeZoneName, Units, User, UserId};
 use crate::error::ErrorCode;
 use crate::i18n::Lang;
+use crate::message::ChatKey;
 
 /// Tables that hold a runner's data, each with a `user_id` column: export reads them, erase empties
 /// them, link merges them. A store test checks this list against the live schema.
@@ -320,13 +321,6 @@ pub struct StoredMessage {
     pub role: Role,
     pub content: String,
     pub created_at: DateTime<Utc>,
-}
-
-/// Where a message goes: a platform chat.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ChatKey {
-    pub platform: Platform,
-    pub chat_id: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

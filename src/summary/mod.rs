@@ -17,12 +17,12 @@ pub use render::{render, replies, to_json};
 pub use week::{InvalidWeek, IsoWeek};
 
 use crate::domain::{User, UserId};
-use crate::history;
 use crate::plan::{self, Plan, WorkoutKind, WorkoutStatus};
 use crate::science::{
     self, ActivityInput, ActivityKind, Bilingual, HrContext, IntensityDistribution, RunnerProfile, WeekVolume,
 };
 use crate::store::{Store, StoreResult};
+use crate::{history, plans};
 
 /// Weeks shown on the chart (the summarised week last).
 pub const CHART_WEEKS: u32 = 8;
@@ -448,20 +448,6 @@ pub fn history_start(week: IsoWeek) -> NaiveDate {
     week.monday() - Duration::weeks(i64::from(CHART_WEEKS) - 1)
 }
 
-/// The runner's active plan, if it reads as a plan (a document that doesn't is skipped, not fatal).
-pub async fn active_plan(store: &dyn Store, id: UserId) -> StoreResult<Option<Plan>> {
-    let Some(stored) = store.active_plan(id).await? else {
-        return Ok(None);
-    };
-    match serde_json::from_value::<Plan>(stored.plan) {
-        Ok(p) => Ok(Some(p)),
-        Err(e) => {
-            tracing::warn!(user = %id, plan = stored.id, error = %e, "active plan does not parse: summary without it");
-            Ok(None)
-        }
-    }
-}
-
 /// Loads a runner's activities and active plan and computes the summary of `week`.
 pub async fn weekly_summary(
     store: &dyn Store,
@@ -485,7 +471,7 @@ pub async fn weekly_summary_for(
     let since = since.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let records = store.activities(user.id, Some(since)).await?;
     let inputs: Vec<ActivityInput> = records.iter().map(history::activity_input).collect();
-    let plan = active_plan(store, user.id).await?;
+    let plan = plans::active(store, user.id).await?.map(|a| a.plan);
     let profile = history::runner_profile(user, today.year());
     Ok(WeeklySummary::compute_with_profile(&inputs, plan.as_ref(), week, today, &profile))
 }

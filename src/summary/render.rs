@@ -6,8 +6,8 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde_json::Value;
 
 use super::{WeeklySummary, chart_png};
-use crate::chat::{Attachment, AttachmentKind, Reply};
-use crate::i18n::{Lang, number};
+use crate::i18n::{Lang, agree, count, number};
+use crate::message::{Attachment, AttachmentKind, Reply};
 use crate::science::ActivityKind;
 
 pub(super) fn weekday(lang: Lang, d: Weekday) -> &'static str {
@@ -95,12 +95,7 @@ pub fn render(s: &WeeklySummary, lang: Lang) -> String {
         }
         out.push('\n');
     } else {
-        let runs = match (lang, s.run_count) {
-            (Lang::Fr, 1) => "1 sortie".to_owned(),
-            (Lang::Fr, n) => format!("{n} sorties"),
-            (Lang::En, 1) => "1 run".to_owned(),
-            (Lang::En, n) => format!("{n} runs"),
-        };
+        let runs = count(lang, u64::from(s.run_count), ["sortie", "sorties"], ["run", "runs"]);
         let _ = write!(out, "🏃 **{runs}** · **{}** · **{}**", km(lang, s.distance_km), minutes(s.duration_min));
         if s.elevation_m >= 1.0 {
             let _ = write!(out, " · {} {}", s.elevation_m, lang.pick("m D+", "m climb"));
@@ -157,15 +152,17 @@ pub fn render(s: &WeeklySummary, lang: Lang) -> String {
             "• {} {} {} / {} · {} {} · {} {}",
             lbl(lang, "Plan", "Plan"),
             ad.done,
-            lang.pick("faites", "done"),
+            agree(lang, u64::from(ad.done), ["faite", "faites"], ["done", "done"]),
             ad.planned,
             ad.skipped,
-            lang.pick("sautées", "skipped"),
+            agree(lang, u64::from(ad.skipped), ["sautée", "sautées"], ["skipped", "skipped"]),
             ad.moved,
-            lang.pick("déplacées", "moved")
+            agree(lang, u64::from(ad.moved), ["déplacée", "déplacées"], ["moved", "moved"])
         );
         if ad.not_logged > 0 {
-            let _ = write!(out, " · {} {}", ad.not_logged, lang.pick("non renseignées", "not logged"));
+            let not_logged =
+                agree(lang, u64::from(ad.not_logged), ["non renseignée", "non renseignées"], ["not logged"; 2]);
+            let _ = write!(out, " · {} {not_logged}", ad.not_logged);
         }
         if ad.upcoming > 0 {
             let _ = write!(out, " · {} {}", ad.upcoming, lang.pick("à venir", "to come"));

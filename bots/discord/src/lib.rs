@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 use runcoach_core::chat::{BotCore, Reply};
-use runcoach_core::scheduler::{Notifier, NotifyError};
-use runcoach_core::store::ChatKey;
+use runcoach_core::chat::{ChatKey, Notifier, NotifyError};
 use secrecy::{ExposeSecret, SecretString};
 use serenity::{GatewayIntents, Http, HttpBuilder};
 use tracing::{info, warn};

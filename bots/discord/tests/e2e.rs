@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use runcoach_core::chat::ChatKey;
 use runcoach_core::chat::{COMMANDS, GarminService};
 use runcoach_core::domain::{Platform, PlatformIdentity};
 use runcoach_core::garmin::TokenSealer;
 use runcoach_core::scheduler::{self, CLUB_DIGEST, Clock, TestClock};
-use runcoach_core::store::{ChatKey, NewActivity, Store};
+use runcoach_core::store::{NewActivity, Store};
 use runcoach_discord::{DiscordNotifier, ShardRange};
 use serde_json::{Value, json};
 use support::fake::{BOT_ID, Msg, guild_on_shard};
@@ -411,7 +412,7 @@ async fn a_shard_range_runs_its_shards_and_answers_the_guilds_routed_to_them() {
 async fn scheduled_messages_wait_out_a_429_and_back_off_after_a_502() {
     use poise::serenity_prelude as serenity;
     use runcoach_core::chat::Reply;
-    use runcoach_core::scheduler::{Notifier, NotifyError};
+    use runcoach_core::chat::{Notifier, NotifyError};
 
     let bot = Bot::start(Options::default()).await;
     let fake = &bot.fake;

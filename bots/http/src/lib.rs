@@ -16,6 +16,7 @@ use base64::Engine;
 use chrono::{NaiveDate, Utc};
 use runcoach_core::chat::{BotCore, ChatRef, Content, Incoming, Sender};
 use runcoach_core::domain::{Platform, UserRef};
+use runcoach_core::error::ErrorCode;
 use runcoach_core::i18n::Lang;
 use runcoach_core::metrics::METRICS;
 use runcoach_core::plan::{self, Goal, Level, PlanLength, PlanRequest};
@@ -87,12 +88,12 @@ pub async fn serve(
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = state.core.store().ping().await;
+    let (backend, database) = state.core.database_health().await;
     let adapters = state.readiness.snapshot();
     let ready = database.is_ok() && adapters.values().all(|up| *up);
     let body = json!({
         "ready": ready,
-        "database": { "backend": state.core.store().backend(), "ok": database.is_ok() },
+        "database": { "backend": backend, "ok": database.is_ok() },
         "adapters": adapters,
     });
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -100,16 +101,37 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    if let Ok(depth) = state.core.store().queue_depth().await {
+    if let Ok(depth) = state.core.queue_depth().await {
         METRICS.queue_depth.set(depth);
     }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], METRICS.encode())
         .into_response()
 }
 
-/// A JSON error with a stable code.
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message.into() } }))).into_response()
+/// A JSON error: the core's stable code, its message in `lang` (with what went wrong, when
+/// there is more to say), and the request field at fault.
+fn error(status: StatusCode, code: ErrorCode, lang: Lang, field: Option<&str>, detail: Option<&str>) -> Response {
+    let message = match detail {
+        Some(d) => format!("{} {d}", code.message(lang)),
+        None => code.message(lang).to_owned(),
+    };
+    let mut body = json!({ "code": code, "message": message });
+    if let (Some(field), Some(obj)) = (field, body.as_object_mut()) {
+        obj.insert("field".into(), json!(field));
+    }
+    (status, Json(json!({ "error": body }))).into_response()
+}
+
+/// The language of a request's errors: `Accept-Language`'s first tag, else English.
+fn request_lang(headers: &HeaderMap) -> Lang {
+    let tag =
+        headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(|v| v.split([',', ';']).next());
+    Lang::from_platform_code(tag.map(str::trim))
+}
+
+/// A request body that is missing or not the expected JSON.
+fn bad_body(lang: Lang, expected: &str) -> Response {
+    error(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidArgument, lang, Some("body"), Some(expected))
 }
 
 /// Checks `Authorization: Bearer KEY` or `X-Api-Key: KEY` against the configured keys.
@@ -125,7 +147,7 @@ fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>
     if ok {
         Ok(())
     } else {
-        Err(Box::new(error(StatusCode::UNAUTHORIZED, "api_key_required", "a valid API key is required")))
+        Err(Box::new(error(StatusCode::UNAUTHORIZED, ErrorCode::ApiKeyRequired, request_lang(headers), None, None)))
     }
 }
 
@@ -151,11 +173,18 @@ async fn chat(State(state): State<AppState>, headers: HeaderMap, body: Option<Js
         return *denied;
     }
     let Some(Json(req)) = body else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", "expected {\"user\": \"…\", \"text\": \"…\"}");
+        return bad_body(request_lang(&headers), "{\"user\": \"…\", \"text\": \"…\"}");
     };
+    let lang = req.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or_else(|| request_lang(&headers));
     let user = req.user.trim();
     if user.is_empty() || user.len() > 128 || user.chars().any(char::is_control) {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_user", "user must be 1 to 128 printable characters");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidArgument,
+            lang,
+            Some("user"),
+            Some(lang.pick("(1 à 128 caractères imprimables)", "(1 to 128 printable characters)")),
+        );
     }
     let msg = Incoming {
         sender: Sender {
@@ -208,28 +237,32 @@ async fn plans(State(state): State<AppState>, headers: HeaderMap, body: Option<J
         return *denied;
     }
     let Some(Json(b)) = body else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", "expected {\"goal\", \"sessions_per_week\", …}");
+        return bad_body(request_lang(&headers), "{\"goal\", \"sessions_per_week\", …}");
     };
-    let lang = b.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or(Lang::En);
+    let lang = b.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or_else(|| request_lang(&headers));
+    let invalid = |field: &str, expected: &str| {
+        error(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidArgument, lang, Some(field), Some(expected))
+    };
     let Ok(goal) = b.goal.parse::<Goal>() else {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_goal",
-            "goal: 5k, 10k, half, marathon, fitness, endurance or speed",
-        );
+        return invalid("goal", "(5k, 10k, half, marathon, fitness, endurance, speed)");
     };
     let level = match b.level.as_deref().map(str::parse::<Level>) {
         None => None,
         Some(Ok(l)) => Some(l),
-        Some(Err(_)) => {
-            return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_level", "level: beginner, intermediate or advanced");
-        }
+        Some(Err(_)) => return invalid("level", "(beginner, intermediate, advanced)"),
     };
     let length = match (b.race_date, b.weeks) {
         (Some(d), _) => PlanLength::RaceDate(d),
         (None, Some(w)) => PlanLength::Weeks(w),
         (None, None) => {
-            return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_length", "give weeks or race_date");
+            let detail = lang.pick("(weeks ou race_date)", "(weeks or race_date)");
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::MissingArgument,
+                lang,
+                Some("weeks"),
+                Some(detail),
+            );
         }
     };
     let request = PlanRequest {
@@ -244,7 +277,9 @@ async fn plans(State(state): State<AppState>, headers: HeaderMap, body: Option<J
     };
     match plan::generate(&request) {
         Ok(p) => (StatusCode::CREATED, Json(plan::to_json(&p, lang))).into_response(),
-        Err(e) => error(StatusCode::UNPROCESSABLE_ENTITY, "plan_refused", e.explain().get(lang)),
+        Err(e) => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::PlanRefused, lang, None, Some(e.explain().get(lang)))
+        }
     }
 }
 
@@ -265,20 +300,19 @@ async fn stats(
     }
     // `api:alice`, `telegram:12345`, or a plain name (an API user).
     let user_ref = if user.contains(':') { UserRef::parse(&user) } else { UserRef::parse(&format!("api:{user}")) };
+    let lang = request_lang(&headers);
     let Ok(user_ref) = user_ref else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "bad_user", "user: NAME or platform:id");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidArgument,
+            lang,
+            Some("user"),
+            Some("(NAME, platform:id)"),
+        );
     };
-    let store = state.core.store();
-    let found = match store.find_user(&user_ref.0).await {
-        Ok(f) => f,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.code().as_str(), e.code().message(Lang::En)),
-    };
-    let Some(found) = found else {
-        return error(StatusCode::NOT_FOUND, "unknown_user", "no such runner");
-    };
-    let today = Utc::now().date_naive();
-    match runcoach_core::history::analyze_user_since(store.as_ref(), found.id, today, q.days).await {
-        Ok((_, analysis)) => Json(runcoach_core::history::stats_json(&analysis)).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.code().as_str(), e.code().message(Lang::En)),
+    match state.core.stats_of(&user_ref.0, q.days).await {
+        Ok(Some(stats)) => Json(stats).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, ErrorCode::UserNotFound, lang, Some("user"), None),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.code(), lang, None, None),
     }
 }

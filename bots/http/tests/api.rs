@@ -172,8 +172,13 @@ async fn chat_plans_and_stats() {
     // The conversation is the API runner's own, kept in the store like any chat.
     let (_, body) = app.post("/v1/chat", Some(KEY), json!({ "user": "alice", "text": "/profile poids 61" })).await;
     assert!(body["replies"][0]["text"].as_str().unwrap().contains("61"), "{body}");
-    let (status, body) = app.post("/v1/chat", Some(KEY), json!({ "user": "", "text": "x" })).await;
-    assert_eq!(status, 422, "{body}");
+    let (status, body) = app.post("/v1/chat", Some(KEY), json!({ "user": "", "text": "x", "lang": "fr" })).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone(), body["error"]["field"].clone()),
+        (422, json!("invalid_argument"), json!("user"))
+    );
+    // The message is in the request's language.
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("Je n'ai pas compris"), "{body}");
     let (status, _) = app.post("/v1/chat", Some(KEY), json!({ "text": "no user" })).await;
     assert_eq!(status, 422);
 
@@ -189,7 +194,16 @@ async fn chat_plans_and_stats() {
     assert_eq!(plan["weeks"].as_array().unwrap().len(), 10);
     let (status, body) =
         app.post("/v1/plans", Some(KEY), json!({ "goal": "ultra", "sessions_per_week": 4, "weeks": 10 })).await;
-    assert_eq!((status, body["error"]["code"].clone()), (422, json!("bad_goal")));
+    assert_eq!(
+        (status, body["error"]["code"].clone(), body["error"]["field"].clone()),
+        (422, json!("invalid_argument"), json!("goal"))
+    );
+    conforms("/v1/plans", "post", status, &body);
+    let (status, body) = app.post("/v1/plans", Some(KEY), json!({ "goal": "10k", "sessions_per_week": 4 })).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone(), body["error"]["field"].clone()),
+        (422, json!("missing_argument"), json!("weeks"))
+    );
     // The engine refuses an unsafe plan with its own explanation.
     let (status, body) = app
         .post(
@@ -206,7 +220,8 @@ async fn chat_plans_and_stats() {
     conforms("/v1/users/{user}/stats", "get", status, &stats);
     assert_eq!(stats["runs"], json!(0));
     let (status, body) = app.get("/v1/users/nobody/stats", Some(KEY)).await;
-    assert_eq!((status, body["error"]["code"].clone()), (404, json!("unknown_user")));
+    assert_eq!((status, body["error"]["code"].clone()), (404, json!("user_not_found")));
+    conforms("/v1/users/{user}/stats", "get", status, &body);
 }
 
 #[tokio::test]
@@ -220,4 +235,17 @@ async fn the_document_lists_every_route() {
         assert!(paths.iter().any(|p| p.as_str() == route), "{route} undocumented");
     }
     assert_eq!(app.get("/nope", None).await.0, 404);
+}
+
+#[test]
+fn the_document_lists_every_error_code() {
+    let doc = spec();
+    let listed: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let codes: Vec<&str> = runcoach_core::error::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(listed, codes, "openapi.json's error codes and ErrorCode::ALL differ");
 }

@@ -422,19 +422,19 @@ struct PlatformNotifier {
 }
 
 #[async_trait::async_trait]
-impl runcoach_core::scheduler::Notifier for PlatformNotifier {
+impl runcoach_core::chat::Notifier for PlatformNotifier {
     async fn send(
         &self,
-        chat: &runcoach_core::store::ChatKey,
+        chat: &runcoach_core::chat::ChatKey,
         replies: &[runcoach_core::chat::Reply],
-    ) -> Result<(), runcoach_core::scheduler::NotifyError> {
+    ) -> Result<(), runcoach_core::chat::NotifyError> {
         match (chat.platform, &self.telegram, &self.discord) {
             (Platform::Telegram, Some(t), _) => t.send(chat, replies).await,
             (Platform::Discord, _, Some(d)) => d.send(chat, replies).await,
             // Kept in the queue (retried with back-off) until an instance serving that platform runs.
-            (platform, _, _) => Err(runcoach_core::scheduler::NotifyError::Transient(format!(
-                "no {platform:?} adapter on this instance"
-            ))),
+            (platform, _, _) => {
+                Err(runcoach_core::chat::NotifyError::Transient(format!("no {platform:?} adapter on this instance")))
+            }
         }
     }
 }

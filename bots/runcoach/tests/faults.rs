@@ -15,8 +15,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use peer::{Peer, TgUser, free_port, private_chat, say, text, wait_ready};
+use runcoach_core::chat::ChatKey;
 use runcoach_core::domain::Platform;
-use runcoach_core::store::{self, ChatKey};
+use runcoach_core::store;
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")

@@ -12,8 +12,9 @@ mod serve;
 use std::time::Duration;
 
 use peer::{Peer, TgUser, button_data, free_port, press, private_chat, say, text, wait_ready};
+use runcoach_core::chat::ChatKey;
 use runcoach_core::domain::Platform;
-use runcoach_core::store::{self, ChatKey};
+use runcoach_core::store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_sessions_send_once_and_survive_a_kill() {

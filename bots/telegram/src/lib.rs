@@ -15,10 +15,9 @@ use runcoach_core::chat::{
     AttachmentKind, BotCore, Button, COMMANDS, ChatRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply,
     SEND_ATTEMPTS, SEND_ATTEMPTS_AFTER_THE_FIRST, Sender, Unsupported, send_backoff,
 };
+use runcoach_core::chat::{ChatKey, Notifier, NotifyError};
 use runcoach_core::domain::Platform;
 use runcoach_core::i18n::Lang;
-use runcoach_core::scheduler::{Notifier, NotifyError};
-use runcoach_core::store::ChatKey;
 use secrecy::{ExposeSecret, SecretString};
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;

@@ -99,7 +99,7 @@ async fn a_runner_talks_to_the_real_client_through_the_bot_api() {
     assert!(all_text(&got).contains("<b>Run</b>"), "{}", all_text(&got));
     let n = peer.sent(1001).await.len();
     say(&peer, &camille, chat.clone(), "/stats").await;
-    peer.wait_for(1001, n, "stats", |m| text(m).contains("1 runs")).await;
+    peer.wait_for(1001, n, "stats", |m| text(m).contains("1 run,")).await;
 
     // The plan wizard with button presses, then /week.
     let n = peer.sent(1001).await.len();
@@ -243,10 +243,10 @@ async fn the_coach_answer_grows_in_one_edited_message() {
 /// blocked the bot instead of retrying forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduler_delivers_weekly_summaries_through_telegram() {
+    use runcoach_core::chat::ChatKey;
     use runcoach_core::domain::{Platform, PlatformIdentity};
     use runcoach_core::i18n::Lang;
     use runcoach_core::scheduler::{self, TestClock, WorkerConfig};
-    use runcoach_core::store::ChatKey;
 
     let peer = Peer::start();
     let dir = tempfile::tempdir().unwrap();

@@ -76,9 +76,45 @@ pub fn number(lang: Lang, value: f64, decimals: usize) -> String {
     }
 }
 
+/// Whether a count takes the singular: in French 0 and 1 do ("0 sortie", "1 sortie"), in
+/// English 1 only ("0 runs", "1 run").
+#[must_use]
+pub fn singular(lang: Lang, n: u64) -> bool {
+    match lang {
+        Lang::Fr => n <= 1,
+        Lang::En => n == 1,
+    }
+}
+
+/// The form of a word that agrees with the count `n`: `[singular, plural]` per language.
+#[must_use]
+pub fn agree<'a>(lang: Lang, n: u64, fr: [&'a str; 2], en: [&'a str; 2]) -> &'a str {
+    let [one, many] = lang.pick(fr, en);
+    if singular(lang, n) { one } else { many }
+}
+
+/// `n` and the word that agrees with it: `count(lang, 2, ["sortie", "sorties"], ["run", "runs"])`
+/// is "2 sorties" or "2 runs".
+#[must_use]
+pub fn count(lang: Lang, n: u64, fr: [&str; 2], en: [&str; 2]) -> String {
+    format!("{n} {}", agree(lang, n, fr, en))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_agree_in_both_languages() {
+        let runs = |lang, n| count(lang, n, ["sortie", "sorties"], ["run", "runs"]);
+        assert_eq!([runs(Lang::Fr, 0), runs(Lang::Fr, 1), runs(Lang::Fr, 2)], ["0 sortie", "1 sortie", "2 sorties"]);
+        assert_eq!([runs(Lang::En, 0), runs(Lang::En, 1), runs(Lang::En, 2)], ["0 runs", "1 run", "2 runs"]);
+        let skipped = |lang, n| agree(lang, n, ["sautée", "sautées"], ["skipped", "skipped"]);
+        assert_eq!(
+            [skipped(Lang::Fr, 1), skipped(Lang::Fr, 2), skipped(Lang::En, 1)],
+            ["sautée", "sautées", "skipped"]
+        );
+    }
 
     #[test]
     fn platform_codes_map_to_languages() {

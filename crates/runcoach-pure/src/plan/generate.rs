@@ -3,7 +3,7 @@
 
 use super::request::{Resolved, capacity_minutes, default_start, max_hard, peak_target, resolve};
 use super::schedule::{DayPattern, assign_roles, choose_days};
-use super::validate::validate;
+use super::validate::{is_reduction, reference_before, validate};
 use super::workouts::{Ctx, PaceTable, QualitySpec, quality, race, steady, strides, typical_pace};
 use super::{Goal, Level, Phase, Plan, PlanError, PlanRequest, PlanWeek, Workout, WorkoutKind};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
@@ -20,27 +20,11 @@ pub fn generate(req: &PlanRequest) -> Result<Plan, PlanError> {
 }
 
 /// A planned cutback keeps ~78 % of the previous week: inside the 20–30 %
-/// reduction of common practice and clearly under the validator's 85 %.
+/// reduction of common practice and clearly under the validator's [`REDUCTION_MAX_SHARE`].
 const CUTBACK: f64 = 0.78;
 /// Share of the peak kept in the taper weeks before race week.
 const TAPER_2: [f64; 1] = [0.70];
 const TAPER_3: [f64; 2] = [0.75, 0.60];
-
-pub(crate) fn is_reduction(v: &[f64], j: usize) -> bool {
-    match (j.checked_sub(1).and_then(|p| v.get(p)), v.get(j)) {
-        (Some(prev), Some(cur)) => *cur <= 0.85 * prev + 1e-9,
-        _ => false,
-    }
-}
-
-/// Volume of the last week before the run of reduction weeks that ends at `j`.
-pub(crate) fn reference_before(v: &[f64], j: usize) -> f64 {
-    let mut r = j;
-    while r > 0 && is_reduction(v, r) {
-        r -= 1;
-    }
-    v.get(r).copied().unwrap_or(0.0)
-}
 
 fn floor5(x: f64) -> u32 {
     ((x.max(0.0) / 5.0).floor() as u32) * 5

@@ -2,9 +2,9 @@
 //! missed sessions, and easing off when the runner is not feeling 100 %.
 //! Every adapted plan passes [`validate`](super::validate) again.
 
-use super::generate::{Engine, is_reduction, reference_before};
+use super::generate::Engine;
 use super::request::resolve;
-use super::validate::validate;
+use super::validate::{MAX_GROWTH, REDUCTION_MAX_SHARE, is_reduction, reference_before, validate};
 use super::workouts::steady;
 use super::{Completion, Plan, PlanError, PlanWeek, Workout, WorkoutKind, WorkoutStatus};
 use crate::science::{ActivityInput, Bilingual};
@@ -269,7 +269,7 @@ pub fn scale_back(plan: &Plan, today: NaiveDate, days: u32) -> Result<Replan, Pl
         let tm: Vec<f64> = p.weeks.iter().map(|w| f64::from(w.training_minutes())).collect();
         if j > 0 {
             let prev = tm.get(j - 1).copied().unwrap_or(0.0);
-            let allowed = 1.1 * if is_reduction(&tm, j - 1) { reference_before(&tm, j - 1) } else { prev };
+            let allowed = MAX_GROWTH * if is_reduction(&tm, j - 1) { reference_before(&tm, j - 1) } else { prev };
             if let Some(w) = p.weeks.get_mut(j) {
                 shrink_week(&engine, w, today, allowed.floor());
             }
@@ -281,7 +281,7 @@ pub fn scale_back(plan: &Plan, today: NaiveDate, days: u32) -> Result<Replan, Pl
         if n > 6 && run >= 4 && j > 0 {
             let prev = tm.get(j - 1).copied().unwrap_or(0.0);
             if let Some(w) = p.weeks.get_mut(j) {
-                shrink_week(&engine, w, today, (0.85 * prev).floor());
+                shrink_week(&engine, w, today, (REDUCTION_MAX_SHARE * prev).floor());
             }
         }
         // Easing a peak week lowers the peak the taper is measured against:

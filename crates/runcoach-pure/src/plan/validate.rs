@@ -1,7 +1,6 @@
 //! The plan validator: every rule a plan must satisfy before it is shown.
 //! Volume rules use each week's training minutes (running, race excluded).
 
-use super::generate::{is_reduction, reference_before};
 use super::request::{history_start, resolve, taper_weeks};
 use super::workouts::PaceTable;
 use super::{Level, Phase, Plan, PlanLength, PlanRequest, PlanWeek, WorkoutKind, WorkoutStatus};
@@ -50,8 +49,29 @@ impl fmt::Display for Violation {
 }
 
 /// Growth allowed week over week (the "10 % rule"; weak evidence, but a sane
-/// ceiling together with the cutbacks).
-const MAX_GROWTH: f64 = 1.10;
+/// ceiling together with the cutbacks). The generator and the adaptation engine build under it.
+pub(crate) const MAX_GROWTH: f64 = 1.10;
+
+/// A reduction (cutback) week holds at most this share of the week before it.
+pub(crate) const REDUCTION_MAX_SHARE: f64 = 0.85;
+
+/// Whether week `j` of the weekly volumes `v` is a reduction week. The validator owns this
+/// definition: the generator and the adaptation engine use it to build plans that pass.
+pub(crate) fn is_reduction(v: &[f64], j: usize) -> bool {
+    match (j.checked_sub(1).and_then(|p| v.get(p)), v.get(j)) {
+        (Some(prev), Some(cur)) => *cur <= REDUCTION_MAX_SHARE * prev + EPS,
+        _ => false,
+    }
+}
+
+/// Volume of the last week before the run of reduction weeks that ends at `j`.
+pub(crate) fn reference_before(v: &[f64], j: usize) -> f64 {
+    let mut r = j;
+    while r > 0 && is_reduction(v, r) {
+        r -= 1;
+    }
+    v.get(r).copied().unwrap_or(0.0)
+}
 
 /// A week changed by an adaptation (missed or eased sessions). Minimum-volume
 /// rules (taper floor, long-run share of a week that shrank around it, week 1
@@ -193,7 +213,12 @@ pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
                     Rule::Cutback,
                     week_no(start),
                     None,
-                    format!("no cutback week (≤ 85 % of the previous) in weeks {}–{}", start + 1, start + 4),
+                    format!(
+                        "no cutback week (≤ {:.0} % of the previous) in weeks {}–{}",
+                        REDUCTION_MAX_SHARE * 100.0,
+                        start + 1,
+                        start + 4
+                    ),
                 );
             }
         }
