@@ -1,9 +1,16 @@
-//! Runtime settings, layered from the command line and the environment by the binary.
+//! Runtime settings: everything configurable, read once by the binary (clap, from the command line
+//! and the environment) and passed down. No other part of the core reads the environment.
 //! Secrets are `SecretString`s: their `Debug` prints `[REDACTED]`, so they never reach a log.
+//!
+//! At the top of the core's layers: it gathers each part's configuration type.
 
 use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::agent::LlmConfig;
+use crate::garmin::GarminEndpoints;
+use crate::knowledge::KbConfig;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -14,9 +21,33 @@ pub struct Settings {
     pub discord_token: Option<SecretString>,
     /// A custom Telegram Bot API server; Telegram's own when `None`.
     pub telegram_api_url: Option<url::Url>,
+    /// The LLM agent; `None`: the deterministic coach answers.
+    pub llm: Option<LlmConfig>,
+    /// Garmin Connect's endpoints (Garmin's own unless overridden).
+    pub garmin: GarminEndpoints,
+    /// The base64 32-byte key sealing stored tokens; without it Garmin sync is off.
+    pub secret_key: Option<SecretString>,
+    /// The knowledge base's markdown and its embedding model.
+    pub knowledge: KbConfig,
 }
 
 impl Settings {
+    /// The defaults with no chat platform, LLM or key: a console on SQLite under `data_dir`.
+    #[must_use]
+    pub fn local(data_dir: PathBuf) -> Self {
+        Settings {
+            database_url: None,
+            data_dir,
+            telegram_token: None,
+            discord_token: None,
+            telegram_api_url: None,
+            llm: None,
+            garmin: GarminEndpoints::default(),
+            secret_key: None,
+            knowledge: KbConfig::default(),
+        }
+    }
+
     #[must_use]
     pub fn database_url(&self) -> Option<&str> {
         self.database_url.as_ref().map(ExposeSecret::expose_secret)
@@ -35,15 +66,19 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_secrets() {
+        let mut llm = LlmConfig::new("http://127.0.0.1:1/v1", "m");
+        llm.api_key = SecretString::from("sk-llmsecret");
         let s = Settings {
             database_url: Some(SecretString::from("postgres://u:hunter2@db/x")),
-            data_dir: PathBuf::from("data"),
             telegram_token: Some(SecretString::from("123:ABCsecret")),
-            discord_token: None,
-            telegram_api_url: None,
+            secret_key: Some(SecretString::from("c2VhbGluZ2tleQ==")),
+            llm: Some(llm),
+            ..Settings::local(PathBuf::from("data"))
         };
         let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("ABCsecret"), "{shown}");
+        for secret in ["hunter2", "ABCsecret", "c2VhbGluZ2tleQ", "sk-llmsecret"] {
+            assert!(!shown.contains(secret), "{secret} shown in {shown}");
+        }
         assert_eq!(s.database_url(), Some("postgres://u:hunter2@db/x"));
         assert!(s.has_platform());
     }

@@ -49,7 +49,7 @@ pub async fn update(store: &dyn Store, user: UserId, plan_id: i64, plan: &Plan) 
 
 /// What the store keeps of a plan: the document, the request it came from, one row per workout.
 pub fn record(p: &Plan) -> StoreResult<NewPlan> {
-    let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(|e| StoreError::Other(e.to_string()));
+    let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(StoreError::Encode);
     Ok(NewPlan {
         goal: p.goal.as_str().to_owned(),
         level: p.level.label_en().to_owned(),

@@ -20,11 +20,10 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// `runcoach-pure` (domain, i18n, import, plan, science) sit below all of them; the compiler
 /// keeps them there, since that crate cannot name this one.
 const LAYERS: &[(&str, u8)] = &[
-    // The message model, error codes, the clock, settings and metrics: leaves.
+    // The message model, error codes, the clock and metrics: leaves.
     ("message", 0),
     ("error", 0),
     ("clock", 0),
-    ("config", 0),
     ("metrics", 0),
     ("store", 1),
     // Services over the store and the pure code.
@@ -36,8 +35,10 @@ const LAYERS: &[(&str, u8)] = &[
     ("agent", 3),
     // The scheduler sends weekly summaries and club digests.
     ("scheduler", 4),
-    // Dispatch and flows: the top of the core, what adapters talk to.
+    // Dispatch and flows: what adapters talk to.
     ("chat", 5),
+    // The settings gather every part's configuration, for the binary.
+    ("config", 6),
 ];
 
 /// What the pure crate may never depend on, directly or not: a runtime, a database, a network

@@ -138,7 +138,7 @@ async fn token_sealing_round_trips_and_fails_cleanly() {
 fn a_missing_key_is_a_typed_error() {
     // Only checked when the variable is unset here (tests never set it).
     if std::env::var(garmin::SECRET_KEY_ENV).is_err() {
-        assert!(matches!(TokenSealer::from_env(), Err(GarminError::SecretKeyMissing)));
+        assert!(matches!(TokenSealer::from_setting(None), Err(GarminError::SecretKeyMissing)));
     }
     for e in [GarminError::SecretKeyMissing, GarminError::NotConnected, GarminError::SessionExpired] {
         assert_ne!(e.message(Lang::Fr), e.message(Lang::En));

@@ -15,6 +15,8 @@ use runcoach_core::store::{
     GLOBAL_TABLES, InsertOutcome, LinkError, NewActivity, NewGoal, NewJob, NewLap, NewPlan, NewPlannedWorkout,
     NewSchedule, ProfileUpdate, Role, SampleSeries, Store, USER_TABLES,
 };
+// A concrete backend, not `dyn Store`: its aggregate traits must be in scope.
+use runcoach_core::store::{ConversationStore, UserStore};
 use serde_json::json;
 use support::TestStore;
 

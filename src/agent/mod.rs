@@ -28,7 +28,7 @@ use crate::i18n::Lang;
 use crate::store::{Role, StoredMessage};
 pub use tools::{ToolBox, ToolError};
 
-const DEFAULT_MODEL: &str = "gpt-4o-mini";
+pub const DEFAULT_MODEL: &str = "gpt-4o-mini";
 /// Tool errors (bad arguments, unknown tools) the model may make in one turn before we give up.
 const MAX_TOOL_ERRORS: usize = 2;
 /// A tool result is cut at this size: the context window is small on local models.
@@ -64,30 +64,6 @@ impl std::fmt::Debug for LlmConfig {
 }
 
 impl LlmConfig {
-    /// `RUNCOACH_LLM_BASE_URL` / `RUNCOACH_LLM_API_KEY` (either turns the agent on),
-    /// `RUNCOACH_LLM_MODEL`, `RUNCOACH_LLM_TIMEOUT_MS`, `RUNCOACH_LLM_MAX_STEPS`,
-    /// `RUNCOACH_LLM_RATE_PER_MINUTE`, `RUNCOACH_LLM_DAILY_TOKENS`.
-    #[must_use]
-    pub fn from_env() -> Option<Self> {
-        let var = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let base_url = var("RUNCOACH_LLM_BASE_URL");
-        let api_key = var("RUNCOACH_LLM_API_KEY");
-        if base_url.is_none() && api_key.is_none() {
-            return None;
-        }
-        let number = |k: &str, default: u64| var(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(default);
-        let mut config = LlmConfig::new(
-            base_url.as_deref().unwrap_or("https://api.openai.com/v1"),
-            var("RUNCOACH_LLM_MODEL").as_deref().unwrap_or(DEFAULT_MODEL),
-        );
-        config.api_key = SecretString::from(api_key.unwrap_or_default());
-        config.deadline = Duration::from_millis(number("RUNCOACH_LLM_TIMEOUT_MS", 4_500));
-        config.max_steps = usize::try_from(number("RUNCOACH_LLM_MAX_STEPS", 4)).unwrap_or(4).clamp(1, 8);
-        config.per_minute = u32::try_from(number("RUNCOACH_LLM_RATE_PER_MINUTE", 6)).unwrap_or(6);
-        config.daily_tokens = i64::try_from(number("RUNCOACH_LLM_DAILY_TOKENS", 60_000)).unwrap_or(60_000);
-        Some(config)
-    }
-
     #[must_use]
     pub fn new(base_url: &str, model: &str) -> Self {
         LlmConfig {

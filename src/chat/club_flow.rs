@@ -303,7 +303,7 @@ async fn digest(ctx: &FlowCtx<'_>, club: &ClubRef, arg: DigestArg) -> Result<Vec
             {
                 Ok(r) => r,
                 Err(ScheduleError::Store(e)) => return Err(Failure::Store(e)),
-                Err(ScheduleError::Cron(e)) => return Err(Failure::Store(StoreError::Other(e.to_string()))),
+                Err(ScheduleError::Cron(e)) => return Err(Failure::Internal(format!("club digest schedule: {e}"))),
             };
             let when = scheduler::next_local(&record).map(|t| match lang {
                 Lang::Fr => t.format("%d/%m à %H:%M").to_string(),

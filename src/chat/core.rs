@@ -268,6 +268,10 @@ impl BotCore {
         match self.dispatch(ctx, msg.content.clone(), progress).await {
             Ok(replies) => Ok(replies),
             Err(Failure::Say(text)) => Ok(vec![Reply::text(text)]),
+            Err(Failure::Internal(what)) => {
+                tracing::error!(%what, "a flow failed on our side");
+                Ok(vec![Reply::text(ErrorCode::Internal.message(lang))])
+            }
             Err(Failure::Store(e)) => Err((e, lang)),
         }
     }
@@ -496,7 +500,7 @@ impl BotCore {
 
     async fn export(&self, ctx: Ctx<'_>) -> Handled {
         let doc = self.store.export_user(ctx.user.id).await?;
-        let data = serde_json::to_vec_pretty(&doc).map_err(|e| Failure::Store(StoreError::Other(e.to_string())))?;
+        let data = serde_json::to_vec_pretty(&doc).map_err(|e| Failure::Internal(format!("export encoding: {e}")))?;
         self.store.audit(Some(ctx.user.id), "user", "export", &json!({ "platform": ctx.chat.platform })).await?;
         let name = format!("runcoach-export-{}.json", ctx.now.format("%Y-%m-%d"));
         Ok(vec![Reply::text(texts::export_ready(ctx.lang())).with_attachment(Attachment {

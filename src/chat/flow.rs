@@ -11,10 +11,12 @@ use crate::i18n::Lang;
 use crate::message::{ChatKey, Progress, Reply};
 use crate::store::{Store, StoreError};
 
-/// A failure already phrased for the user, or a store error to phrase.
+/// A failure already phrased for the user, a store error to phrase, or a bug of ours (logged;
+/// the runner is told something went wrong and nothing was lost).
 pub(super) enum Failure {
     Store(StoreError),
     Say(String),
+    Internal(String),
 }
 
 impl From<StoreError> for Failure {
@@ -46,7 +48,7 @@ impl FlowCtx<'_> {
 
     /// Keeps a multi-step dialogue's state for this runner in this chat.
     pub async fn save_state<T: Serialize>(&self, state: &T) -> Result<(), Failure> {
-        let value = serde_json::to_value(state).map_err(|e| Failure::Store(StoreError::Other(e.to_string())))?;
+        let value = serde_json::to_value(state).map_err(StoreError::Encode)?;
         self.store.set_dialogue_state(self.user.id, self.chat, Some(&value)).await?;
         Ok(())
     }

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use base64::Engine;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -41,14 +41,17 @@ impl GarminService {
         GarminService { client, sealer }
     }
 
-    /// From the environment: `RUNCOACH_SECRET_KEY` (required to store tokens) and the
-    /// `RUNCOACH_GARMIN_*_URL` overrides. `Ok(None)` when no key is configured.
-    pub fn from_env() -> Result<Option<Self>, GarminError> {
-        if std::env::var(garmin::SECRET_KEY_ENV).map_or(true, |v| v.trim().is_empty()) {
+    /// From the settings: the sealing key (required to store tokens) and Garmin's endpoints.
+    /// `Ok(None)` when no key is configured.
+    pub fn configured(
+        secret_key: Option<&SecretString>,
+        endpoints: GarminEndpoints,
+    ) -> Result<Option<Self>, GarminError> {
+        if secret_key.is_none_or(|k| k.expose_secret().trim().is_empty()) {
             return Ok(None);
         }
-        let sealer = TokenSealer::from_env()?;
-        Ok(Some(GarminService::new(GarminClient::new(GarminEndpoints::from_env())?, sealer)))
+        let sealer = TokenSealer::from_setting(secret_key)?;
+        Ok(Some(GarminService::new(GarminClient::new(endpoints)?, sealer)))
     }
 
     /// The login step that waits for the code, carrying `challenge` sealed.
@@ -113,7 +116,7 @@ async fn save(ctx: &FlowCtx<'_>, state: Option<LoginState>) -> Result<(), Failur
     let value = state
         .map(|state| serde_json::to_value(Stored { kind: STATE_KIND.to_owned(), state }))
         .transpose()
-        .map_err(|e| Failure::Store(StoreError::Other(e.to_string())))?;
+        .map_err(StoreError::Encode)?;
     ctx.store.set_dialogue_state(ctx.user.id, ctx.chat, value.as_ref()).await?;
     Ok(())
 }

@@ -45,25 +45,6 @@ impl Default for GarminEndpoints {
 }
 
 impl GarminEndpoints {
-    /// Garmin's own URLs, each overridable from the environment (`RUNCOACH_GARMIN_SSO_URL`,
-    /// `RUNCOACH_GARMIN_DIAUTH_URL`, `RUNCOACH_GARMIN_API_URL`) for proxies and tests.
-    #[must_use]
-    pub fn from_env() -> Self {
-        let d = GarminEndpoints::default();
-        let var = |name: &str, default: String| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| v.trim_end_matches('/').to_owned())
-                .unwrap_or(default)
-        };
-        GarminEndpoints {
-            sso: var("RUNCOACH_GARMIN_SSO_URL", d.sso),
-            diauth: var("RUNCOACH_GARMIN_DIAUTH_URL", d.diauth),
-            connectapi: var("RUNCOACH_GARMIN_API_URL", d.connectapi),
-        }
-    }
-
     /// Every service on one base URL (a test server).
     #[must_use]
     pub fn all_at(base: &str) -> Self {

@@ -6,6 +6,7 @@
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::{GarminError, MfaChallenge, Tokens};
 use crate::domain::UserId;
@@ -51,10 +52,11 @@ impl TokenSealer {
         Ok(TokenSealer::from_key(&key))
     }
 
-    /// The key from `RUNCOACH_SECRET_KEY`.
-    pub fn from_env() -> Result<TokenSealer, GarminError> {
-        match std::env::var(SECRET_KEY_ENV) {
-            Ok(v) if !v.trim().is_empty() => TokenSealer::from_base64(&v),
+    /// The configured key (`RUNCOACH_SECRET_KEY`, read into the settings); none is
+    /// [`GarminError::SecretKeyMissing`].
+    pub fn from_setting(key: Option<&SecretString>) -> Result<TokenSealer, GarminError> {
+        match key.map(ExposeSecret::expose_secret) {
+            Some(v) if !v.trim().is_empty() => TokenSealer::from_base64(v),
             _ => Err(GarminError::SecretKeyMissing),
         }
     }

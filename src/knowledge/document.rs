@@ -1,9 +1,9 @@
-//! Knowledge base files: YAML front matter and heading-aware chunks.
-//!
-//! The front matter is the small YAML subset our documents use (`key: value`, inline `[a, b]` lists
-//! and `- item` block lists), parsed here rather than through a YAML crate.
+//! Knowledge base files: YAML front matter (read with serde-saphyr, a pure-Rust YAML parser that
+//! reports malformed input as errors, never panics) and heading-aware chunks.
 
 use std::path::Path;
+
+use serde::Deserialize;
 
 use crate::i18n::Lang;
 
@@ -79,70 +79,29 @@ pub fn parse_document(slug: &str, source: &str, path: &Path) -> Result<Document,
         }
         None => return Err(bad("unterminated front matter")),
     };
-    let mut title = None;
-    let mut lang = None;
-    let mut topic = None;
-    let mut tags = Vec::new();
-    let mut sources = Vec::new();
-    let mut list_key: Option<String> = None;
-    for line in front.lines() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        if let Some(item) = trimmed.strip_prefix("- ") {
-            let item = unquote(item);
-            match list_key.as_deref() {
-                Some("tags") => tags.push(item),
-                Some("sources") => sources.push(item),
-                _ => {}
-            }
-            continue;
-        }
-        let Some((key, value)) = trimmed.split_once(':') else {
-            return Err(bad(&format!("not a `key: value` line: {trimmed:?}")));
-        };
-        let key = key.trim();
-        let value = value.trim();
-        list_key = value.is_empty().then(|| key.to_owned());
-        match key {
-            "title" => title = Some(unquote(value)),
-            "language" => lang = Some(unquote(value).parse::<Lang>().map_err(|e| bad(&e.to_string()))?),
-            "topic" => topic = Some(unquote(value)).filter(|t| !t.is_empty()),
-            "tags" => tags.extend(inline_list(value)),
-            "sources" => sources.extend(inline_list(value)),
-            _ => {}
-        }
-    }
+    let front: FrontMatter = serde_saphyr::from_str(front).map_err(|e| bad(&e.to_string()))?;
+    let lang = front.language.ok_or_else(|| bad("missing `language`"))?;
     Ok(Document {
         slug: slug.to_owned(),
-        lang: lang.ok_or_else(|| bad("missing `language`"))?,
-        title: title.filter(|t| !t.is_empty()).ok_or_else(|| bad("missing `title`"))?,
-        topic,
-        tags,
-        sources,
+        lang: lang.parse::<Lang>().map_err(|e| bad(&e.to_string()))?,
+        title: front.title.filter(|t| !t.is_empty()).ok_or_else(|| bad("missing `title`"))?,
+        topic: front.topic.filter(|t| !t.is_empty()),
+        tags: front.tags,
+        sources: front.sources,
         body: body.to_owned(),
     })
 }
 
-fn unquote(value: &str) -> String {
-    let v = value.trim();
-    let inner = v
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')));
-    match inner {
-        Some(s) => s.replace("\\\"", "\""),
-        None => v.to_owned(),
-    }
-}
-
-fn inline_list(value: &str) -> Vec<String> {
-    match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-        Some(inner) => inner.split(',').map(unquote).filter(|s| !s.is_empty()).collect(),
-        None if value.is_empty() => Vec::new(),
-        None => vec![unquote(value)],
-    }
+/// The keys a document's front matter may have; others are ignored.
+#[derive(Deserialize)]
+struct FrontMatter {
+    title: Option<String>,
+    language: Option<String>,
+    topic: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    sources: Vec<String>,
 }
 
 /// Splits a document into chunks: one per `##` section (`###` and deeper start sub-chunks that
@@ -315,6 +274,9 @@ mod tests {
         assert!(parse_document("x", "# no front matter", Path::new("x.md")).is_err());
         assert!(parse_document("x", "---\ntitle: x\n---\nbody", Path::new("x.md")).is_err());
         assert!(parse_document("x", "---\ntitle: x\nlanguage: de\n---\nbody", Path::new("x.md")).is_err());
+        // Malformed YAML is an error naming the file, not a panic.
+        let e = parse_document("x", "---\ntitle: [unclosed\nlanguage: en\n---\nbody", Path::new("x.md")).unwrap_err();
+        assert!(matches!(e, KbError::FrontMatter { .. }), "{e:?}");
     }
 
     #[test]

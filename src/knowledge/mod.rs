@@ -72,20 +72,15 @@ pub struct KbConfig {
     pub model: ModelPaths,
 }
 
-impl KbConfig {
-    /// From the environment: `RUNCOACH_KB_DIR` (default `knowledge_base`), `RUNCOACH_MODEL_DIR`
-    /// (default `models/multilingual-e5-small`) and `ORT_DYLIB_PATH` (default
-    /// `models/onnxruntime/libonnxruntime.so`), relative paths from the working directory.
-    #[must_use]
-    pub fn from_env() -> Self {
-        let var = |name: &str, default: &str| {
-            std::env::var_os(name).filter(|v| !v.is_empty()).map_or_else(|| PathBuf::from(default), PathBuf::from)
-        };
+impl Default for KbConfig {
+    /// `knowledge_base`, `models/multilingual-e5-small` and `models/onnxruntime/libonnxruntime.so`,
+    /// relative to the working directory (the binary's settings override each).
+    fn default() -> Self {
         KbConfig {
-            kb_dir: var("RUNCOACH_KB_DIR", "knowledge_base"),
+            kb_dir: PathBuf::from("knowledge_base"),
             model: ModelPaths {
-                model_dir: var("RUNCOACH_MODEL_DIR", "models/multilingual-e5-small"),
-                ort_library: var("ORT_DYLIB_PATH", "models/onnxruntime/libonnxruntime.so"),
+                model_dir: PathBuf::from("models/multilingual-e5-small"),
+                ort_library: PathBuf::from("models/onnxruntime/libonnxruntime.so"),
             },
         }
     }

@@ -51,27 +51,83 @@ pub const USER_TABLES: &[&str] = &[
 /// Tables that hold no runner's data (no `user_id`): export, erase and link leave them alone.
 pub const GLOBAL_TABLES: &[&str] = &["kb_embeddings"];
 
+/// Why a store call failed. A failure the database reported keeps sqlx's error as its source
+/// (`std::error::Error::source`), so logs show the whole chain; the message alone is what a
+/// variant prints.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] DbDetail),
     #[error("database busy: {0}")]
-    Busy(String),
+    Busy(#[source] DbDetail),
     /// The disk (or the database's quota) is full: nothing was written.
     #[error("database storage full: {0}")]
-    Full(String),
+    Full(#[source] DbDetail),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(#[source] DbDetail),
     #[error("data dir: {0}")]
     DataDir(String),
     #[error("migration failed: {0}")]
-    Migrate(String),
+    Migrate(#[source] DbDetail),
     #[error("stored data is invalid: {0}")]
-    Corrupt(String),
+    Corrupt(#[source] DbDetail),
+    /// A value could not be encoded for storage (not the database's doing).
+    #[error("cannot encode for storage: {0}")]
+    Encode(#[from] serde_json::Error),
     #[error("database error: {0}")]
-    Other(String),
+    Other(#[source] DbDetail),
+}
+
+/// What the database (or the store's own check) said, with the error it came from when there is
+/// one.
+#[derive(Debug)]
+pub struct DbDetail {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl DbDetail {
+    /// A message from the store itself (a check, a limit), with no error underneath.
+    #[must_use]
+    pub fn message(message: impl Into<String>) -> Self {
+        DbDetail { message: message.into(), source: None }
+    }
+
+    /// `message`, caused by `source`.
+    pub fn from_error(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        DbDetail { message: message.into(), source: Some(Box::new(source)) }
+    }
+
+    /// An error's own message, keeping the error as the cause.
+    pub fn caused_by(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        DbDetail { message: source.to_string(), source: Some(Box::new(source)) }
+    }
+}
+
+impl std::fmt::Display for DbDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DbDetail {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<String> for DbDetail {
+    fn from(message: String) -> Self {
+        DbDetail::message(message)
+    }
+}
+
+impl From<&str> for DbDetail {
+    fn from(message: &str) -> Self {
+        DbDetail::message(message)
+    }
 }
 
 impl StoreError {
@@ -82,17 +138,19 @@ impl StoreError {
             StoreError::Busy(_) => ErrorCode::StoreBusy,
             StoreError::Full(_) => ErrorCode::StoreFull,
             StoreError::NotFound => ErrorCode::UserNotFound,
-            StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Other(_) => ErrorCode::Internal,
+            StoreError::Conflict(_) | StoreError::Corrupt(_) | StoreError::Encode(_) | StoreError::Other(_) => {
+                ErrorCode::Internal
+            }
         }
     }
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::RowNotFound => StoreError::NotFound,
+        let (kind, message): (fn(DbDetail) -> StoreError, String) = match &e {
+            sqlx::Error::RowNotFound => return StoreError::NotFound,
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                StoreError::Unavailable(e.to_string())
+                (StoreError::Unavailable, e.to_string())
             }
             sqlx::Error::Database(db) => {
                 let code = db.code().unwrap_or_default();
@@ -108,22 +166,24 @@ impl From<sqlx::Error> for StoreError {
                     || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "8" | "14")
                     || code.starts_with("08")
                     || code.starts_with("53");
-                if busy {
-                    StoreError::Busy(db.message().to_owned())
+                let kind: fn(DbDetail) -> StoreError = if busy {
+                    StoreError::Busy
                 } else if full {
-                    StoreError::Full(db.message().to_owned())
+                    StoreError::Full
                 } else if down {
-                    StoreError::Unavailable(db.message().to_owned())
+                    StoreError::Unavailable
                 } else if db.is_unique_violation() {
-                    StoreError::Conflict(db.message().to_owned())
+                    StoreError::Conflict
                 } else {
-                    StoreError::Other(db.message().to_owned())
-                }
+                    StoreError::Other
+                };
+                (kind, db.message().to_owned())
             }
-            sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => StoreError::Corrupt(e.to_string()),
-            sqlx::Error::Migrate(m) => StoreError::Migrate(m.to_string()),
-            _ => StoreError::Other(e.to_string()),
-        }
+            sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. } => (StoreError::Corrupt, e.to_string()),
+            sqlx::Error::Migrate(m) => (StoreError::Migrate, m.to_string()),
+            _ => (StoreError::Other, e.to_string()),
+        };
+        kind(DbDetail::from_error(message, e))
     }
 }
 
@@ -372,13 +432,9 @@ pub struct ClaimedJob {
     pub attempts: i32,
 }
 
-/// The store every part of the core talks to.
+/// Runners, their platform identities, and the codes that link two identities into one runner.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    fn backend(&self) -> &'static str;
-    async fn ping(&self) -> StoreResult<()>;
-
-    // Runners and identities.
+pub trait UserStore: Send + Sync {
     /// Finds the runner behind a platform identity, creating both on first contact.
     async fn resolve_identity(
         &self,
@@ -399,16 +455,22 @@ pub trait Store: Send + Sync + 'static {
         redeemer: UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Result<LinkOutcome, LinkError>>;
+}
 
-    // Activities.
+/// Runs and other activities, with their laps and samples.
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
     async fn insert_activity(&self, id: UserId, activity: &NewActivity) -> StoreResult<InsertOutcome>;
     /// The stored activity `activity` would be a duplicate of (the check `insert_activity` makes),
     /// without writing: lets a caller skip costly work for activities it already has.
     async fn duplicate_activity(&self, id: UserId, activity: &NewActivity) -> StoreResult<Option<i64>>;
     async fn activities(&self, id: UserId, since: Option<DateTime<Utc>>) -> StoreResult<Vec<ActivityRecord>>;
     async fn activity_samples(&self, id: UserId, activity_id: i64) -> StoreResult<Option<SampleSeries>>;
+}
 
-    // Goals and plans.
+/// Goals and training plans (one active plan per runner).
+#[async_trait]
+pub trait PlanStore: Send + Sync {
     async fn insert_goal(&self, id: UserId, goal: &NewGoal) -> StoreResult<i64>;
     /// Stores a plan as the runner's active one (archiving the previous active plan).
     async fn save_plan(&self, id: UserId, plan: &NewPlan) -> StoreResult<i64>;
@@ -417,8 +479,12 @@ pub trait Store: Send + Sync + 'static {
     async fn plans(&self, id: UserId) -> StoreResult<Vec<PlanSummary>>;
     /// Replaces a plan's document and workouts (after an adaptation or a done/skipped session).
     async fn update_plan(&self, id: UserId, plan_id: i64, plan: &NewPlan) -> StoreResult<()>;
+}
 
-    // Conversations and dialogue state.
+/// What was said: messages, ratings, the running summary of a conversation, wellness notes,
+/// LLM usage, and the state of a multi-step dialogue.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
     async fn append_message(&self, id: UserId, chat: &ChatKey, role: Role, content: &str) -> StoreResult<i64>;
     async fn recent_messages(&self, id: UserId, chat: &ChatKey, limit: i64) -> StoreResult<Vec<StoredMessage>>;
     /// The runner's latest messages across all their private chats, oldest first.
@@ -440,8 +506,11 @@ pub trait Store: Send + Sync + 'static {
         chat: &ChatKey,
         state: Option<&serde_json::Value>,
     ) -> StoreResult<()>;
+}
 
-    // Schedules, clubs, credentials.
+/// Schedules (weekly summaries, club digests) and the jobs they become (the outbox).
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
     async fn upsert_schedule(&self, schedule: &NewSchedule) -> StoreResult<i64>;
     /// The schedule of `kind` for `chat`, if any.
     async fn schedule(&self, kind: &str, chat: &ChatKey) -> StoreResult<Option<ScheduleRecord>>;
@@ -457,22 +526,6 @@ pub trait Store: Send + Sync + 'static {
     /// Disables a schedule with a reason (`blocked`, `off`…); returns whether one was enabled.
     /// `upsert_schedule` enables it again.
     async fn pause_schedule(&self, kind: &str, chat: &ChatKey, reason: &str) -> StoreResult<bool>;
-    /// A club's members as `(runner, leaderboard opt-in)`.
-    async fn club_members(&self, guild_id: &str) -> StoreResult<Vec<(UserId, bool)>>;
-    async fn join_club(&self, id: UserId, guild_id: &str, leaderboard_opt_in: bool) -> StoreResult<()>;
-    /// Removes a runner from a club; returns whether they were a member.
-    async fn leave_club(&self, id: UserId, guild_id: &str) -> StoreResult<bool>;
-    async fn put_credential(&self, id: UserId, provider: &str, sealed: &[u8]) -> StoreResult<()>;
-    /// The sealed secret stored for `provider`, if any.
-    async fn get_credential(&self, id: UserId, provider: &str) -> StoreResult<Option<Vec<u8>>>;
-    /// Forgets the secret for `provider`; returns whether one was stored.
-    async fn delete_credential(&self, id: UserId, provider: &str) -> StoreResult<bool>;
-    /// Whether a sync with `provider` walked the runner's whole history to its end (kept with
-    /// the credential: a new login walks it again, deduplicated).
-    async fn history_synced(&self, id: UserId, provider: &str) -> StoreResult<bool>;
-    /// Records that the whole history was walked; nothing happens without a stored credential.
-    async fn mark_history_synced(&self, id: UserId, provider: &str) -> StoreResult<()>;
-
     // Jobs (outbox).
     /// Enqueues a job; returns false when a job with the same dedupe key already exists.
     async fn enqueue_job(&self, job: &NewJob) -> StoreResult<bool>;
@@ -493,9 +546,62 @@ pub trait Store: Send + Sync + 'static {
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<()>;
 
-    // Audit, export, erase.
     /// Jobs pending or running (the delivery queue's depth).
     async fn queue_depth(&self) -> StoreResult<i64>;
+}
+
+/// Running clubs (Discord servers) and their members.
+#[async_trait]
+pub trait ClubStore: Send + Sync {
+    async fn club_members(&self, guild_id: &str) -> StoreResult<Vec<(UserId, bool)>>;
+    async fn join_club(&self, id: UserId, guild_id: &str, leaderboard_opt_in: bool) -> StoreResult<()>;
+    /// Removes a runner from a club; returns whether they were a member.
+    async fn leave_club(&self, id: UserId, guild_id: &str) -> StoreResult<bool>;
+}
+
+/// Sealed third-party credentials (Garmin tokens) and what their sync has walked.
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    async fn put_credential(&self, id: UserId, provider: &str, sealed: &[u8]) -> StoreResult<()>;
+    /// The sealed secret stored for `provider`, if any.
+    async fn get_credential(&self, id: UserId, provider: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// Forgets the secret for `provider`; returns whether one was stored.
+    async fn delete_credential(&self, id: UserId, provider: &str) -> StoreResult<bool>;
+    /// Whether a sync with `provider` walked the runner's whole history to its end (kept with
+    /// the credential: a new login walks it again, deduplicated).
+    async fn history_synced(&self, id: UserId, provider: &str) -> StoreResult<bool>;
+    /// Records that the whole history was walked; nothing happens without a stored credential.
+    async fn mark_history_synced(&self, id: UserId, provider: &str) -> StoreResult<()>;
+}
+
+/// The knowledge base's embedding cache (global, keyed by model and chunk content hash).
+#[async_trait]
+pub trait EmbeddingStore: Send + Sync {
+    /// The cached vectors among `hashes` for `model`, as `(hash, vector)`; missing ones are absent.
+    async fn cached_embeddings(&self, model: &str, hashes: &[String]) -> StoreResult<Vec<(String, Vec<f32>)>>;
+    /// Stores (or replaces) vectors for `model`, in one transaction.
+    async fn put_embeddings(&self, model: &str, items: &[(String, Vec<f32>)]) -> StoreResult<()>;
+}
+
+/// The store every part of the core talks to: one trait per aggregate, and what spans them all
+/// (health, audit, export and erase walk every table). Each backend implements every trait.
+#[async_trait]
+pub trait Store:
+    UserStore
+    + ActivityStore
+    + PlanStore
+    + ConversationStore
+    + ScheduleStore
+    + ClubStore
+    + CredentialStore
+    + EmbeddingStore
+    + Send
+    + Sync
+    + 'static
+{
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> StoreResult<()>;
+
     async fn audit(&self, id: Option<UserId>, actor: &str, action: &str, detail: &serde_json::Value)
     -> StoreResult<()>;
     /// Everything stored about a runner, as one JSON document.
@@ -506,12 +612,6 @@ pub trait Store: Send + Sync + 'static {
     async fn count_user_rows(&self, id: UserId) -> StoreResult<Vec<(String, i64)>>;
     /// The names of the application's tables in the live schema.
     async fn table_names(&self) -> StoreResult<Vec<String>>;
-
-    // Knowledge base embedding cache (global, keyed by model and chunk content hash).
-    /// The cached vectors among `hashes` for `model`, as `(hash, vector)`; missing ones are absent.
-    async fn cached_embeddings(&self, model: &str, hashes: &[String]) -> StoreResult<Vec<(String, Vec<f32>)>>;
-    /// Stores (or replaces) vectors for `model`, in one transaction.
-    async fn put_embeddings(&self, model: &str, items: &[(String, Vec<f32>)]) -> StoreResult<()>;
 }
 
 /// Opens the store named by `database_url` (PostgreSQL when it starts with `postgres`), else the
@@ -522,10 +622,36 @@ pub async fn connect(database_url: Option<&str>, data_dir: &Path) -> StoreResult
             Ok(Arc::new(PostgresStore::connect(url).await?))
         }
         Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::connect_url(url).await?)),
-        Some(other) => Err(StoreError::Unavailable(format!(
+        Some(other) => Err(StoreError::Unavailable(DbDetail::message(format!(
             "unsupported DATABASE_URL scheme in {:?} (use postgres:// or sqlite:)",
             other.split(':').next().unwrap_or_default()
-        ))),
+        )))),
         None => Ok(Arc::new(SqliteStore::open_in(data_dir).await?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_database_failure_keeps_sqlx_as_its_cause() {
+        let e = StoreError::from(sqlx::Error::PoolTimedOut);
+        assert!(matches!(e, StoreError::Unavailable(_)), "{e:?}");
+        assert_eq!(e.code(), ErrorCode::StoreUnavailable);
+        let detail = e.source().expect("the detail");
+        let cause = detail.source().expect("sqlx's error under it");
+        assert!(matches!(cause.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::PoolTimedOut)), "{cause:?}");
+    }
+
+    #[test]
+    fn an_encoding_failure_is_not_a_database_failure() {
+        let bad = serde_json::from_str::<serde_json::Value>("{").expect_err("not JSON");
+        let e = StoreError::from(bad);
+        assert!(matches!(e, StoreError::Encode(_)));
+        assert_eq!(e.code(), ErrorCode::Internal);
+        assert!(e.to_string().starts_with("cannot encode for storage"), "{e}");
     }
 }

@@ -10,11 +10,14 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use super::sql;
+// The aggregate traits, for the calls one aggregate's statements make to another's.
+use super::DbDetail;
 use super::{
     ActivityRecord, ChatKey, ClaimedJob, IdentityRecord, InsertOutcome, LinkError, LinkOutcome, NewActivity, NewGoal,
     NewJob, NewPlan, NewSchedule, ProfileUpdate, Resolved, Role, SampleSeries, StoreError, StoreResult, StoredMessage,
     USER_TABLES,
 };
+use super::{ActivityStore, UserStore};
 use crate::domain::{PlatformIdentity, UnknownPlatform, User, UserId};
 use crate::i18n::Lang;
 
@@ -24,7 +27,7 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(DbDetail::caused_by(e)))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
@@ -38,7 +41,10 @@ impl PostgresStore {
 
     pub async fn migrate(&self) -> StoreResult<()> {
         // sqlx takes an advisory lock, so instances starting together migrate once.
-        sqlx::migrate!("./migrations/postgres").run(&self.pool).await.map_err(|e| StoreError::Migrate(e.to_string()))
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migrate(DbDetail::caused_by(e)))
     }
 
     pub async fn close(&self) {
@@ -77,7 +83,7 @@ impl PostgresStore {
                     r
                 })
                 .collect()),
-            other => Err(StoreError::Corrupt(format!("export of {table} gave {other}"))),
+            other => Err(StoreError::Corrupt(format!("export of {table} gave {other}").into())),
         }
     }
 }
@@ -97,9 +103,9 @@ sql::impl_store!(
 /// test suites (a fresh database per test) and by operators provisioning a new instance.
 pub async fn create_database(admin_url: &str, name: &str) -> StoreResult<String> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(StoreError::Other(format!("invalid database name {name:?}")));
+        return Err(StoreError::Other(format!("invalid database name {name:?}").into()));
     }
-    let options = PgConnectOptions::from_str(admin_url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let options = PgConnectOptions::from_str(admin_url).map_err(|e| StoreError::Unavailable(DbDetail::caused_by(e)))?;
     let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await?;
     pool.close().await;

@@ -12,11 +12,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::sql;
+// The aggregate traits, for the calls one aggregate's statements make to another's.
+use super::DbDetail;
 use super::{
     ActivityRecord, ChatKey, ClaimedJob, IdentityRecord, InsertOutcome, LinkError, LinkOutcome, NewActivity, NewGoal,
     NewJob, NewPlan, NewSchedule, ProfileUpdate, Resolved, Role, SampleSeries, StoreError, StoreResult, StoredMessage,
     USER_TABLES,
 };
+use super::{ActivityStore, UserStore};
 use crate::domain::{PlatformIdentity, UnknownPlatform, User, UserId};
 use crate::i18n::Lang;
 
@@ -41,7 +44,8 @@ impl SqliteStore {
 
     /// Opens a `sqlite:` URL (`sqlite::memory:` or `sqlite:///path/file.db`).
     pub async fn connect_url(url: &str) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let options =
+            SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(DbDetail::caused_by(e)))?;
         Self::open(options).await
     }
 
@@ -52,10 +56,15 @@ impl SqliteStore {
         match Self::open_pool(options, in_memory).await {
             // Opening writes (the WAL, its index, migrations): on a full disk SQLite only says
             // "disk I/O error", which would send the operator looking for a broken disk.
-            Err(e) if !in_memory && dir.as_deref().is_some_and(no_space_left) => Err(StoreError::Full(format!(
-                "no space left on the device holding {}: {e}",
-                dir.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
-            ))),
+            Err(e) if !in_memory && dir.as_deref().is_some_and(no_space_left) => {
+                Err(StoreError::Full(DbDetail::from_error(
+                    format!(
+                        "no space left on the device holding {}: {e}",
+                        dir.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                    e,
+                )))
+            }
             opened => opened,
         }
     }
@@ -82,7 +91,10 @@ impl SqliteStore {
     }
 
     pub async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await.map_err(|e| StoreError::Migrate(e.to_string()))
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Migrate(DbDetail::caused_by(e)))
     }
 
     pub async fn close(&self) {
@@ -121,9 +133,9 @@ impl SqliteStore {
             fields.join(", ")
         );
         let text: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_one(&self.pool).await?;
-        match serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))? {
+        match serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(DbDetail::caused_by(e)))? {
             Value::Array(rows) => Ok(rows),
-            other => Err(StoreError::Corrupt(format!("export of {table} gave {other}"))),
+            other => Err(StoreError::Corrupt(format!("export of {table} gave {other}").into())),
         }
     }
 }

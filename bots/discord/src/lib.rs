@@ -105,23 +105,6 @@ pub struct DiscordConfig {
 }
 
 impl DiscordConfig {
-    /// From `DISCORD_TOKEN`, `RUNCOACH_DISCORD_API_URL`, `RUNCOACH_DISCORD_GUILD_ID` and
-    /// `RUNCOACH_DISCORD_SHARDS`; `Ok(None)` without a token.
-    pub fn from_env() -> Result<Option<DiscordConfig>, DiscordError> {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let Some(token) = var("DISCORD_TOKEN") else { return Ok(None) };
-        let api_url = var("RUNCOACH_DISCORD_API_URL")
-            .map(|u| Url::parse(&u).map_err(|e| DiscordError::Config(format!("RUNCOACH_DISCORD_API_URL: {e}"))))
-            .transpose()?;
-        let guild_id = var("RUNCOACH_DISCORD_GUILD_ID")
-            .map(|g| {
-                g.parse().map_err(|_| DiscordError::Config(format!("RUNCOACH_DISCORD_GUILD_ID={g:?} is not an id")))
-            })
-            .transpose()?;
-        let shards = var("RUNCOACH_DISCORD_SHARDS").map(|s| s.parse()).transpose()?;
-        Ok(Some(DiscordConfig { token: SecretString::from(token), api_url, guild_id, shards }))
-    }
-
     /// Whether this process registers the slash commands: the one running shard 0 (registration
     /// replaces the whole set, so one process is enough).
     #[must_use]

@@ -3,8 +3,11 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use runcoach_core::agent::LlmConfig;
 use runcoach_core::config::Settings;
+use runcoach_core::garmin::GarminEndpoints;
 use runcoach_core::i18n::Lang;
+use runcoach_core::knowledge::{KbConfig, ModelPaths};
 use secrecy::SecretString;
 
 #[derive(Debug, Parser)]
@@ -48,6 +51,76 @@ pub struct Cli {
     #[arg(long, env = "RUNCOACH_TELEGRAM_WEBHOOK_SECRET", hide = true, hide_env_values = true)]
     pub telegram_webhook_secret: Option<String>,
 
+    // The settings below come from the environment as deployments template it: a variable set
+    // but empty (`RUNCOACH_LLM_MODEL=` in compose) means "use the default", and a value that does
+    // not parse stops the start with its name. Hence strings, read by `Cli::settings`.
+    /// Discord's API base URL (a rate-limiting proxy, a test server); Discord's own when unset.
+    #[arg(long, global = true, env = "RUNCOACH_DISCORD_API_URL", hide = true)]
+    pub discord_api_url: Option<String>,
+
+    /// Register the slash commands in this Discord server only (they show at once).
+    #[arg(long, global = true, env = "RUNCOACH_DISCORD_GUILD_ID", hide = true)]
+    pub discord_guild_id: Option<String>,
+
+    /// The Discord shards this process runs, `FIRST-LAST/TOTAL` (all of them when unset).
+    #[arg(long, global = true, env = "RUNCOACH_DISCORD_SHARDS", hide = true)]
+    pub discord_shards: Option<String>,
+
+    /// Base URL of an OpenAI-compatible LLM server; it or an API key turns the LLM coach on.
+    #[arg(long, global = true, env = "RUNCOACH_LLM_BASE_URL", hide = true)]
+    pub llm_base_url: Option<String>,
+
+    #[arg(long, env = "RUNCOACH_LLM_API_KEY", hide = true, hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+
+    /// The LLM's model name [default: gpt-4o-mini].
+    #[arg(long, global = true, env = "RUNCOACH_LLM_MODEL", hide = true)]
+    pub llm_model: Option<String>,
+
+    /// Deadline for a whole LLM turn, in ms [default: 4500].
+    #[arg(long, global = true, env = "RUNCOACH_LLM_TIMEOUT_MS", hide = true)]
+    pub llm_timeout_ms: Option<String>,
+
+    /// Tool-loop steps per LLM turn, 1 to 8 [default: 4].
+    #[arg(long, global = true, env = "RUNCOACH_LLM_MAX_STEPS", hide = true)]
+    pub llm_max_steps: Option<String>,
+
+    /// LLM turns per runner per minute [default: 6].
+    #[arg(long, global = true, env = "RUNCOACH_LLM_RATE_PER_MINUTE", hide = true)]
+    pub llm_rate_per_minute: Option<String>,
+
+    /// LLM tokens per runner per day, counted in the store [default: 60000].
+    #[arg(long, global = true, env = "RUNCOACH_LLM_DAILY_TOKENS", hide = true)]
+    pub llm_daily_tokens: Option<String>,
+
+    /// Base64 32-byte key sealing stored Garmin tokens; without it Garmin sync is off.
+    #[arg(long, env = "RUNCOACH_SECRET_KEY", hide = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Garmin Connect's endpoints (proxies, tests).
+    #[arg(long, global = true, env = "RUNCOACH_GARMIN_SSO_URL", hide = true)]
+    pub garmin_sso_url: Option<String>,
+    #[arg(long, global = true, env = "RUNCOACH_GARMIN_DIAUTH_URL", hide = true)]
+    pub garmin_diauth_url: Option<String>,
+    #[arg(long, global = true, env = "RUNCOACH_GARMIN_API_URL", hide = true)]
+    pub garmin_api_url: Option<String>,
+
+    /// The knowledge base's markdown, en/ and fr/ [default: knowledge_base].
+    #[arg(long, global = true, env = "RUNCOACH_KB_DIR", hide = true)]
+    pub kb_dir: Option<String>,
+
+    /// The embedding model's directory [default: models/multilingual-e5-small].
+    #[arg(long, global = true, env = "RUNCOACH_MODEL_DIR", hide = true)]
+    pub model_dir: Option<String>,
+
+    /// ONNX Runtime's shared library [default: models/onnxruntime/libonnxruntime.so].
+    #[arg(long, global = true, env = "ORT_DYLIB_PATH", hide = true)]
+    pub ort_dylib_path: Option<String>,
+
+    /// How often `serve`'s scheduler looks for due summaries and digests, in seconds [default: 30].
+    #[arg(long, global = true, env = "RUNCOACH_SCHEDULER_POLL_SECS", hide = true)]
+    pub scheduler_poll_secs: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Commands>,
 }
@@ -58,6 +131,12 @@ pub struct ServeOptions {
     pub http_addr: std::net::SocketAddr,
     pub api_keys: Vec<SecretString>,
     pub webhook: Option<(url::Url, SecretString)>,
+    /// Discord beyond its token (in [`Settings`]): API base, guild, shards.
+    pub discord_api_url: Option<url::Url>,
+    pub discord_guild_id: Option<u64>,
+    pub discord_shards: Option<runcoach_discord::ShardRange>,
+    /// How often the scheduler looks for due summaries and digests.
+    pub scheduler_poll: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]
@@ -239,25 +318,84 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 impl Cli {
-    pub fn serve_options(&self) -> ServeOptions {
+    pub fn serve_options(&self) -> anyhow::Result<ServeOptions> {
         let secret = self.telegram_webhook_secret.clone().filter(|s| !s.is_empty()).unwrap_or_else(random_secret);
-        ServeOptions {
+        Ok(ServeOptions {
             http_addr: self.http_addr,
             api_keys: runcoach_http::parse_api_keys(self.api_keys.as_deref().unwrap_or_default()),
             webhook: self.telegram_webhook_url.clone().map(|u| (u, SecretString::from(secret))),
-        }
+            discord_api_url: parsed("RUNCOACH_DISCORD_API_URL", &self.discord_api_url)?,
+            discord_guild_id: parsed("RUNCOACH_DISCORD_GUILD_ID", &self.discord_guild_id)?,
+            discord_shards: parsed("RUNCOACH_DISCORD_SHARDS", &self.discord_shards)?,
+            scheduler_poll: std::time::Duration::from_secs(
+                parsed("RUNCOACH_SCHEDULER_POLL_SECS", &self.scheduler_poll_secs)?.unwrap_or(30u64).clamp(1, 3600),
+            ),
+        })
     }
 
-    pub fn settings(&self) -> Settings {
-        let secret = |v: &Option<String>| v.as_ref().filter(|s| !s.is_empty()).map(|s| SecretString::from(s.clone()));
-        Settings {
+    /// Every setting, read once here and passed down (nothing else reads the environment).
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let secret = |v: &Option<String>| present(v).map(|s| SecretString::from(s.to_owned()));
+        let llm_key = secret(&self.llm_api_key);
+        let llm = if present(&self.llm_base_url).is_some() || llm_key.is_some() {
+            let base = present(&self.llm_base_url).unwrap_or("https://api.openai.com/v1");
+            let model = present(&self.llm_model).unwrap_or(runcoach_core::agent::DEFAULT_MODEL);
+            let mut config = LlmConfig::new(base, model);
+            config.api_key = llm_key.unwrap_or_else(|| SecretString::from(String::new()));
+            config.deadline = std::time::Duration::from_millis(
+                parsed("RUNCOACH_LLM_TIMEOUT_MS", &self.llm_timeout_ms)?.unwrap_or(config.deadline.as_millis() as u64),
+            );
+            config.max_steps =
+                parsed("RUNCOACH_LLM_MAX_STEPS", &self.llm_max_steps)?.unwrap_or(config.max_steps).clamp(1, 8);
+            config.per_minute =
+                parsed("RUNCOACH_LLM_RATE_PER_MINUTE", &self.llm_rate_per_minute)?.unwrap_or(config.per_minute);
+            config.daily_tokens =
+                parsed("RUNCOACH_LLM_DAILY_TOKENS", &self.llm_daily_tokens)?.unwrap_or(config.daily_tokens);
+            Some(config)
+        } else {
+            None
+        };
+        let garmin = GarminEndpoints::default();
+        let url =
+            |v: &Option<String>, default: String| present(v).map_or(default, |u| u.trim_end_matches('/').to_owned());
+        let knowledge = KbConfig::default();
+        let path = |v: &Option<String>, default: PathBuf| present(v).map_or(default, PathBuf::from);
+        Ok(Settings {
             database_url: secret(&self.database_url),
             data_dir: self.data_dir.clone(),
             telegram_token: secret(&self.telegram_token),
             discord_token: secret(&self.discord_token),
             telegram_api_url: self.telegram_api_url.clone(),
-        }
+            llm,
+            garmin: GarminEndpoints {
+                sso: url(&self.garmin_sso_url, garmin.sso),
+                diauth: url(&self.garmin_diauth_url, garmin.diauth),
+                connectapi: url(&self.garmin_api_url, garmin.connectapi),
+            },
+            secret_key: secret(&self.secret_key),
+            knowledge: KbConfig {
+                kb_dir: path(&self.kb_dir, knowledge.kb_dir),
+                model: ModelPaths {
+                    model_dir: path(&self.model_dir, knowledge.model.model_dir),
+                    ort_library: path(&self.ort_dylib_path, knowledge.model.ort_library),
+                },
+            },
+        })
     }
+}
+
+/// A setting's value, unless it is unset or blank (a templated deployment's `NAME=`).
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A setting parsed as `T`; unset or blank is `None`, a value that does not parse an error
+/// naming the variable.
+fn parsed<T: std::str::FromStr>(name: &str, v: &Option<String>) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    present(v).map(|s| s.parse::<T>().map_err(|e| anyhow::anyhow!("{name}={s:?}: {e}"))).transpose()
 }
 
 /// Telegram allows 1–256 characters of A–Z, a–z, 0–9, `_` and `-`.

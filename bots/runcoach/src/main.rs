@@ -64,10 +64,9 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
     })
 }
 
-async fn run(cli: Cli) -> Result<ExitCode> {
-    let settings = cli.settings();
-    let serve_options = cli.serve_options();
-    let command = cli.command.unwrap_or(Commands::Default);
+async fn run(mut cli: Cli) -> Result<ExitCode> {
+    let settings = cli.settings()?;
+    let command = cli.command.take().unwrap_or(Commands::Default);
     match command {
         Commands::Migrate => {
             let store = open_store(&settings).await?;
@@ -82,7 +81,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let user = std::env::var("USER").ok().filter(|u| UserRef::parse(u).is_ok()).unwrap_or_else(|| "me".into());
             chat(&settings, &user, None).await
         }
-        Commands::Default | Commands::Serve => serve(&settings, serve_options).await,
+        Commands::Default | Commands::Serve => serve(&settings, cli.serve_options()?).await,
         Commands::Import { user, files } => {
             let store = open_store(&settings).await?;
             let user_ref = UserRef::parse(&user).with_context(|| format!("invalid user {user:?}"))?;
@@ -93,11 +92,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let store = open_store(&settings).await?;
             let user_ref = UserRef::parse(&user).with_context(|| format!("invalid user {user:?}"))?;
             let id = store.resolve_identity(&user_ref.0, Some(&user_ref.0.platform_user_id), Lang::En).await?.user.id;
-            sync_cmd::garmin(store.as_ref(), id).await
+            sync_cmd::garmin(&settings, store.as_ref(), id).await
         }
         Commands::Kb { command } => {
             let store = open_store(&settings).await?;
-            let config = runcoach_core::knowledge::KbConfig::from_env();
+            let config = settings.knowledge.clone();
             match command {
                 cli::KbCommand::Index => kb_cmd::index(store.as_ref(), &config).await,
                 cli::KbCommand::Status { json } => kb_cmd::status(store.as_ref(), &config, json).await,
@@ -165,8 +164,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 /// Gives the coach the knowledge base: lexical search at once, then (in the background) the
 /// embedded index once the passages the store's cache lacks are embedded. A missing knowledge
 /// base is logged and the coach answers without it.
-fn attach_knowledge(core: &Arc<BotCore>, store: Arc<dyn Store>) {
-    let config = runcoach_core::knowledge::KbConfig::from_env();
+fn attach_knowledge(core: &Arc<BotCore>, store: Arc<dyn Store>, config: runcoach_core::knowledge::KbConfig) {
     match runcoach_core::knowledge::KnowledgeBase::with_embedder(&config.kb_dir, None) {
         Ok(lexical) => core.set_knowledge(Some(Arc::new(lexical))),
         Err(e) => {
@@ -197,8 +195,9 @@ fn attach_knowledge(core: &Arc<BotCore>, store: Arc<dyn Store>) {
 }
 
 /// Garmin sync when `RUNCOACH_SECRET_KEY` is set (tokens are sealed with it).
-fn garmin_service() -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
-    let service = runcoach_core::chat::GarminService::from_env().context("Garmin configuration")?;
+fn garmin_service(settings: &Settings) -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
+    let service = runcoach_core::chat::GarminService::configured(settings.secret_key.as_ref(), settings.garmin.clone())
+        .context("Garmin configuration")?;
     if service.is_none() {
         tracing::info!("RUNCOACH_SECRET_KEY is not set: Garmin sync is off");
     }
@@ -206,8 +205,8 @@ fn garmin_service() -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
 }
 
 /// The LLM agent when `RUNCOACH_LLM_BASE_URL` or `RUNCOACH_LLM_API_KEY` is set.
-fn llm_agent() -> Option<Arc<runcoach_core::agent::Agent>> {
-    match runcoach_core::agent::LlmConfig::from_env() {
+fn llm_agent(settings: &Settings) -> Option<Arc<runcoach_core::agent::Agent>> {
+    match settings.llm.clone() {
         Some(config) => {
             tracing::info!(model = %config.model, "LLM coach on (the deterministic coach answers when it fails)");
             Some(Arc::new(runcoach_core::agent::Agent::new(config)))
@@ -220,9 +219,10 @@ fn llm_agent() -> Option<Arc<runcoach_core::agent::Agent>> {
 }
 
 /// The core with everything the environment turns on, and the knowledge base loading.
-fn build_core(store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
-    let core = Arc::new(BotCore::new(store.clone()).with_garmin(garmin_service()?).with_agent(llm_agent()));
-    attach_knowledge(&core, store);
+fn build_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
+    let core =
+        Arc::new(BotCore::new(store.clone()).with_garmin(garmin_service(settings)?).with_agent(llm_agent(settings)));
+    attach_knowledge(&core, store, settings.knowledge.clone());
     Ok(core)
 }
 
@@ -230,10 +230,9 @@ fn build_core(store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
 async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode> {
     let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
     let store = open_store(settings).await?;
-    let core = BotCore::new(store.clone()).with_garmin(garmin_service()?).with_agent(llm_agent());
+    let core = BotCore::new(store.clone()).with_garmin(garmin_service(settings)?).with_agent(llm_agent(settings));
     // One question: wait for the full (embedded) index rather than answer from lexical search.
-    let config = runcoach_core::knowledge::KbConfig::from_env();
-    match runcoach_core::knowledge::KnowledgeBase::load(&config) {
+    match runcoach_core::knowledge::KnowledgeBase::load(&settings.knowledge) {
         Ok(mut kb) => {
             if let Err(e) = kb.index(store.as_ref()).await {
                 tracing::warn!(error = %e, "knowledge base indexing failed: lexical search only");
@@ -270,7 +269,7 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
         anyhow::bail!("the console chat takes a plain name, not {user:?}");
     }
     let store = open_store(settings).await?;
-    let core = build_core(store)?;
+    let core = build_core(settings, store)?;
     let session = ConsoleSession {
         core: &core,
         user: user_ref.0.platform_user_id.clone(),
@@ -300,7 +299,7 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         return Ok(ExitCode::from(2));
     }
     let store = open_store(settings).await?;
-    let core = build_core(store)?;
+    let core = build_core(settings, store)?;
     let state = runcoach_http::AppState::new(core.clone(), options.api_keys.clone());
     let listener = tokio::net::TcpListener::bind(options.http_addr)
         .await
@@ -337,11 +336,12 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         }
     }
     if let Some(token) = settings.discord_token.clone() {
-        // The token comes with the other settings; the rest of the Discord settings from the environment.
-        let mut config = runcoach_discord::DiscordConfig::from_env().context("Discord configuration")?.unwrap_or(
-            runcoach_discord::DiscordConfig { token: token.clone(), api_url: None, guild_id: None, shards: None },
-        );
-        config.token = token;
+        let config = runcoach_discord::DiscordConfig {
+            token,
+            api_url: options.discord_api_url.clone(),
+            guild_id: options.discord_guild_id,
+            shards: options.discord_shards,
+        };
         notifier.discord = Some(runcoach_discord::DiscordNotifier::new(Arc::new(runcoach_discord::http(&config))));
         let shutdown = stopped(stop_rx.clone());
         let core = core.clone();
@@ -365,7 +365,7 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
                 &worker,
                 &notifier,
                 &runcoach_core::scheduler::SystemClock,
-                scheduler_poll(),
+                options.scheduler_poll,
                 stop,
             )
             .await;
@@ -402,12 +402,6 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         Some(e) => Err(e),
         None => Ok(ExitCode::SUCCESS),
     }
-}
-
-/// How often the scheduler looks for due summaries (`RUNCOACH_SCHEDULER_POLL_SECS`, default 30).
-fn scheduler_poll() -> std::time::Duration {
-    let secs = std::env::var("RUNCOACH_SCHEDULER_POLL_SECS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(30);
-    std::time::Duration::from_secs(secs.clamp(1, 3600))
 }
 
 fn hostname() -> String {

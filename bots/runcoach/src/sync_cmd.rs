@@ -5,8 +5,9 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use runcoach_core::config::Settings;
 use runcoach_core::domain::UserId;
-use runcoach_core::garmin::{self, GarminClient, GarminEndpoints, LoginStep, TokenSealer};
+use runcoach_core::garmin::{self, GarminClient, LoginStep, TokenSealer};
 use runcoach_core::i18n::Lang;
 use runcoach_core::store::Store;
 use secrecy::SecretString;
@@ -21,9 +22,10 @@ fn prompt(question: &str) -> Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-pub async fn garmin(store: &dyn Store, user: UserId) -> Result<ExitCode> {
-    let sealer = TokenSealer::from_env().map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
-    let client = GarminClient::new(GarminEndpoints::from_env()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+pub async fn garmin(settings: &Settings, store: &dyn Store, user: UserId) -> Result<ExitCode> {
+    let sealer =
+        TokenSealer::from_setting(settings.secret_key.as_ref()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    let client = GarminClient::new(settings.garmin.clone()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
     if store.get_credential(user, "garmin").await?.is_none() {
         let email = match std::env::var("RUNCOACH_GARMIN_EMAIL") {
             Ok(e) if !e.trim().is_empty() => e,

@@ -1,0 +1,190 @@
+//! Activities, laps and samples: `impl ActivityStore` for each backend, from the SQL both accept.
+
+macro_rules! impl_activities {
+    ($ty:ty, $db:ty) => {
+
+        /// The stored activity `a` would duplicate: same source and external id, or the same
+        /// recording (see `sql::same_activity`).
+        async fn duplicate_of(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            user: i64,
+            a: &NewActivity,
+        ) -> StoreResult<Option<i64>> {
+            if let Some(ext) = &a.external_id {
+                let existing: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM activities WHERE user_id = $1 AND source = $2 AND external_id = $3",
+                )
+                .bind(user)
+                .bind(&a.source)
+                .bind(ext)
+                .fetch_optional(&mut *conn)
+                .await?;
+                if existing.is_some() {
+                    return Ok(existing);
+                }
+            }
+            let (from, to) = sql::start_window(a.start_time);
+            let candidates = sqlx::query(
+                "SELECT id, start_time, duration_s, distance_m FROM activities \
+                 WHERE user_id = $1 AND start_time >= $2 AND start_time <= $3",
+            )
+            .bind(user)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *conn)
+            .await?;
+            for c in &candidates {
+                let start: DateTime<Utc> = c.try_get("start_time")?;
+                if sql::same_activity(a, start, c.try_get("duration_s")?, c.try_get("distance_m")?) {
+                    return Ok(Some(c.try_get("id")?));
+                }
+            }
+            Ok(None)
+        }
+        #[async_trait::async_trait]
+        impl $crate::store::ActivityStore for $ty {
+            #[tracing::instrument(skip_all, fields(user = %id, source = %a.source))]
+            async fn insert_activity(&self, id: UserId, a: &NewActivity) -> StoreResult<InsertOutcome> {
+                sql::validate_activity(a)?;
+                let blob = match &a.samples {
+                    Some(s) if !s.is_empty() => {
+                        Some(s.encode().map_err(|e| StoreError::Conflict($crate::store::DbDetail::caused_by(e)))?)
+                    }
+                    _ => None,
+                };
+                let mut tx = self.begin_write().await?;
+                if let Some(existing) = duplicate_of(&mut tx, id.0, a).await? {
+                    return Ok(InsertOutcome::Duplicate(existing));
+                }
+                let activity_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO activities (user_id, source, external_id, sport, name, start_time, utc_offset_s, \
+                       duration_s, moving_s, distance_m, elevation_gain_m, elevation_loss_m, avg_hr, max_hr, \
+                       avg_cadence, max_cadence, avg_speed_mps, max_speed_mps, calories, training_load, \
+                       aerobic_te, anaerobic_te, vo2max, hr_zones_s, best_efforts, device, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                       $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING id",
+                )
+                .bind(id.0)
+                .bind(&a.source)
+                .bind(&a.external_id)
+                .bind(&a.sport)
+                .bind(&a.name)
+                .bind(a.start_time)
+                .bind(a.utc_offset_s)
+                .bind(a.duration_s)
+                .bind(a.moving_s)
+                .bind(a.distance_m)
+                .bind(a.elevation_gain_m)
+                .bind(a.elevation_loss_m)
+                .bind(a.avg_hr)
+                .bind(a.max_hr)
+                .bind(a.avg_cadence)
+                .bind(a.max_cadence)
+                .bind(a.avg_speed_mps)
+                .bind(a.max_speed_mps)
+                .bind(a.calories)
+                .bind(a.training_load)
+                .bind(a.aerobic_te)
+                .bind(a.anaerobic_te)
+                .bind(a.vo2max)
+                .bind(a.hr_zones_s.as_ref().map(|z| serde_json::json!(z)))
+                .bind(&a.best_efforts)
+                .bind(&a.device)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                for (index, lap) in a.laps.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO laps (activity_id, user_id, lap_index, start_time, duration_s, distance_m, \
+                           avg_hr, max_hr, avg_cadence, avg_speed_mps, intensity) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(activity_id)
+                    .bind(id.0)
+                    .bind(i32::try_from(index).unwrap_or(i32::MAX))
+                    .bind(lap.start_time)
+                    .bind(lap.duration_s)
+                    .bind(lap.distance_m)
+                    .bind(lap.avg_hr)
+                    .bind(lap.max_hr)
+                    .bind(lap.avg_cadence)
+                    .bind(lap.avg_speed_mps)
+                    .bind(&lap.intensity)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if let (Some(blob), Some(series)) = (blob, &a.samples) {
+                    sqlx::query(
+                        "INSERT INTO samples (activity_id, user_id, format, point_count, data) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(activity_id)
+                    .bind(id.0)
+                    .bind($crate::domain::samples::FORMAT_V1)
+                    .bind(i32::try_from(series.len()).unwrap_or(i32::MAX))
+                    .bind(blob)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(InsertOutcome::Inserted(activity_id))
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id, source = %a.source))]
+            async fn duplicate_activity(&self, id: UserId, a: &NewActivity) -> StoreResult<Option<i64>> {
+                let mut conn = self.pool.acquire().await?;
+                duplicate_of(&mut conn, id.0, a).await
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn activities(&self, id: UserId, since: Option<DateTime<Utc>>) -> StoreResult<Vec<ActivityRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM activities WHERE user_id = $1 AND start_time >= $2 ORDER BY start_time",
+                    sql::ACTIVITY_COLS
+                ));
+                let rows = sqlx::query(sql)
+                    .bind(id.0)
+                    .bind(since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ActivityRecord {
+                            id: r.try_get("id")?,
+                            source: r.try_get("source")?,
+                            external_id: r.try_get("external_id")?,
+                            sport: r.try_get("sport")?,
+                            name: r.try_get("name")?,
+                            start_time: r.try_get("start_time")?,
+                            utc_offset_s: r.try_get("utc_offset_s")?,
+                            duration_s: r.try_get("duration_s")?,
+                            moving_s: r.try_get("moving_s")?,
+                            distance_m: r.try_get("distance_m")?,
+                            elevation_gain_m: r.try_get("elevation_gain_m")?,
+                            avg_hr: r.try_get("avg_hr")?,
+                            max_hr: r.try_get("max_hr")?,
+                            avg_cadence: r.try_get("avg_cadence")?,
+                            training_load: r.try_get("training_load")?,
+                            vo2max: r.try_get("vo2max")?,
+                            hr_zones_s: sql::activity_json_zones(r.try_get("hr_zones_s")?),
+                            best_efforts: r.try_get("best_efforts")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn activity_samples(&self, id: UserId, activity_id: i64) -> StoreResult<Option<SampleSeries>> {
+                let blob: Option<Vec<u8>> =
+                    sqlx::query_scalar("SELECT data FROM samples WHERE activity_id = $1 AND user_id = $2")
+                        .bind(activity_id)
+                        .bind(id.0)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                blob.map(|b| SampleSeries::decode(&b).map_err(|e| StoreError::Corrupt($crate::store::DbDetail::caused_by(e))))
+                    .transpose()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_activities;

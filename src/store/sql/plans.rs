@@ -1,0 +1,162 @@
+//! Goals and plans: `impl PlanStore` for each backend, from the SQL both accept.
+
+macro_rules! impl_plans {
+    ($ty:ty, $db:ty) => {
+        async fn insert_workouts(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            user: i64,
+            plan_id: i64,
+            workouts: &[$crate::store::NewPlannedWorkout],
+        ) -> StoreResult<()> {
+            for w in workouts {
+                sqlx::query(
+                    "INSERT INTO planned_workouts (plan_id, user_id, week_index, date, kind, duration_min, \
+                       distance_km, pace_min_s, pace_max_s, hr_zone, description_fr, description_en, status) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(plan_id)
+                .bind(user)
+                .bind(w.week_index)
+                .bind(w.date)
+                .bind(&w.kind)
+                .bind(w.duration_min)
+                .bind(w.distance_km)
+                .bind(w.pace_min_s)
+                .bind(w.pace_max_s)
+                .bind(w.hr_zone)
+                .bind(&w.description_fr)
+                .bind(&w.description_en)
+                .bind(w.status.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+        #[async_trait::async_trait]
+        impl $crate::store::PlanStore for $ty {
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn insert_goal(&self, id: UserId, goal: &NewGoal) -> StoreResult<i64> {
+                // RETURNING committed explicitly (see update_profile).
+                let mut tx = self.begin_write().await?;
+                let value = sqlx::query_scalar(
+                    "INSERT INTO goals (user_id, kind, target_date, target_time_s, note, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(id.0)
+                .bind(&goal.kind)
+                .bind(goal.target_date)
+                .bind(goal.target_time_s)
+                .bind(&goal.note)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn save_plan(&self, id: UserId, plan: &NewPlan) -> StoreResult<i64> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("UPDATE plans SET status = 'archived' WHERE user_id = $1 AND status = 'active'")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                let plan_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO plans (user_id, goal, level, status, start_date, end_date, race_date, \
+                       sessions_per_week, vdot, request, plan, created_at) \
+                     VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(id.0)
+                .bind(&plan.goal)
+                .bind(&plan.level)
+                .bind(plan.start_date)
+                .bind(plan.end_date)
+                .bind(plan.race_date)
+                .bind(plan.sessions_per_week)
+                .bind(plan.vdot)
+                .bind(&plan.request)
+                .bind(&plan.plan)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                insert_workouts(&mut tx, id.0, plan_id, &plan.workouts).await?;
+                tx.commit().await?;
+                Ok(plan_id)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn active_plan(&self, id: UserId) -> StoreResult<Option<$crate::store::StoredPlan>> {
+                let row = sqlx::query(
+                    "SELECT id, plan, created_at FROM plans WHERE user_id = $1 AND status = 'active' \
+                     ORDER BY id DESC LIMIT 1",
+                )
+                .bind(id.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| {
+                    Ok($crate::store::StoredPlan {
+                        id: r.try_get("id")?,
+                        plan: r.try_get("plan")?,
+                        created_at: r.try_get("created_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn plans(&self, id: UserId) -> StoreResult<Vec<$crate::store::PlanSummary>> {
+                let rows = sqlx::query(
+                    "SELECT id, goal, level, status, start_date, end_date, race_date, created_at FROM plans \
+                     WHERE user_id = $1 ORDER BY id DESC",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::PlanSummary {
+                            id: r.try_get("id")?,
+                            goal: r.try_get("goal")?,
+                            level: r.try_get("level")?,
+                            status: r.try_get("status")?,
+                            start_date: r.try_get("start_date")?,
+                            end_date: r.try_get("end_date")?,
+                            race_date: r.try_get("race_date")?,
+                            created_at: r.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn update_plan(&self, id: UserId, plan_id: i64, plan: &NewPlan) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE plans SET plan = $3, end_date = $4, race_date = $5, vdot = $6 \
+                     WHERE id = $2 AND user_id = $1",
+                )
+                .bind(id.0)
+                .bind(plan_id)
+                .bind(&plan.plan)
+                .bind(plan.end_date)
+                .bind(plan.race_date)
+                .bind(plan.vdot)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query("DELETE FROM planned_workouts WHERE plan_id = $1 AND user_id = $2")
+                    .bind(plan_id)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_workouts(&mut tx, id.0, plan_id, &plan.workouts).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_plans;

@@ -1,0 +1,205 @@
+//! Schedules and jobs (the outbox): `impl ScheduleStore` for each backend, from the SQL both accept.
+
+macro_rules! impl_schedules {
+    ($ty:ty, $db:ty, claim = $claim:expr) => {
+
+        fn schedule_row(r: &<$db as sqlx::Database>::Row) -> StoreResult<$crate::store::ScheduleRecord> {
+            let platform: String = r.try_get("platform")?;
+            Ok($crate::store::ScheduleRecord {
+                id: r.try_get("id")?,
+                user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+                kind: r.try_get("kind")?,
+                chat: ChatKey {
+                    platform: platform.parse().map_err(|e: UnknownPlatform| StoreError::Corrupt($crate::store::DbDetail::caused_by(e)))?,
+                    chat_id: r.try_get("chat_id")?,
+                },
+                guild_id: r.try_get("guild_id")?,
+                cron: r.try_get("cron")?,
+                timezone: r.try_get("timezone")?,
+                enabled: r.try_get("enabled")?,
+                paused_reason: r.try_get("paused_reason")?,
+                last_run_at: r.try_get("last_run_at")?,
+                next_run_at: r.try_get("next_run_at")?,
+                lang: r.try_get::<Option<String>, _>("lang")?.and_then(|code| code.parse().ok()),
+            })
+        }
+        #[async_trait::async_trait]
+        impl $crate::store::ScheduleStore for $ty {
+            #[tracing::instrument(skip_all, fields(kind = %s.kind))]
+            async fn upsert_schedule(&self, s: &NewSchedule) -> StoreResult<i64> {
+                // RETURNING committed explicitly (see update_profile).
+                let mut tx = self.begin_write().await?;
+                let value = sqlx::query_scalar(
+                    "INSERT INTO schedules (user_id, kind, platform, chat_id, guild_id, cron, timezone, enabled, created_at, lang) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (kind, platform, chat_id) DO UPDATE SET user_id = excluded.user_id, \
+                       guild_id = excluded.guild_id, cron = excluded.cron, timezone = excluded.timezone, \
+                       enabled = excluded.enabled, paused_reason = NULL, lang = excluded.lang \
+                     RETURNING id",
+                )
+                .bind(s.user_id.map(|u| u.0))
+                .bind(&s.kind)
+                .bind(s.chat.platform.as_str())
+                .bind(&s.chat.chat_id)
+                .bind(&s.guild_id)
+                .bind(&s.cron)
+                .bind(&s.timezone)
+                .bind(true)
+                .bind(Utc::now())
+                .bind(s.lang.map(Lang::code))
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+
+            #[tracing::instrument(skip_all, fields(kind = %kind))]
+            async fn schedule(&self, kind: &str, chat: &ChatKey) -> StoreResult<Option<$crate::store::ScheduleRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM schedules WHERE kind = $1 AND platform = $2 AND chat_id = $3",
+                    sql::SCHEDULE_COLS
+                ));
+                let row = sqlx::query(sql)
+                    .bind(kind)
+                    .bind(chat.platform.as_str())
+                    .bind(&chat.chat_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(schedule_row).transpose()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn due_schedules(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<$crate::store::ScheduleRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM schedules WHERE enabled = $2 AND (next_run_at IS NULL OR next_run_at <= $1) \
+                     ORDER BY COALESCE(next_run_at, $1), id LIMIT $3",
+                    sql::SCHEDULE_COLS
+                ));
+                let rows = sqlx::query(sql).bind(now).bind(true).bind(limit).fetch_all(&self.pool).await?;
+                rows.iter().map(schedule_row).collect()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn mark_schedule_run(
+                &self,
+                id: i64,
+                ran_at: Option<DateTime<Utc>>,
+                next_run_at: Option<DateTime<Utc>>,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE schedules SET last_run_at = COALESCE($2, last_run_at), next_run_at = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(ran_at)
+                    .bind(next_run_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(kind = %kind))]
+            async fn pause_schedule(&self, kind: &str, chat: &ChatKey, reason: &str) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE schedules SET enabled = $4, paused_reason = $5 \
+                     WHERE kind = $1 AND platform = $2 AND chat_id = $3 AND enabled = $6",
+                )
+                .bind(kind)
+                .bind(chat.platform.as_str())
+                .bind(&chat.chat_id)
+                .bind(false)
+                .bind(reason)
+                .bind(true)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            #[tracing::instrument(skip_all, fields(kind = %job.kind))]
+            async fn enqueue_job(&self, job: &NewJob) -> StoreResult<bool> {
+                let now = Utc::now();
+                let done = sqlx::query(
+                    "INSERT INTO jobs (kind, dedupe_key, user_id, payload, run_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(&job.kind)
+                .bind(&job.dedupe_key)
+                .bind(job.user_id.map(|u| u.0))
+                .bind(&job.payload)
+                .bind(job.run_at)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[tracing::instrument(skip_all, fields(worker = %worker))]
+            async fn claim_jobs(
+                &self,
+                worker: &str,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+                limit: i64,
+            ) -> StoreResult<Vec<ClaimedJob>> {
+                let rows = sqlx::query($claim)
+                    .bind(worker)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ClaimedJob {
+                            id: r.try_get("id")?,
+                            kind: r.try_get("kind")?,
+                            dedupe_key: r.try_get("dedupe_key")?,
+                            user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+                            payload: r.try_get("payload")?,
+                            attempts: r.try_get("attempts")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn complete_job(&self, job_id: i64, worker: &str) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, updated_at = $3 \
+                     WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+                )
+                .bind(job_id)
+                .bind(worker)
+                .bind(Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn fail_job(&self, job_id: i64, worker: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE jobs SET status = $4, \
+                       run_at = COALESCE($5, run_at), last_error = $3, locked_by = NULL, locked_until = NULL, \
+                       updated_at = $6 \
+                     WHERE id = $1 AND locked_by = $2",
+                )
+                .bind(job_id)
+                .bind(worker)
+                .bind(error.chars().take(2000).collect::<String>())
+                .bind(if retry_at.is_some() { "pending" } else { "failed" })
+                .bind(retry_at)
+                .bind(Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn queue_depth(&self) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status IN ('pending', 'running')")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_schedules;
