@@ -254,10 +254,15 @@ pub const SEND_ATTEMPTS: u32 = 3;
 /// scheduled one is sent again whole, later).
 pub const SEND_ATTEMPTS_AFTER_THE_FIRST: u32 = 6;
 
-/// The wait before try `attempt + 1` of a platform message: 1 s, 2 s, 4 s… (at most 16 s).
+/// The back-off between tries of one platform message, `attempts` tries in all: 1 s, 2 s, 4 s…
+/// apart (at most 16 s). Adapters add their own predicate (what is transient) and waits (a 429's).
 #[must_use]
-pub fn send_backoff(attempt: u32) -> std::time::Duration {
-    std::time::Duration::from_secs(1 << attempt.saturating_sub(1).min(4))
+pub fn send_retry(attempts: u32) -> backon::ExponentialBuilder {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(std::time::Duration::from_secs(1))
+        .with_factor(2.0)
+        .with_max_delay(std::time::Duration::from_secs(16))
+        .with_max_times(usize::try_from(attempts.saturating_sub(1)).unwrap_or(0))
 }
 
 /// Splits text into chunks of at most `max` characters: at paragraph breaks if possible, then at

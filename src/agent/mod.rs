@@ -349,29 +349,32 @@ impl Agent {
 
     /// One chat completion with bounded retries (streamed when someone watches the answer grow).
     async fn complete(&self, body: Value, partial: Option<Partial<'_>>) -> Result<Completion, AgentError> {
-        let mut attempt = 0;
-        loop {
+        use backon::Retryable;
+        let call = || async {
             self.metrics.calls.fetch_add(1, Ordering::Relaxed);
             crate::metrics::METRICS.llm_calls.inc();
-            let result = match partial {
+            match partial {
                 Some(sink) => self.complete_streamed(body.clone(), sink).await,
                 None => self.complete_once(body.clone()).await,
-            };
-            match result {
-                Ok(c) => {
-                    self.metrics.tokens.fetch_add(u64::try_from(c.tokens).unwrap_or(0), Ordering::Relaxed);
-                    crate::metrics::METRICS.llm_tokens.inc_by(u64::try_from(c.tokens).unwrap_or(0));
-                    return Ok(c);
-                }
-                Err(Retry::No(e)) => return Err(e),
-                Err(Retry::Yes(e)) if attempt >= self.config.max_retries => return Err(e),
-                Err(Retry::Yes(e)) => {
-                    warn!(attempt, error = %e, "LLM call failed, retrying");
-                    tokio::time::sleep(Duration::from_millis(200 * 2u64.pow(attempt))).await;
-                    attempt += 1;
-                }
             }
-        }
+        };
+        // 200 ms, 400 ms, 800 ms… between tries; the turn's deadline bounds the whole.
+        let waits = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_times(usize::try_from(self.config.max_retries).unwrap_or(0));
+        let completion = call
+            .retry(waits)
+            .sleep(tokio::time::sleep)
+            .when(|e| matches!(e, Retry::Yes(_)))
+            .notify(|e, wait| {
+                let (Retry::Yes(e) | Retry::No(e)) = e;
+                warn!(error = %e, wait_ms = wait.as_millis(), "LLM call failed, retrying");
+            })
+            .await
+            .map_err(|(Retry::Yes(e) | Retry::No(e))| e)?;
+        self.metrics.tokens.fetch_add(u64::try_from(completion.tokens).unwrap_or(0), Ordering::Relaxed);
+        crate::metrics::METRICS.llm_tokens.inc_by(u64::try_from(completion.tokens).unwrap_or(0));
+        Ok(completion)
     }
 
     async fn complete_once(&self, mut body: Value) -> Result<Completion, Retry> {

@@ -220,19 +220,23 @@ impl BotCore {
     /// the next try finds what the calls before it committed (imports dedupe and settings are set
     /// again; at worst a conversation line is logged twice).
     async fn answer(&self, msg: Incoming, progress: Option<&dyn Progress>) -> Vec<Reply> {
+        use backon::Retryable;
         let deadline = std::time::Instant::now() + STORE_PATIENCE;
-        let mut wait = std::time::Duration::from_millis(200);
-        loop {
-            match self.attempt(&msg, progress).await {
-                Ok(replies) => return replies,
-                Err((e @ StoreError::Unavailable(_), _)) if std::time::Instant::now() + wait < deadline => {
-                    warn!(error = %e, wait_ms = wait.as_millis(), "database unavailable: handling the message again");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(std::time::Duration::from_secs(3));
-                }
-                Err((e, lang)) => return vec![Reply::text(store_failure(&e, lang))],
-            }
-        }
+        let waits = backon::ExponentialBuilder::default()
+            .with_min_delay(std::time::Duration::from_millis(200))
+            .with_max_delay(std::time::Duration::from_secs(3))
+            .without_max_times();
+        let answered = (|| self.attempt(&msg, progress))
+            .retry(waits)
+            .sleep(tokio::time::sleep)
+            .when(|(e, _)| matches!(e, StoreError::Unavailable(_)))
+            // Past the deadline (counting the tries' own time), the runner is told to try again.
+            .adjust(|_, wait| wait.filter(|w| std::time::Instant::now() + *w < deadline))
+            .notify(|(e, _), wait| {
+                warn!(error = %e, wait_ms = wait.as_millis(), "database unavailable: handling the message again");
+            })
+            .await;
+        answered.unwrap_or_else(|(e, lang)| vec![Reply::text(store_failure(&e, lang))])
     }
 
     /// One try at [`BotCore::answer`]; a store failure comes back with the language to tell it in.

@@ -174,27 +174,32 @@ impl GarminClient {
     /// Sends the request `build` makes, retrying 5xx and network failures; 429 becomes
     /// [`GarminError::RateLimited`] at once.
     async fn send(&self, build: impl Fn() -> reqwest::RequestBuilder) -> Result<Response, GarminError> {
-        let attempts = self.retry.attempts.max(1);
-        let mut delay = self.retry.base_delay;
-        let mut attempt = 1;
-        loop {
-            let failure = match build().send().await {
+        use backon::Retryable;
+        let once = || async {
+            match build().send().await {
                 Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
-                    return Err(GarminError::RateLimited { retry_after_s: retry_after(&resp) });
+                    Err(GarminError::RateLimited { retry_after_s: retry_after(&resp) })
                 }
-                Ok(resp) if resp.status().is_server_error() => format!("HTTP {}", resp.status().as_u16()),
-                Ok(resp) => return Ok(resp),
-                Err(e) if e.is_builder() => return Err(GarminError::Unexpected(e.without_url().to_string())),
-                Err(e) => e.without_url().to_string(),
-            };
-            if attempt >= attempts {
-                return Err(GarminError::Unavailable(failure));
+                Ok(resp) if resp.status().is_server_error() => {
+                    Err(GarminError::Unavailable(format!("HTTP {}", resp.status().as_u16())))
+                }
+                Ok(resp) => Ok(resp),
+                Err(e) if e.is_builder() => Err(GarminError::Unexpected(e.without_url().to_string())),
+                Err(e) => Err(GarminError::Unavailable(e.without_url().to_string())),
             }
-            tracing::debug!(attempt, %failure, "Garmin request failed, retrying");
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(self.retry.max_delay);
-            attempt += 1;
-        }
+        };
+        let waits = backon::ExponentialBuilder::default()
+            .with_min_delay(self.retry.base_delay)
+            .with_max_delay(self.retry.max_delay)
+            .with_max_times(usize::try_from(self.retry.attempts.max(1) - 1).unwrap_or(0));
+        once.retry(waits)
+            .sleep(tokio::time::sleep)
+            // 5xx and network failures only: a 429 means "wait hours" (see garmin-connect.md).
+            .when(|e| matches!(e, GarminError::Unavailable(_)))
+            .notify(
+                |e, wait| tracing::debug!(error = %e, wait_ms = wait.as_millis(), "Garmin request failed, retrying"),
+            )
+            .await
     }
 
     /// Step one: e-mail and password. The password is sent once and not kept.

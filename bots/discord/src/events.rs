@@ -12,7 +12,7 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use runcoach_core::chat::{
     ChatRef, ClubRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply, SEND_ATTEMPTS, SEND_ATTEMPTS_AFTER_THE_FIRST,
-    Sender, Unsupported, send_backoff,
+    Sender, Unsupported, send_retry,
 };
 use runcoach_core::domain::Platform;
 use runcoach_core::i18n::Lang;
@@ -319,18 +319,14 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, serenity::Error>>,
 {
+    use backon::Retryable;
     let attempts = if part_of_a_reply_is_out { SEND_ATTEMPTS_AFTER_THE_FIRST } else { SEND_ATTEMPTS };
-    let mut attempt = 1;
-    loop {
-        match request().await {
-            Err(e) if attempt < attempts && transient(&e) => {
-                warn!(attempt, error = %e, "Discord request failed: trying again");
-                tokio::time::sleep(send_backoff(attempt)).await;
-                attempt += 1;
-            }
-            done => return done,
-        }
-    }
+    (|| request())
+        .retry(send_retry(attempts))
+        .sleep(tokio::time::sleep)
+        .when(transient)
+        .notify(|e, wait| warn!(error = %e, wait_ms = wait.as_millis(), "Discord request failed: trying again"))
+        .await
 }
 
 fn transient(e: &serenity::Error) -> bool {

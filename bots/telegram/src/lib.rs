@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use runcoach_core::chat::{
     AttachmentKind, BotCore, Button, COMMANDS, ChatRef, Content, Incoming, MAX_FILE_BYTES, Progress, Reply,
-    SEND_ATTEMPTS, SEND_ATTEMPTS_AFTER_THE_FIRST, Sender, Unsupported, send_backoff,
+    SEND_ATTEMPTS, SEND_ATTEMPTS_AFTER_THE_FIRST, Sender, Unsupported, send_retry,
 };
 use runcoach_core::chat::{ChatKey, Notifier, NotifyError};
 use runcoach_core::domain::Platform;
@@ -512,28 +512,35 @@ fn transient(e: &RequestError) -> bool {
 /// waits out a 429 and is tried again after a transient failure (1 s, 2 s, … up to 16 s), so a
 /// failure halfway through never sends the earlier messages a second time.
 async fn send_all(bot: &TgBot, chat: ChatId, replies: &[Reply]) -> Result<(), RequestError> {
-    let mut chat = chat;
+    use backon::Retryable;
+    // The chat a migrated group moved to is where the next tries (and parts) go.
+    let chat = std::sync::atomic::AtomicI64::new(chat.0);
+    let current = || ChatId(chat.load(std::sync::atomic::Ordering::Relaxed));
     for (i, part) in parts(replies).iter().enumerate() {
         let attempts = if i == 0 { SEND_ATTEMPTS } else { SEND_ATTEMPTS_AFTER_THE_FIRST };
-        let mut attempt = 1;
-        loop {
-            match send_part(bot, chat, part).await {
-                Ok(()) => break,
-                Err(RequestError::MigrateToChatId(new)) if attempt < attempts => {
-                    info!(from = chat.0, to = new.0, "group migrated to a supergroup");
-                    chat = new;
+        (|| send_part(bot, current(), part))
+            .retry(send_retry(attempts))
+            .sleep(tokio::time::sleep)
+            .when(|e| match e {
+                RequestError::MigrateToChatId(_) => true,
+                RequestError::RetryAfter(wait) => wait.duration() <= MAX_INLINE_WAIT,
+                e => transient(e),
+            })
+            // A migration is tried again at once, a 429 after the wait Telegram asks for; a try
+            // left (`wait` is some) is needed either way.
+            .adjust(|e, wait| match e {
+                RequestError::MigrateToChatId(_) => wait.map(|_| std::time::Duration::ZERO),
+                RequestError::RetryAfter(asked) => wait.map(|_| asked.duration()),
+                _ => wait,
+            })
+            .notify(|e, wait| match e {
+                RequestError::MigrateToChatId(new) => {
+                    info!(from = current().0, to = new.0, "group migrated to a supergroup");
+                    chat.store(new.0, std::sync::atomic::Ordering::Relaxed);
                 }
-                Err(RequestError::RetryAfter(wait)) if attempt < attempts && wait.duration() <= MAX_INLINE_WAIT => {
-                    tokio::time::sleep(wait.duration()).await;
-                }
-                Err(e) if attempt < attempts && transient(&e) => {
-                    warn!(chat = chat.0, attempt, error = %e, "Telegram send failed: trying again");
-                    tokio::time::sleep(send_backoff(attempt)).await;
-                }
-                Err(e) => return Err(e),
-            }
-            attempt += 1;
-        }
+                e => warn!(chat = current().0, error = %e, wait_ms = wait.as_millis(), "Telegram send failed: trying again"),
+            })
+            .await?;
     }
     Ok(())
 }
