@@ -170,11 +170,9 @@ impl<'a> ToolBox<'a> {
     }
 
     fn search(&self, args: &Value) -> Result<Value, ToolError> {
-        let query = args
-            .get("query")
-            .and_then(Value::as_str)
-            .filter(|q| !q.trim().is_empty())
-            .ok_or_else(|| ToolError::BadArguments("query must be a non-empty string".into()))?;
+        let expected = "query must be a non-empty string";
+        let SearchArgs { query } = arguments(args, expected)?;
+        let query = Some(query.as_str()).filter(|q| !q.trim().is_empty()).ok_or_else(|| bad(expected))?;
         let Some(kb) = self.kb else {
             return Ok(json!({ "passages": [], "note": "the knowledge base is not loaded" }));
         };
@@ -205,7 +203,8 @@ impl<'a> ToolBox<'a> {
     }
 
     async fn recent_activities(&self, args: &Value) -> Result<Value, ToolError> {
-        let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 20);
+        let RecentArgs { limit } = arguments(args, "limit must be an integer from 1 to 20")?;
+        let limit = limit.unwrap_or(10).clamp(1, 20);
         let since = self.today - Duration::days(120);
         let start = since.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
         let mut activities = self.store.activities(self.user.id, start).await?;
@@ -267,26 +266,24 @@ impl<'a> ToolBox<'a> {
     }
 
     async fn generate_plan(&self, args: &Value) -> Result<Value, ToolError> {
-        let bad = |m: &str| ToolError::BadArguments(m.to_owned());
-        let goal: Goal = args
-            .get("goal")
-            .and_then(Value::as_str)
+        let a: PlanArgs = arguments(args, "expected goal, sessions_per_week and optionally weeks, race_date, level")?;
+        let goal: Goal = a
+            .goal
             .and_then(|g| g.parse().ok())
             .ok_or_else(|| bad("goal must be one of 5k, 10k, half, marathon, fitness, endurance, speed"))?;
-        let sessions = args
-            .get("sessions_per_week")
-            .and_then(Value::as_u64)
+        let sessions = a
+            .sessions_per_week
             .and_then(|s| u8::try_from(s).ok())
             .filter(|s| (2..=6).contains(s))
             .ok_or_else(|| bad("sessions_per_week must be 2 to 6"))?;
-        let length = match (args.get("race_date").and_then(Value::as_str), args.get("weeks").and_then(Value::as_u64)) {
+        let length = match (a.race_date, a.weeks) {
             (Some(d), _) => PlanLength::RaceDate(
-                NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| bad("race_date must be YYYY-MM-DD"))?,
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| bad("race_date must be YYYY-MM-DD"))?,
             ),
             (None, Some(w)) => PlanLength::Weeks(u16::try_from(w).map_err(|_| bad("weeks out of range"))?),
             (None, None) => PlanLength::Weeks(default_weeks(goal)),
         };
-        let level = match args.get("level").and_then(Value::as_str) {
+        let level = match a.level {
             Some(l) => Some(l.parse::<Level>().map_err(|_| bad("level must be beginner, intermediate or advanced"))?),
             None => None,
         };
@@ -326,12 +323,9 @@ impl<'a> ToolBox<'a> {
     }
 
     async fn ease_off_plan(&self, args: &Value) -> Result<Value, ToolError> {
-        let days = args
-            .get("days")
-            .and_then(Value::as_u64)
-            .and_then(|d| u32::try_from(d).ok())
-            .filter(|d| (1..=14).contains(d))
-            .ok_or_else(|| ToolError::BadArguments("days must be 1 to 14".into()))?;
+        let expected = "days must be 1 to 14";
+        let DaysArgs { days } = arguments(args, expected)?;
+        let days = u32::try_from(days).ok().filter(|d| (1..=14).contains(d)).ok_or_else(|| bad(expected))?;
         let Some(ActivePlan { id, plan }) = plans::active(self.store, self.user.id).await? else {
             return Ok(json!({ "changed": false, "note": "no active plan" }));
         };
@@ -346,13 +340,11 @@ impl<'a> ToolBox<'a> {
     }
 
     async fn log_feeling(&self, args: &Value) -> Result<Value, ToolError> {
-        let feeling = args
-            .get("feeling")
-            .and_then(Value::as_str)
-            .map(str::to_lowercase)
-            .filter(|f| FEELINGS.contains(&f.as_str()))
-            .ok_or_else(|| ToolError::BadArguments(format!("feeling must be one of {}", FEELINGS.join(", "))))?;
-        let note = args.get("note").and_then(Value::as_str).map(|n| truncate(n, 500));
+        let expected = format!("feeling must be one of {}", FEELINGS.join(", "));
+        let FeelingArgs { feeling, note } = arguments(args, &expected)?;
+        let feeling =
+            Some(feeling.to_lowercase()).filter(|f| FEELINGS.contains(&f.as_str())).ok_or_else(|| bad(&expected))?;
+        let note = note.map(|n| truncate(&n, 500));
         let id = self.store.log_wellness(self.user.id, &feeling, note.as_deref()).await?;
         Ok(json!({ "logged": true, "id": id, "feeling": feeling }))
     }
@@ -375,4 +367,73 @@ fn truncate(text: &str, max: usize) -> String {
 fn round(v: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
     (v * f).round() / f
+}
+
+/// A tool's arguments, typed at the boundary: what the model sent, read into the struct of that
+/// tool, or `expected` as the error it is shown (it then corrects its call). Fields the model adds
+/// are ignored.
+fn arguments<T: serde::de::DeserializeOwned>(args: &Value, expected: &str) -> Result<T, ToolError> {
+    // A model that sends no arguments at all means "none".
+    let args = if args.is_null() { json!({}) } else { args.clone() };
+    serde_json::from_value(args).map_err(|_| bad(expected))
+}
+
+fn bad(expected: &str) -> ToolError {
+    ToolError::BadArguments(expected.to_owned())
+}
+
+#[derive(serde::Deserialize)]
+struct SearchArgs {
+    query: String,
+}
+
+#[derive(serde::Deserialize)]
+struct RecentArgs {
+    #[serde(default)]
+    limit: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+struct PlanArgs {
+    #[serde(default)]
+    goal: Option<String>,
+    #[serde(default)]
+    sessions_per_week: Option<u64>,
+    #[serde(default)]
+    weeks: Option<u64>,
+    #[serde(default)]
+    race_date: Option<String>,
+    #[serde(default)]
+    level: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct DaysArgs {
+    days: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct FeelingArgs {
+    feeling: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_typed_at_the_boundary() {
+        let DaysArgs { days } = arguments(&json!({ "days": 3, "reason": "the model adds this" }), "days").unwrap();
+        assert_eq!(days, 3);
+        for wrong in [json!({ "days": "three" }), json!({ "days": -1 }), json!({}), json!("3")] {
+            let e = arguments::<DaysArgs>(&wrong, "days must be 1 to 14").map(|_| ()).unwrap_err();
+            assert!(matches!(&e, ToolError::BadArguments(m) if m == "days must be 1 to 14"), "{wrong}: {e:?}");
+        }
+        let FeelingArgs { feeling, note } = arguments(&json!({ "feeling": "Tired" }), "feeling").unwrap();
+        assert_eq!((feeling.as_str(), note), ("Tired", None));
+        let RecentArgs { limit } = arguments(&Value::Null, "limit").unwrap();
+        assert_eq!(limit, None);
+    }
 }

@@ -12,7 +12,6 @@ mod when;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
 
 pub use crate::clock::{Clock, SystemClock, TestClock};
 pub use rate::{Rate, RateLimited, delivery_time, send_offset};
@@ -205,17 +204,39 @@ async fn enqueue_one(
     store.mark_schedule_run(s.id, Some(fired_at), next).await
 }
 
+/// A scheduled message's job payload: where it goes and for which week. Stored as JSON in the
+/// job; the field names are the stored format (older jobs read back the same way).
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct JobPayload {
+    schedule_id: i64,
+    /// Absent in none we write; read back as the job's own kind when missing.
+    #[serde(default)]
+    kind: Option<String>,
+    platform: Platform,
+    chat_id: String,
+    #[serde(default)]
+    guild_id: Option<String>,
+    /// An IANA time zone; UTC when absent or unknown.
+    #[serde(default)]
+    timezone: Option<String>,
+    week: IsoWeek,
+    #[serde(default)]
+    lang: Option<Lang>,
+}
+
 fn payload(s: &ScheduleRecord, week: IsoWeek) -> serde_json::Value {
-    json!({
-        "schedule_id": s.id,
-        "kind": s.kind,
-        "platform": s.chat.platform,
-        "chat_id": s.chat.chat_id,
-        "guild_id": s.guild_id,
-        "timezone": s.timezone,
-        "week": week,
-        "lang": s.lang,
-    })
+    let p = JobPayload {
+        schedule_id: s.id,
+        kind: Some(s.kind.clone()),
+        platform: s.chat.platform,
+        chat_id: s.chat.chat_id.clone(),
+        guild_id: s.guild_id.clone(),
+        timezone: Some(s.timezone.clone()),
+        week,
+        lang: s.lang,
+    };
+    // A struct of strings, numbers and enums always encodes.
+    serde_json::to_value(p).unwrap_or_default()
 }
 
 /// What a job asks for, read back from its payload.
@@ -229,15 +250,14 @@ struct JobTarget {
 }
 
 fn target(job: &ClaimedJob) -> Option<JobTarget> {
-    let p = &job.payload;
-    let platform: Platform = p.get("platform").and_then(|v| serde_json::from_value(v.clone()).ok())?;
+    let p: JobPayload = serde_json::from_value(job.payload.clone()).ok()?;
     Some(JobTarget {
-        kind: p.get("kind").and_then(|v| v.as_str()).unwrap_or(&job.kind).to_owned(),
-        chat: ChatKey { platform, chat_id: p.get("chat_id")?.as_str()?.to_owned() },
-        guild_id: p.get("guild_id").and_then(|v| v.as_str()).map(str::to_owned),
-        tz: p.get("timezone").and_then(|v| v.as_str()).and_then(|t| parse_tz(t).ok()).unwrap_or(chrono_tz::UTC),
-        week: p.get("week")?.as_str()?.parse().ok()?,
-        lang: p.get("lang").and_then(|v| serde_json::from_value(v.clone()).ok()),
+        kind: p.kind.unwrap_or_else(|| job.kind.clone()),
+        chat: ChatKey { platform: p.platform, chat_id: p.chat_id },
+        guild_id: p.guild_id,
+        tz: p.timezone.as_deref().and_then(|t| parse_tz(t).ok()).unwrap_or(chrono_tz::UTC),
+        week: p.week,
+        lang: p.lang,
     })
 }
 
@@ -530,4 +550,45 @@ pub async fn enable_club_digest(
 pub fn next_local(s: &ScheduleRecord) -> Option<DateTime<Tz>> {
     let tz = parse_tz(&s.timezone).ok()?;
     s.next_run_at.map(|t| t.with_timezone(&tz))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn job(payload: serde_json::Value) -> ClaimedJob {
+        ClaimedJob {
+            id: 1,
+            kind: WEEKLY_SUMMARY.into(),
+            dedupe_key: "k".into(),
+            user_id: Some(UserId(7)),
+            payload,
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn a_payload_reads_back_as_it_was_written() {
+        // The stored format, as every version so far wrote it.
+        let stored = json!({
+            "schedule_id": 3, "kind": "weekly_summary", "platform": "telegram", "chat_id": "42",
+            "guild_id": null, "timezone": "Europe/Paris", "week": "2026-W12", "lang": "fr",
+        });
+        let t = target(&job(stored)).expect("readable");
+        assert_eq!(t.chat, ChatKey { platform: Platform::Telegram, chat_id: "42".into() });
+        assert_eq!(
+            (t.kind.as_str(), t.tz, t.week.to_string(), t.lang),
+            ("weekly_summary", chrono_tz::Europe::Paris, "2026-W12".to_owned(), Some(Lang::Fr))
+        );
+        // An unknown time zone falls back to UTC; a missing week or chat is unreadable.
+        let odd = json!({ "schedule_id": 3, "platform": "discord", "chat_id": "9", "timezone": "Mars/Olympus", "week": "2026-W12" });
+        let t = target(&job(odd)).expect("readable");
+        assert_eq!((t.tz, t.kind.as_str()), (chrono_tz::UTC, WEEKLY_SUMMARY));
+        assert!(target(&job(json!({ "schedule_id": 3, "platform": "discord", "chat_id": "9" }))).is_none());
+        assert!(
+            target(&job(json!({ "schedule_id": 3, "platform": "fax", "chat_id": "9", "week": "2026-W12" }))).is_none()
+        );
+    }
 }

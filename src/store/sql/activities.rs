@@ -146,30 +146,7 @@ macro_rules! impl_activities {
                     .bind(since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH))
                     .fetch_all(&self.pool)
                     .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok(ActivityRecord {
-                            id: r.try_get("id")?,
-                            source: r.try_get("source")?,
-                            external_id: r.try_get("external_id")?,
-                            sport: r.try_get("sport")?,
-                            name: r.try_get("name")?,
-                            start_time: r.try_get("start_time")?,
-                            utc_offset_s: r.try_get("utc_offset_s")?,
-                            duration_s: r.try_get("duration_s")?,
-                            moving_s: r.try_get("moving_s")?,
-                            distance_m: r.try_get("distance_m")?,
-                            elevation_gain_m: r.try_get("elevation_gain_m")?,
-                            avg_hr: r.try_get("avg_hr")?,
-                            max_hr: r.try_get("max_hr")?,
-                            avg_cadence: r.try_get("avg_cadence")?,
-                            training_load: r.try_get("training_load")?,
-                            vo2max: r.try_get("vo2max")?,
-                            hr_zones_s: sql::activity_json_zones(r.try_get("hr_zones_s")?),
-                            best_efforts: r.try_get("best_efforts")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(|r| Ok(<sql::ActivityRow as sqlx::FromRow<_>>::from_row(r)?.into())).collect()
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]

@@ -6,16 +6,8 @@ macro_rules! impl_conversations {
         fn messages_oldest_first(rows: &[<$db as sqlx::Database>::Row]) -> StoreResult<Vec<StoredMessage>> {
             let mut out = rows
                 .iter()
-                .map(|r| {
-                    let role: String = r.try_get("role")?;
-                    Ok(StoredMessage {
-                        id: r.try_get("id")?,
-                        role: Role::parse(&role),
-                        content: r.try_get("content")?,
-                        created_at: r.try_get("created_at")?,
-                    })
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
+                .map(|r| Ok(<sql::MessageRow as sqlx::FromRow<_>>::from_row(r)?.into()))
+                .collect::<StoreResult<Vec<StoredMessage>>>()?;
             out.reverse();
             Ok(out)
         }

@@ -22,7 +22,9 @@ use crate::domain::{
 };
 use crate::i18n::Lang;
 
-use super::{NewActivity, StoreError, StoreResult};
+use super::{ActivityRecord, DbDetail, NewActivity, Role, ScheduleRecord, StoreError, StoreResult, StoredMessage};
+use crate::domain::UnknownPlatform;
+use crate::message::ChatKey;
 
 pub(super) const USER_COLS: &str = "id, display_name, language, timezone, units, birth_year, sex, \
     weight_kg, height_cm, resting_hr, max_hr, vma_kmh, vo2max";
@@ -34,7 +36,9 @@ pub(super) const ACTIVITY_COLS: &str = "id, source, external_id, sport, name, st
 pub(super) const SCHEDULE_COLS: &str = "id, user_id, kind, platform, chat_id, guild_id, cron, timezone, enabled, \
     paused_reason, last_run_at, next_run_at, lang";
 
-/// Raw user columns, decoded by each backend and turned into a [`User`] here.
+/// Raw user columns (`USER_COLS`), decoded by sqlx for either backend and turned into a [`User`]
+/// here.
+#[derive(sqlx::FromRow)]
 pub(super) struct UserRow {
     pub id: i64,
     pub display_name: Option<String>,
@@ -71,6 +75,109 @@ impl UserRow {
                 vo2max: self.vo2max.and_then(|v| Vo2max::try_from_f64(v).ok()),
             },
         }
+    }
+}
+
+/// Raw activity columns (`ACTIVITY_COLS`).
+#[derive(sqlx::FromRow)]
+pub(super) struct ActivityRow {
+    id: i64,
+    source: String,
+    external_id: Option<String>,
+    sport: String,
+    name: Option<String>,
+    start_time: DateTime<Utc>,
+    utc_offset_s: i32,
+    duration_s: f64,
+    moving_s: Option<f64>,
+    distance_m: Option<f64>,
+    elevation_gain_m: Option<f64>,
+    avg_hr: Option<f64>,
+    max_hr: Option<f64>,
+    avg_cadence: Option<f64>,
+    training_load: Option<f64>,
+    vo2max: Option<f64>,
+    hr_zones_s: Option<Value>,
+    best_efforts: Option<Value>,
+}
+
+impl From<ActivityRow> for ActivityRecord {
+    fn from(r: ActivityRow) -> Self {
+        ActivityRecord {
+            id: r.id,
+            source: r.source,
+            external_id: r.external_id,
+            sport: r.sport,
+            name: r.name,
+            start_time: r.start_time,
+            utc_offset_s: r.utc_offset_s,
+            duration_s: r.duration_s,
+            moving_s: r.moving_s,
+            distance_m: r.distance_m,
+            elevation_gain_m: r.elevation_gain_m,
+            avg_hr: r.avg_hr,
+            max_hr: r.max_hr,
+            avg_cadence: r.avg_cadence,
+            training_load: r.training_load,
+            vo2max: r.vo2max,
+            hr_zones_s: activity_json_zones(r.hr_zones_s),
+            best_efforts: r.best_efforts,
+        }
+    }
+}
+
+/// Raw schedule columns (`SCHEDULE_COLS`).
+#[derive(sqlx::FromRow)]
+pub(super) struct ScheduleRow {
+    id: i64,
+    user_id: Option<i64>,
+    kind: String,
+    platform: String,
+    chat_id: String,
+    guild_id: Option<String>,
+    cron: String,
+    timezone: String,
+    enabled: bool,
+    paused_reason: Option<String>,
+    last_run_at: Option<DateTime<Utc>>,
+    next_run_at: Option<DateTime<Utc>>,
+    lang: Option<String>,
+}
+
+impl ScheduleRow {
+    /// A platform this version does not know is a corrupt row, not a guess.
+    pub fn into_record(self) -> StoreResult<ScheduleRecord> {
+        let platform =
+            self.platform.parse().map_err(|e: UnknownPlatform| StoreError::Corrupt(DbDetail::caused_by(e)))?;
+        Ok(ScheduleRecord {
+            id: self.id,
+            user_id: self.user_id.map(UserId),
+            kind: self.kind,
+            chat: ChatKey { platform, chat_id: self.chat_id },
+            guild_id: self.guild_id,
+            cron: self.cron,
+            timezone: self.timezone,
+            enabled: self.enabled,
+            paused_reason: self.paused_reason,
+            last_run_at: self.last_run_at,
+            next_run_at: self.next_run_at,
+            lang: self.lang.and_then(|code| code.parse().ok()),
+        })
+    }
+}
+
+/// Raw message columns.
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageRow {
+    id: i64,
+    role: String,
+    content: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<MessageRow> for StoredMessage {
+    fn from(r: MessageRow) -> Self {
+        StoredMessage { id: r.id, role: Role::parse(&r.role), content: r.content, created_at: r.created_at }
     }
 }
 

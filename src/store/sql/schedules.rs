@@ -4,25 +4,9 @@ macro_rules! impl_schedules {
     ($ty:ty, $db:ty, claim = $claim:expr) => {
 
         fn schedule_row(r: &<$db as sqlx::Database>::Row) -> StoreResult<$crate::store::ScheduleRecord> {
-            let platform: String = r.try_get("platform")?;
-            Ok($crate::store::ScheduleRecord {
-                id: r.try_get("id")?,
-                user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
-                kind: r.try_get("kind")?,
-                chat: ChatKey {
-                    platform: platform.parse().map_err(|e: UnknownPlatform| StoreError::Corrupt($crate::store::DbDetail::caused_by(e)))?,
-                    chat_id: r.try_get("chat_id")?,
-                },
-                guild_id: r.try_get("guild_id")?,
-                cron: r.try_get("cron")?,
-                timezone: r.try_get("timezone")?,
-                enabled: r.try_get("enabled")?,
-                paused_reason: r.try_get("paused_reason")?,
-                last_run_at: r.try_get("last_run_at")?,
-                next_run_at: r.try_get("next_run_at")?,
-                lang: r.try_get::<Option<String>, _>("lang")?.and_then(|code| code.parse().ok()),
-            })
+            <sql::ScheduleRow as sqlx::FromRow<_>>::from_row(r)?.into_record()
         }
+
         #[async_trait::async_trait]
         impl $crate::store::ScheduleStore for $ty {
             #[tracing::instrument(skip_all, fields(kind = %s.kind))]

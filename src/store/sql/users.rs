@@ -3,21 +3,7 @@
 macro_rules! impl_users {
     ($ty:ty, $db:ty) => {
         fn user_row(r: &<$db as sqlx::Database>::Row) -> StoreResult<sql::UserRow> {
-            Ok(sql::UserRow {
-                id: r.try_get("id")?,
-                display_name: r.try_get("display_name")?,
-                language: r.try_get("language")?,
-                timezone: r.try_get("timezone")?,
-                units: r.try_get("units")?,
-                birth_year: r.try_get("birth_year")?,
-                sex: r.try_get("sex")?,
-                weight_kg: r.try_get("weight_kg")?,
-                height_cm: r.try_get("height_cm")?,
-                resting_hr: r.try_get("resting_hr")?,
-                max_hr: r.try_get("max_hr")?,
-                vma_kmh: r.try_get("vma_kmh")?,
-                vo2max: r.try_get("vo2max")?,
-            })
+            Ok(<sql::UserRow as sqlx::FromRow<_>>::from_row(r)?)
         }
 
         #[async_trait::async_trait]
