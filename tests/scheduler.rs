@@ -200,7 +200,7 @@ async fn due_schedule_becomes_one_job_per_week(t: TestStore) {
     let jobs = jobs_of(store, lea).await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["dedupe_key"], format!("summary:{}:2025-W12", lea.0));
-    assert_eq!(jobs[0]["kind"], WEEKLY_SUMMARY);
+    assert_eq!(jobs[0]["kind"], WEEKLY_SUMMARY.as_str());
     let s = store.schedule(WEEKLY_SUMMARY, &chat("c-lea")).await.unwrap().unwrap();
     assert_eq!(s.last_run_at, Some(utc(2025, 3, 24, 7, 0)));
     assert_eq!(s.next_run_at, Some(utc(2025, 3, 31, 6, 0)), "next Monday 08:00 CEST");
@@ -225,7 +225,7 @@ async fn due_schedule_becomes_one_job_per_week(t: TestStore) {
     store
         .upsert_schedule(&runcoach_core::store::NewSchedule {
             user_id: Some(lea),
-            kind: WEEKLY_SUMMARY.into(),
+            kind: WEEKLY_SUMMARY,
             chat: chat("c-lea-2"),
             guild_id: None,
             cron: "0 0 18 * * SUN".into(),
@@ -288,7 +288,7 @@ async fn blocked_recipient_pauses_the_schedule(t: TestStore) {
     assert_eq!((r.claimed, r.paused, r.sent), (1, 1, 0));
     let s = store.schedule(WEEKLY_SUMMARY, &chat("c-lea")).await.unwrap().unwrap();
     assert!(!s.enabled);
-    assert_eq!(s.paused_reason.as_deref(), Some(PAUSED_BLOCKED));
+    assert_eq!(s.paused_reason, Some(PAUSED_BLOCKED));
     assert_eq!(jobs_of(store, lea).await[0]["status"], "failed");
     // Never retried, and no new week is enqueued while paused.
     for days in [1, 7, 30] {
@@ -304,7 +304,7 @@ async fn blocked_recipient_pauses_the_schedule(t: TestStore) {
     assert!(scheduler::disable_weekly_summary(store, &chat("c-lea")).await.unwrap());
     assert!(!scheduler::disable_weekly_summary(store, &chat("c-lea")).await.unwrap());
     let s = store.schedule(WEEKLY_SUMMARY, &chat("c-lea")).await.unwrap().unwrap();
-    assert_eq!((s.enabled, s.paused_reason.as_deref()), (false, Some("off")));
+    assert_eq!((s.enabled, s.paused_reason), (false, Some(runcoach_core::store::PausedReason::Off)));
 }
 
 async fn turned_off_after_enqueue_is_not_sent(t: TestStore) {

@@ -119,7 +119,7 @@ async fn populate(store: &dyn Store, user: UserId, tag: &str) {
     store
         .upsert_schedule(&NewSchedule {
             user_id: Some(user),
-            kind: "weekly_summary".into(),
+            kind: runcoach_core::store::ScheduleKind::WeeklySummary,
             chat: chat(tag),
             guild_id: None,
             cron: "0 0 8 * * Mon".into(),

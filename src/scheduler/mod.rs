@@ -20,23 +20,25 @@ pub use when::{CronError, CronSpec, parse_cron, parse_tz};
 use crate::domain::{Platform, UserId};
 use crate::i18n::Lang;
 use crate::message::{ChatKey, Notifier, NotifyError, Reply};
-use crate::store::{ClaimedJob, NewJob, NewSchedule, ScheduleRecord, Store, StoreError, StoreResult};
+use crate::store::{
+    ClaimedJob, NewJob, NewSchedule, PausedReason, ScheduleKind, ScheduleRecord, Store, StoreError, StoreResult,
+};
 use crate::summary::{self, IsoWeek};
 
 /// Schedule and job kind of a runner's weekly summary.
-pub const WEEKLY_SUMMARY: &str = "weekly_summary";
+pub const WEEKLY_SUMMARY: ScheduleKind = ScheduleKind::WeeklySummary;
 /// Schedule and job kind of a club channel's weekly digest.
-pub const CLUB_DIGEST: &str = "club_digest";
+pub const CLUB_DIGEST: ScheduleKind = ScheduleKind::ClubDigest;
 /// Mondays 08:00 on the runner's clock.
 pub const DEFAULT_CRON: &str = "0 8 * * 1";
 /// `paused_reason` when the platform says the bot may no longer write there.
-pub const PAUSED_BLOCKED: &str = "blocked";
+pub const PAUSED_BLOCKED: PausedReason = PausedReason::Blocked;
 /// `paused_reason` after `/summary off`.
-pub const PAUSED_OFF: &str = "off";
+pub const PAUSED_OFF: PausedReason = PausedReason::Off;
 /// `paused_reason` when the stored expression or time zone no longer parses.
-pub const PAUSED_INVALID: &str = "invalid";
+pub const PAUSED_INVALID: PausedReason = PausedReason::Invalid;
 /// `paused_reason` when the expression will never fire again.
-pub const PAUSED_ENDED: &str = "ended";
+pub const PAUSED_ENDED: PausedReason = PausedReason::Ended;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
@@ -155,7 +157,7 @@ async fn enqueue_one(
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(schedule = s.id, error = %e, "schedule no longer parses: paused");
-            store.pause_schedule(&s.kind, &s.chat, PAUSED_INVALID).await?;
+            store.pause_schedule(s.kind, &s.chat, PAUSED_INVALID).await?;
             report.invalid += 1;
             return Ok(());
         }
@@ -163,7 +165,7 @@ async fn enqueue_one(
     let next = cron.next_after(tz, now);
     if next.is_none() {
         // A schedule that never fires again (a past year) would stay due forever: pause it.
-        store.pause_schedule(&s.kind, &s.chat, PAUSED_ENDED).await?;
+        store.pause_schedule(s.kind, &s.chat, PAUSED_ENDED).await?;
     }
     let Some(due_at) = s.next_run_at else {
         // Never computed (a schedule stored by other code): compute it, fire nothing yet.
@@ -174,15 +176,15 @@ async fn enqueue_one(
     report.due += 1;
     let fired_at = cron.latest_until(tz, due_at, now);
     let week = IsoWeek::summarised_on(fired_at.with_timezone(&tz).date_naive());
-    let job = match (s.kind.as_str(), s.user_id, s.guild_id.as_deref()) {
-        (WEEKLY_SUMMARY, Some(user), _) => Some(NewJob {
+    let job = match (s.kind, s.user_id, s.guild_id.as_deref()) {
+        (ScheduleKind::WeeklySummary, Some(user), _) => Some(NewJob {
             kind: WEEKLY_SUMMARY.into(),
             dedupe_key: summary_key(user, week),
             user_id: Some(user),
             payload: payload(s, week),
             run_at: fired_at,
         }),
-        (CLUB_DIGEST, _, Some(guild)) => Some(NewJob {
+        (ScheduleKind::ClubDigest, _, Some(guild)) => Some(NewJob {
             kind: CLUB_DIGEST.into(),
             dedupe_key: digest_key(guild, &s.chat, week),
             user_id: None,
@@ -211,7 +213,7 @@ struct JobPayload {
     schedule_id: i64,
     /// Absent in none we write; read back as the job's own kind when missing.
     #[serde(default)]
-    kind: Option<String>,
+    kind: Option<ScheduleKind>,
     platform: Platform,
     chat_id: String,
     #[serde(default)]
@@ -227,7 +229,7 @@ struct JobPayload {
 fn payload(s: &ScheduleRecord, week: IsoWeek) -> serde_json::Value {
     let p = JobPayload {
         schedule_id: s.id,
-        kind: Some(s.kind.clone()),
+        kind: Some(s.kind),
         platform: s.chat.platform,
         chat_id: s.chat.chat_id.clone(),
         guild_id: s.guild_id.clone(),
@@ -241,7 +243,7 @@ fn payload(s: &ScheduleRecord, week: IsoWeek) -> serde_json::Value {
 
 /// What a job asks for, read back from its payload.
 struct JobTarget {
-    kind: String,
+    kind: ScheduleKind,
     chat: ChatKey,
     guild_id: Option<String>,
     tz: Tz,
@@ -252,7 +254,7 @@ struct JobTarget {
 fn target(job: &ClaimedJob) -> Option<JobTarget> {
     let p: JobPayload = serde_json::from_value(job.payload.clone()).ok()?;
     Some(JobTarget {
-        kind: p.kind.unwrap_or_else(|| job.kind.clone()),
+        kind: p.kind.or_else(|| ScheduleKind::parse(&job.kind))?,
         chat: ChatKey { platform: p.platform, chat_id: p.chat_id },
         guild_id: p.guild_id,
         tz: p.timezone.as_deref().and_then(|t| parse_tz(t).ok()).unwrap_or(chrono_tz::UTC),
@@ -270,8 +272,8 @@ async fn build(
     charts: bool,
 ) -> StoreResult<Option<Vec<Reply>>> {
     let today = now.with_timezone(&t.tz).date_naive();
-    match job.kind.as_str() {
-        WEEKLY_SUMMARY => {
+    match t.kind {
+        ScheduleKind::WeeklySummary => {
             let Some(id) = job.user_id else { return Ok(None) };
             let user = match store.get_user(id).await {
                 Ok(u) => u,
@@ -285,13 +287,12 @@ async fn build(
                 vec![Reply::text(summary::render(&s, user.lang))]
             }))
         }
-        CLUB_DIGEST => {
+        ScheduleKind::ClubDigest => {
             let Some(guild) = t.guild_id.as_deref() else { return Ok(None) };
             let d = summary::club_digest(store, guild, t.week, today).await?;
             // In the language of the admin who chose the channel (older schedules: English).
             Ok(Some(vec![Reply::text(summary::render_digest(&d, t.lang.unwrap_or(Lang::En)))]))
         }
-        _ => Ok(None),
     }
 }
 
@@ -332,7 +333,7 @@ async fn deliver(
     report: &mut RunReport,
 ) -> StoreResult<()> {
     let now = clock.now();
-    if job.kind != WEEKLY_SUMMARY && job.kind != CLUB_DIGEST {
+    if ScheduleKind::parse(&job.kind).is_none() {
         // Another worker's job: hand it back at once.
         store.fail_job(job.id, worker, "not a scheduled-message job", Some(now)).await?;
         report.released += 1;
@@ -344,7 +345,7 @@ async fn deliver(
         return Ok(());
     };
     // Turned off (`/summary off`, blocked) after the job was queued: drop it.
-    if store.schedule(&t.kind, &t.chat).await?.is_some_and(|s| !s.enabled) {
+    if store.schedule(t.kind, &t.chat).await?.is_some_and(|s| !s.enabled) {
         store.fail_job(job.id, worker, "schedule turned off", None).await?;
         report.failed += 1;
         return Ok(());
@@ -367,7 +368,7 @@ async fn deliver(
             report.sent += 1;
         }
         Err(NotifyError::Blocked) => {
-            store.pause_schedule(&t.kind, &t.chat, PAUSED_BLOCKED).await?;
+            store.pause_schedule(t.kind, &t.chat, PAUSED_BLOCKED).await?;
             store.fail_job(job.id, worker, "blocked: schedule paused", None).await?;
             tracing::info!(key = %job.dedupe_key, "recipient blocked the bot: schedule paused");
             report.paused += 1;
@@ -491,7 +492,7 @@ async fn upsert(
 ) -> Result<ScheduleRecord, ScheduleError> {
     let id = store.upsert_schedule(&schedule).await?;
     store.mark_schedule_run(id, None, cron.next_after(tz, now)).await?;
-    store.schedule(&schedule.kind, &schedule.chat).await?.ok_or(ScheduleError::Store(StoreError::NotFound))
+    store.schedule(schedule.kind, &schedule.chat).await?.ok_or(ScheduleError::Store(StoreError::NotFound))
 }
 
 /// Turns a runner's weekly summary on in `chat` (`/summary on`, `/summary time "…"`): Mondays
@@ -507,7 +508,7 @@ pub async fn enable_weekly_summary(
     let spec = parse_cron(cron.unwrap_or(DEFAULT_CRON))?;
     let schedule = NewSchedule {
         user_id: Some(user),
-        kind: WEEKLY_SUMMARY.into(),
+        kind: WEEKLY_SUMMARY,
         chat: chat.clone(),
         guild_id: None,
         cron: spec.expression.clone(),
@@ -535,7 +536,7 @@ pub async fn enable_club_digest(
     let spec = parse_cron(cron.unwrap_or(DEFAULT_CRON))?;
     let schedule = NewSchedule {
         user_id: None,
-        kind: CLUB_DIGEST.into(),
+        kind: CLUB_DIGEST,
         chat: chat.clone(),
         guild_id: Some(guild_id.to_owned()),
         cron: spec.expression.clone(),
@@ -579,13 +580,13 @@ mod tests {
         let t = target(&job(stored)).expect("readable");
         assert_eq!(t.chat, ChatKey { platform: Platform::Telegram, chat_id: "42".into() });
         assert_eq!(
-            (t.kind.as_str(), t.tz, t.week.to_string(), t.lang),
-            ("weekly_summary", chrono_tz::Europe::Paris, "2026-W12".to_owned(), Some(Lang::Fr))
+            (t.kind, t.tz, t.week.to_string(), t.lang),
+            (ScheduleKind::WeeklySummary, chrono_tz::Europe::Paris, "2026-W12".to_owned(), Some(Lang::Fr))
         );
         // An unknown time zone falls back to UTC; a missing week or chat is unreadable.
         let odd = json!({ "schedule_id": 3, "platform": "discord", "chat_id": "9", "timezone": "Mars/Olympus", "week": "2026-W12" });
         let t = target(&job(odd)).expect("readable");
-        assert_eq!((t.tz, t.kind.as_str()), (chrono_tz::UTC, WEEKLY_SUMMARY));
+        assert_eq!((t.tz, t.kind), (chrono_tz::UTC, WEEKLY_SUMMARY));
         assert!(target(&job(json!({ "schedule_id": 3, "platform": "discord", "chat_id": "9" }))).is_none());
         assert!(
             target(&job(json!({ "schedule_id": 3, "platform": "fax", "chat_id": "9", "week": "2026-W12" }))).is_none()

@@ -383,10 +383,86 @@ pub struct StoredMessage {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a schedule sends (also the kind of the jobs it enqueues).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleKind {
+    /// A runner's weekly summary, in their private chat.
+    WeeklySummary,
+    /// A club channel's weekly digest.
+    ClubDigest,
+}
+
+impl ScheduleKind {
+    pub const ALL: [ScheduleKind; 2] = [ScheduleKind::WeeklySummary, ScheduleKind::ClubDigest];
+
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ScheduleKind::WeeklySummary => "weekly_summary",
+            ScheduleKind::ClubDigest => "club_digest",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<ScheduleKind> {
+        ScheduleKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ScheduleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job's kind is open (the jobs table is every worker's outbox); a schedule's is one of these.
+impl From<ScheduleKind> for String {
+    fn from(kind: ScheduleKind) -> String {
+        kind.as_str().to_owned()
+    }
+}
+
+/// Why a schedule is paused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PausedReason {
+    /// The platform says the bot may no longer write there.
+    Blocked,
+    /// The runner (or a club admin) turned it off.
+    Off,
+    /// The stored expression or time zone no longer parses.
+    Invalid,
+    /// The expression will never fire again.
+    Ended,
+}
+
+impl PausedReason {
+    pub const ALL: [PausedReason; 4] =
+        [PausedReason::Blocked, PausedReason::Off, PausedReason::Invalid, PausedReason::Ended];
+
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PausedReason::Blocked => "blocked",
+            PausedReason::Off => "off",
+            PausedReason::Invalid => "invalid",
+            PausedReason::Ended => "ended",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<PausedReason> {
+        PausedReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewSchedule {
     pub user_id: Option<UserId>,
-    pub kind: String,
+    pub kind: ScheduleKind,
     pub chat: ChatKey,
     pub guild_id: Option<String>,
     pub cron: String,
@@ -401,13 +477,13 @@ pub struct NewSchedule {
 pub struct ScheduleRecord {
     pub id: i64,
     pub user_id: Option<UserId>,
-    pub kind: String,
+    pub kind: ScheduleKind,
     pub chat: ChatKey,
     pub guild_id: Option<String>,
     pub cron: String,
     pub timezone: String,
     pub enabled: bool,
-    pub paused_reason: Option<String>,
+    pub paused_reason: Option<PausedReason>,
     pub last_run_at: Option<DateTime<Utc>>,
     pub next_run_at: Option<DateTime<Utc>>,
     pub lang: Option<Lang>,
@@ -513,7 +589,7 @@ pub trait ConversationStore: Send + Sync {
 pub trait ScheduleStore: Send + Sync {
     async fn upsert_schedule(&self, schedule: &NewSchedule) -> StoreResult<i64>;
     /// The schedule of `kind` for `chat`, if any.
-    async fn schedule(&self, kind: &str, chat: &ChatKey) -> StoreResult<Option<ScheduleRecord>>;
+    async fn schedule(&self, kind: ScheduleKind, chat: &ChatKey) -> StoreResult<Option<ScheduleRecord>>;
     /// Enabled schedules due at `now` (or whose next run was never computed), oldest first.
     async fn due_schedules(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<ScheduleRecord>>;
     /// Stores the next due time, and the time of the run just made when `ran_at` is given.
@@ -525,7 +601,7 @@ pub trait ScheduleStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Disables a schedule with a reason (`blocked`, `off`…); returns whether one was enabled.
     /// `upsert_schedule` enables it again.
-    async fn pause_schedule(&self, kind: &str, chat: &ChatKey, reason: &str) -> StoreResult<bool>;
+    async fn pause_schedule(&self, kind: ScheduleKind, chat: &ChatKey, reason: PausedReason) -> StoreResult<bool>;
     // Jobs (outbox).
     /// Enqueues a job; returns false when a job with the same dedupe key already exists.
     async fn enqueue_job(&self, job: &NewJob) -> StoreResult<bool>;

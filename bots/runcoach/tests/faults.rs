@@ -328,7 +328,11 @@ fn a_full_disk_is_a_clear_error_and_nothing_is_half_written() {
     assert!(!import.contains(": imported:"), "{all}");
     let reopen = section("reopen");
     assert!(reopen.contains("exit=1") && reopen.contains("My storage is full"), "{all}");
-    assert!(reopen.contains("no space left on the device holding"), "{all}");
+    assert!(!reopen.contains(": imported:"), "{all}");
+    // Opening needs to write only when the previous process removed its WAL and shared-memory
+    // files on exit, which races with the process ending (seen under a loaded full suite): then
+    // the opening fails and names the device; otherwise the insert fails, as for `import`.
+    assert!(reopen.contains("no space left on the device holding") || reopen.contains(": not saved:"), "{all}");
     // Nothing of the refused import or of the refused change was stored.
     let json = |s: String| -> serde_json::Value {
         serde_json::from_str(s.lines().find(|l| l.starts_with('{')).unwrap()).unwrap()

@@ -22,7 +22,10 @@ use crate::domain::{
 };
 use crate::i18n::Lang;
 
-use super::{ActivityRecord, DbDetail, NewActivity, Role, ScheduleRecord, StoreError, StoreResult, StoredMessage};
+use super::{
+    ActivityRecord, DbDetail, NewActivity, PausedReason, Role, ScheduleKind, ScheduleRecord, StoreError, StoreResult,
+    StoredMessage,
+};
 use crate::domain::UnknownPlatform;
 use crate::message::ChatKey;
 
@@ -145,20 +148,23 @@ pub(super) struct ScheduleRow {
 }
 
 impl ScheduleRow {
-    /// A platform this version does not know is a corrupt row, not a guess.
+    /// A platform or kind this version does not know is a corrupt row, not a guess.
     pub fn into_record(self) -> StoreResult<ScheduleRecord> {
         let platform =
             self.platform.parse().map_err(|e: UnknownPlatform| StoreError::Corrupt(DbDetail::caused_by(e)))?;
+        let kind = ScheduleKind::parse(&self.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown schedule kind {:?}", self.kind).into()))?;
         Ok(ScheduleRecord {
             id: self.id,
             user_id: self.user_id.map(UserId),
-            kind: self.kind,
+            kind,
             chat: ChatKey { platform, chat_id: self.chat_id },
             guild_id: self.guild_id,
             cron: self.cron,
             timezone: self.timezone,
             enabled: self.enabled,
-            paused_reason: self.paused_reason,
+            // A reason this version does not know still leaves the schedule paused (`enabled`).
+            paused_reason: self.paused_reason.as_deref().and_then(PausedReason::parse),
             last_run_at: self.last_run_at,
             next_run_at: self.next_run_at,
             lang: self.lang.and_then(|code| code.parse().ok()),

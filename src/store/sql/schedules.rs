@@ -22,7 +22,7 @@ macro_rules! impl_schedules {
                      RETURNING id",
                 )
                 .bind(s.user_id.map(|u| u.0))
-                .bind(&s.kind)
+                .bind(s.kind.as_str())
                 .bind(s.chat.platform.as_str())
                 .bind(&s.chat.chat_id)
                 .bind(&s.guild_id)
@@ -38,13 +38,13 @@ macro_rules! impl_schedules {
             }
 
             #[tracing::instrument(skip_all, fields(kind = %kind))]
-            async fn schedule(&self, kind: &str, chat: &ChatKey) -> StoreResult<Option<$crate::store::ScheduleRecord>> {
+            async fn schedule(&self, kind: $crate::store::ScheduleKind, chat: &ChatKey) -> StoreResult<Option<$crate::store::ScheduleRecord>> {
                 let sql = sqlx::AssertSqlSafe(format!(
                     "SELECT {} FROM schedules WHERE kind = $1 AND platform = $2 AND chat_id = $3",
                     sql::SCHEDULE_COLS
                 ));
                 let row = sqlx::query(sql)
-                    .bind(kind)
+                    .bind(kind.as_str())
                     .bind(chat.platform.as_str())
                     .bind(&chat.chat_id)
                     .fetch_optional(&self.pool)
@@ -80,16 +80,21 @@ macro_rules! impl_schedules {
             }
 
             #[tracing::instrument(skip_all, fields(kind = %kind))]
-            async fn pause_schedule(&self, kind: &str, chat: &ChatKey, reason: &str) -> StoreResult<bool> {
+            async fn pause_schedule(
+                &self,
+                kind: $crate::store::ScheduleKind,
+                chat: &ChatKey,
+                reason: $crate::store::PausedReason,
+            ) -> StoreResult<bool> {
                 let done = sqlx::query(
                     "UPDATE schedules SET enabled = $4, paused_reason = $5 \
                      WHERE kind = $1 AND platform = $2 AND chat_id = $3 AND enabled = $6",
                 )
-                .bind(kind)
+                .bind(kind.as_str())
                 .bind(chat.platform.as_str())
                 .bind(&chat.chat_id)
                 .bind(false)
-                .bind(reason)
+                .bind(reason.as_str())
                 .bind(true)
                 .execute(&self.pool)
                 .await?;
