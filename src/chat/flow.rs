@@ -52,4 +52,10 @@ impl FlowCtx<'_> {
         self.store.set_dialogue_state(self.user.id, self.chat, Some(&value)).await?;
         Ok(())
     }
+
+    /// Ends the multi-step dialogue in this chat.
+    pub async fn clear_state(&self) -> Result<(), Failure> {
+        self.store.set_dialogue_state(self.user.id, self.chat, None).await?;
+        Ok(())
+    }
 }

@@ -20,7 +20,6 @@ use super::{Form, FormField, Reply};
 use crate::domain::UserId;
 use crate::garmin::{self, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, TokenSealer};
 use crate::i18n::{Lang, agree};
-use crate::store::StoreError;
 
 pub(super) const STATE_KIND: &str = "garmin_login";
 /// The dialog asking for the Garmin email and password at once (Discord's modal).
@@ -113,12 +112,10 @@ pub(super) fn from_state(value: &serde_json::Value) -> Option<LoginState> {
 }
 
 async fn save(ctx: &FlowCtx<'_>, state: Option<LoginState>) -> Result<(), Failure> {
-    let value = state
-        .map(|state| serde_json::to_value(Stored { kind: STATE_KIND.to_owned(), state }))
-        .transpose()
-        .map_err(StoreError::Encode)?;
-    ctx.store.set_dialogue_state(ctx.user.id, ctx.chat, value.as_ref()).await?;
-    Ok(())
+    match state {
+        Some(state) => ctx.save_state(&Stored { kind: STATE_KIND.to_owned(), state }).await,
+        None => ctx.clear_state().await,
+    }
 }
 
 fn login_form(lang: Lang) -> Form {

@@ -363,7 +363,7 @@ To be safe I suggest **{}**. Your level?",
     match plan::generate(&request) {
         Ok(p) => {
             plans::save_new(ctx.store, ctx.user.id, &p).await?;
-            ctx.store.set_dialogue_state(ctx.user.id, ctx.chat, None).await?;
+            ctx.clear_state().await?;
             let mut text = header(&p, lang);
             text.push_str("\n\n");
             text.push_str(&week_text(&p, 0, lang));
