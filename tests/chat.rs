@@ -5,8 +5,12 @@ mod support;
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use runcoach_core::chat::{BotCore, MAX_MESSAGE_CHARS};
+use runcoach_core::clock::{Clock, TestClock};
 use runcoach_core::domain::{Platform, PlatformIdentity};
+use runcoach_core::error::ErrorCode;
+use runcoach_core::i18n::Lang;
 use runcoach_core::store::{SqliteStore, Store};
 use support::{Runner, TestStore, button, joined};
 
@@ -167,6 +171,24 @@ async fn link_joins_telegram_and_discord(t: TestStore) {
     assert!(dc.say("/help").await.contains("Ce que je sais faire"));
 }
 
+/// The core reads the time from its clock: a test moves it instead of waiting 15 minutes.
+async fn a_link_code_expires_on_the_cores_clock(t: TestStore) {
+    let clock = Arc::new(TestClock::at(Utc::now()));
+    let core = BotCore::new(t.store.clone()).with_clock(clock.clone() as Arc<dyn Clock>);
+    let tg = Runner::new(&core, Platform::Telegram, "31", Some("en"));
+    let dc = Runner::new(&core, Platform::Discord, "32", Some("en"));
+    let text = tg.say("/link").await;
+    let code: String = text.split('`').nth(1).expect("code in backticks").to_owned();
+    clock.advance(chrono::Duration::minutes(16));
+    let text = dc.say(&format!("/link {code}")).await;
+    assert_eq!(text, ErrorCode::LinkCodeExpired.message(Lang::En), "{text}");
+    // A new code, used within its 15 minutes, links.
+    let text = tg.say("/link").await;
+    let code: String = text.split('`').nth(1).expect("code in backticks").to_owned();
+    clock.advance(chrono::Duration::minutes(14));
+    assert!(dc.say(&format!("/link {code}")).await.contains("Accounts linked"));
+}
+
 async fn unknown_input_gets_a_helpful_answer(t: TestStore) {
     let core = BotCore::new(t.store.clone());
     let r = Runner::new(&core, Platform::Console, "a", Some("en"));
@@ -199,6 +221,7 @@ on_both_stores!(
     export_sends_a_json_file,
     personal_commands_stay_out_of_groups,
     link_joins_telegram_and_discord,
+    a_link_code_expires_on_the_cores_clock,
     unknown_input_gets_a_helpful_answer,
     huge_messages_are_refused_before_storing,
 );
