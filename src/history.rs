@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::domain::{Sex, User, UserId};
-use crate::science::{self, ActivityInput, ActivityKind, HistoryAnalysis, RunnerProfile};
+use crate::science::{self, ActivityInput, HistoryAnalysis, RunnerProfile};
 use crate::store::{ActivityRecord, NewActivity, Store, StoreResult};
 
 /// The science's view of a stored activity.
@@ -12,7 +12,7 @@ use crate::store::{ActivityRecord, NewActivity, Store, StoreResult};
 pub fn activity_input(r: &ActivityRecord) -> ActivityInput {
     ActivityInput {
         start: r.start_time,
-        kind: kind(&r.sport),
+        kind: r.sport,
         duration_s: r.duration_s,
         moving_s: r.moving_s,
         distance_m: r.distance_m.unwrap_or(0.0),
@@ -30,7 +30,7 @@ pub fn activity_input(r: &ActivityRecord) -> ActivityInput {
 pub fn new_activity_input(a: &NewActivity) -> ActivityInput {
     ActivityInput {
         start: a.start_time,
-        kind: kind(&a.sport),
+        kind: a.sport,
         duration_s: a.duration_s,
         moving_s: a.moving_s,
         distance_m: a.distance_m.unwrap_or(0.0),
@@ -41,12 +41,6 @@ pub fn new_activity_input(a: &NewActivity) -> ActivityInput {
         fastest_1000_s: fastest_1000(a.best_efforts.as_ref()),
         elevation_gain_m: a.elevation_gain_m,
     }
-}
-
-/// Our sport names are ActivityKind's serde names; older rows may hold Garmin type keys.
-fn kind(sport: &str) -> ActivityKind {
-    serde_json::from_value::<ActivityKind>(serde_json::Value::String(sport.to_owned()))
-        .unwrap_or_else(|_| ActivityKind::from_garmin_type_key(sport))
 }
 
 fn zones(z: Option<&[f64]>) -> Option<[f64; 5]> {

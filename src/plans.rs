@@ -51,8 +51,8 @@ pub async fn update(store: &dyn Store, user: UserId, plan_id: i64, plan: &Plan) 
 pub fn record(p: &Plan) -> StoreResult<NewPlan> {
     let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(StoreError::Encode);
     Ok(NewPlan {
-        goal: p.goal.as_str().to_owned(),
-        level: p.level.label_en().to_owned(),
+        goal: p.goal,
+        level: p.level,
         start_date: p.start_date,
         end_date: p.end_date(),
         race_date: p.race_date,

@@ -43,7 +43,7 @@ async fn user_id(store: &dyn Store, platform: Platform, id: &str) -> runcoach_co
 fn run(name: &str, days_ago: i64, km: f64) -> NewActivity {
     NewActivity {
         source: "manual".into(),
-        sport: "running".into(),
+        sport: runcoach_core::science::ActivityKind::Running,
         name: Some(name.into()),
         start_time: Utc::now() - chrono::Duration::days(days_ago),
         duration_s: km * 330.0,

@@ -10,7 +10,8 @@ use runcoach_core::chat::{BotCore, ChatRef, ClubRef, Reply};
 use runcoach_core::domain::{Platform, PlatformIdentity};
 use runcoach_core::i18n::Lang;
 use runcoach_core::message::{ChatKey, Notifier, NotifyError};
-use runcoach_core::scheduler::{self, CLUB_DIGEST, Clock, TestClock};
+use runcoach_core::scheduler::{self, Clock, TestClock};
+use runcoach_core::store::ScheduleKind;
 use runcoach_core::store::{NewActivity, Store};
 use support::{Runner, TestStore};
 
@@ -34,7 +35,7 @@ async fn run(store: &dyn Store, discord_id: &str, km: f64, days_ago: i64, n: usi
     let activity = NewActivity {
         source: "test".into(),
         external_id: Some(format!("{discord_id}-{days_ago}-{n}")),
-        sport: "running".into(),
+        sport: runcoach_core::science::ActivityKind::Running,
         start_time: start,
         duration_s: km * 330.0,
         distance_m: Some(km * 1000.0),
@@ -92,21 +93,21 @@ async fn only_admins_choose_the_digest_channel(t: TestStore) {
     let text = member.say("/club resume").await;
     assert!(text.contains("Seuls les administrateurs"), "{text}");
     let channel = ChatKey { platform: Platform::Discord, chat_id: "555000111".into() };
-    assert!(t.store.schedule(CLUB_DIGEST, &channel).await.unwrap().is_none());
+    assert!(t.store.schedule(ScheduleKind::ClubDigest, &channel).await.unwrap().is_none());
 
     let mut malik = support::Runner::new(&core, Platform::Discord, "2002", Some("en"));
     malik.chat =
         ChatRef { id: CHANNEL.to_owned(), private: false, club: Some(ClubRef { guild_id: GUILD.into(), admin: true }) };
     let text = malik.say("/club digest <#555000111>").await;
     assert!(text.contains("Every Monday at 08:00") && text.contains("<#555000111>"), "{text}");
-    let s = t.store.schedule(CLUB_DIGEST, &channel).await.unwrap().unwrap();
+    let s = t.store.schedule(ScheduleKind::ClubDigest, &channel).await.unwrap().unwrap();
     assert!(s.enabled);
     assert_eq!(s.guild_id.as_deref(), Some(GUILD));
     assert!(s.next_run_at.is_some());
     assert_eq!(s.lang, Some(Lang::En), "the digest speaks its admin's language");
     let text = malik.say("/club digest off 555000111").await;
     assert!(text.contains("no longer be posted"), "{text}");
-    assert!(!t.store.schedule(CLUB_DIGEST, &channel).await.unwrap().unwrap().enabled);
+    assert!(!t.store.schedule(ScheduleKind::ClubDigest, &channel).await.unwrap().unwrap().enabled);
 }
 
 #[derive(Default)]
@@ -131,7 +132,7 @@ async fn a_french_admin_gets_a_french_digest(t: TestStore) {
     run(t.store.as_ref(), "4001", 10.0, 0, 1).await;
     assert!(lea.say("/club resume").await.contains(&format!("<#{CHANNEL}>")));
     let channel = ChatKey { platform: Platform::Discord, chat_id: CHANNEL.into() };
-    let s = t.store.schedule(CLUB_DIGEST, &channel).await.unwrap().unwrap();
+    let s = t.store.schedule(ScheduleKind::ClubDigest, &channel).await.unwrap().unwrap();
     assert_eq!(s.lang, Some(Lang::Fr));
     let clock = TestClock::at(s.next_run_at.unwrap() + Duration::minutes(1));
     assert_eq!(scheduler::enqueue_due(t.store.as_ref(), clock.now()).await.unwrap().enqueued, 1);

@@ -238,7 +238,7 @@ async fn sync_is_full_then_incremental(t: TestStore) {
     assert_eq!(hits(&fake, "list"), 5); // 2 failures + 3 pages
     let stored = t.store.activities(user, None).await.unwrap();
     assert_eq!(stored.len(), 7);
-    assert!(stored.iter().all(|a| a.source == "garmin" && a.sport == "trail"));
+    assert!(stored.iter().all(|a| a.source == "garmin" && a.sport == runcoach_core::science::ActivityKind::Trail));
 
     // Two new activities on Garmin: the incremental sync reads one page and stops at the first known.
     {

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use runcoach_core::domain::{Platform, PlatformIdentity};
 use runcoach_core::i18n::Lang;
 use runcoach_core::import::{self, ImportError, ImportWarning, Imported, garmin_json};
+use runcoach_core::science::ActivityKind;
 use runcoach_core::store::InsertOutcome;
 use support::TestStore;
 
@@ -35,7 +36,7 @@ fn fenix2_fit_run_has_summary_laps_and_samples() {
     let run = one("fit/activity-small-fenix2-run.fit");
     let a = &run.activity;
     assert_eq!(a.source, "file");
-    assert_eq!(a.sport, "running");
+    assert_eq!(a.sport, ActivityKind::Running);
     assert!(near(a.distance_m, 9008.0, 5.0), "{:?}", a.distance_m);
     assert!((a.duration_s - 2832.0).abs() < 5.0, "{}", a.duration_s);
     assert_eq!(a.laps.len(), 4);
@@ -54,13 +55,13 @@ fn fenix2_fit_run_has_summary_laps_and_samples() {
 
 #[test]
 fn other_fit_activities_map_their_sport() {
-    assert_eq!(one("fit/garmin-fenix-5-bike.fit").activity.sport, "cycling");
-    assert_eq!(one("fit/garmin-fenix-5-walk.fit").activity.sport, "walking");
+    assert_eq!(one("fit/garmin-fenix-5-bike.fit").activity.sport, ActivityKind::Cycling);
+    assert_eq!(one("fit/garmin-fenix-5-walk.fit").activity.sport, ActivityKind::Walking);
     let run = one("fit/garmin-fenix-5-run.fit").activity;
-    assert_eq!(run.sport, "running");
+    assert_eq!(run.sport, ActivityKind::Running);
     assert!(near(run.distance_m, 157.6, 1.0), "{:?}", run.distance_m);
     let hrv = one("fit/hrv-activity.fit").activity;
-    assert_eq!(hrv.sport, "cycling");
+    assert_eq!(hrv.sport, ActivityKind::Cycling);
     assert!(hrv.avg_hr.is_some());
     let sdk = one("fit/Activity.fit").activity;
     assert!(sdk.samples.is_some_and(|s| s.points.iter().any(|p| p.lat.is_some())));
@@ -79,10 +80,10 @@ fn non_activity_fit_files_are_refused() {
 fn chained_triathlon_fit_yields_its_run() {
     let all = import_fixture("fit/sample_mulitple_header.fit").unwrap();
     assert!(all.len() >= 3, "{} sessions", all.len());
-    let run = all.iter().find(|i| i.activity.sport == "running").expect("a run session");
+    let run = all.iter().find(|i| i.activity.sport == ActivityKind::Running).expect("a run session");
     assert!(near(run.activity.distance_m, 9806.0, 20.0), "{:?}", run.activity.distance_m);
-    assert!(all.iter().any(|i| i.activity.sport == "cycling"));
-    assert!(all.iter().any(|i| i.activity.sport == "swimming"));
+    assert!(all.iter().any(|i| i.activity.sport == ActivityKind::Cycling));
+    assert!(all.iter().any(|i| i.activity.sport == ActivityKind::Swimming));
     // Each session has its own samples, inside its own time window.
     let samples = run.activity.samples.as_ref().unwrap();
     assert!(!samples.is_empty());
@@ -151,7 +152,7 @@ fn fit_headers_are_checked_before_fitparser_slices_with_them() {
 #[test]
 fn garmin_zip_download_yields_the_yoga_activity() {
     let yoga = one("garmin-api/download-service_files_activity_11998957007.zip");
-    assert_eq!(yoga.activity.sport, "other");
+    assert_eq!(yoga.activity.sport, ActivityKind::Other);
     assert!(yoga.activity.avg_hr.is_some());
     assert!(yoga.activity.duration_s > 600.0, "{}", yoga.activity.duration_s);
     let direct = one("fit/garth-download-11998957007_ACTIVITY.fit");
@@ -161,7 +162,7 @@ fn garmin_zip_download_yields_the_yoga_activity() {
 #[test]
 fn tcx_run_reads_lap_totals_and_trackpoints() {
     let run = one("tcx/20210119_run_garmin_fenix6.tcx").activity;
-    assert_eq!(run.sport, "running");
+    assert_eq!(run.sport, ActivityKind::Running);
     assert!(near(run.distance_m, 5124.8, 0.1), "{:?}", run.distance_m);
     assert!((run.duration_s - 1230.5).abs() < 0.1, "{}", run.duration_s);
     assert_eq!(run.avg_hr, Some(157.0));
@@ -171,14 +172,14 @@ fn tcx_run_reads_lap_totals_and_trackpoints() {
     assert_eq!(run.device.as_deref(), Some("fenix 6 Sapphire"));
     assert_eq!(run.samples.as_ref().unwrap().len(), 1232);
     let yoga = one("tcx/20210323_yoga.tcx").activity;
-    assert_eq!(yoga.sport, "other");
+    assert_eq!(yoga.sport, ActivityKind::Other);
     assert!(yoga.avg_hr.is_some());
 }
 
 #[test]
 fn gpx_reads_garmin_hr_and_cadence_extensions() {
     let run = one("gpx/garmin-activity.gpx").activity;
-    assert_eq!(run.sport, "running");
+    assert_eq!(run.sport, ActivityKind::Running);
     let samples = run.samples.as_ref().unwrap();
     assert_eq!(samples.len(), 988);
     assert!(samples.points.iter().filter(|p| p.hr.is_some()).count() > 900);
@@ -257,7 +258,7 @@ fn garmin_activity_detail_maps_like_its_list_item() {
     let item = &list[0].activity;
     assert_eq!(detail.external_id, item.external_id);
     assert_eq!((detail.start_time, detail.utc_offset_s), (item.start_time, item.utc_offset_s));
-    assert_eq!(detail.sport, "trail");
+    assert_eq!(detail.sport, ActivityKind::Trail);
     assert!(near(detail.distance_m, 4261.19, 0.01));
     assert!(near(detail.avg_cadence, 111.73, 0.01));
     assert!(near(detail.aerobic_te, 2.7, 0.001));
@@ -429,7 +430,7 @@ async fn listing(t: &TestStore, user: runcoach_core::domain::UserId) -> Vec<List
         .into_iter()
         .map(|a| {
             let distance = a.distance_m.map(|d| d.round() as i64);
-            (a.start_time, a.duration_s.round() as i64, distance, a.source, a.sport, a.external_id)
+            (a.start_time, a.duration_s.round() as i64, distance, a.source, a.sport.as_str().to_owned(), a.external_id)
         })
         .collect();
     all.sort();

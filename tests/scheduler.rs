@@ -19,10 +19,9 @@ use runcoach_core::domain::{Platform, PlatformIdentity, UserId};
 use runcoach_core::i18n::Lang;
 use runcoach_core::message::{ChatKey, Notifier, NotifyError};
 use runcoach_core::scheduler::{
-    self, CLUB_DIGEST, Clock, PAUSED_BLOCKED, TestClock, WEEKLY_SUMMARY, WorkerConfig, enqueue_due, parse_cron,
-    run_once, run_once_with,
+    self, Clock, TestClock, WorkerConfig, enqueue_due, parse_cron, run_once, run_once_with,
 };
-use runcoach_core::store::{NewActivity, Store};
+use runcoach_core::store::{NewActivity, PausedReason, ScheduleKind, Store};
 use runcoach_core::summary::IsoWeek;
 use support::TestStore;
 use tokio::sync::Mutex;
@@ -152,7 +151,7 @@ async fn add_runs(store: &dyn Store, user: UserId, week: IsoWeek) {
         let activity = NewActivity {
             source: "test".into(),
             external_id: Some(format!("{week}-{i}")),
-            sport: "running".into(),
+            sport: runcoach_core::science::ActivityKind::Running,
             start_time: start,
             duration_s: km * 330.0,
             distance_m: Some(km * 1000.0),
@@ -200,8 +199,8 @@ async fn due_schedule_becomes_one_job_per_week(t: TestStore) {
     let jobs = jobs_of(store, lea).await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["dedupe_key"], format!("summary:{}:2025-W12", lea.0));
-    assert_eq!(jobs[0]["kind"], WEEKLY_SUMMARY.as_str());
-    let s = store.schedule(WEEKLY_SUMMARY, &chat("c-lea")).await.unwrap().unwrap();
+    assert_eq!(jobs[0]["kind"], ScheduleKind::WeeklySummary.as_str());
+    let s = store.schedule(ScheduleKind::WeeklySummary, &chat("c-lea")).await.unwrap().unwrap();
     assert_eq!(s.last_run_at, Some(utc(2025, 3, 24, 7, 0)));
     assert_eq!(s.next_run_at, Some(utc(2025, 3, 31, 6, 0)), "next Monday 08:00 CEST");
 
@@ -225,7 +224,7 @@ async fn due_schedule_becomes_one_job_per_week(t: TestStore) {
     store
         .upsert_schedule(&runcoach_core::store::NewSchedule {
             user_id: Some(lea),
-            kind: WEEKLY_SUMMARY,
+            kind: ScheduleKind::WeeklySummary,
             chat: chat("c-lea-2"),
             guild_id: None,
             cron: "0 0 18 * * SUN".into(),
@@ -236,7 +235,7 @@ async fn due_schedule_becomes_one_job_per_week(t: TestStore) {
         .unwrap();
     let r = enqueue_due(store, late).await.unwrap();
     assert_eq!((r.initialised, r.enqueued), (1, 0));
-    let s2 = store.schedule(WEEKLY_SUMMARY, &chat("c-lea-2")).await.unwrap().unwrap();
+    let s2 = store.schedule(ScheduleKind::WeeklySummary, &chat("c-lea-2")).await.unwrap().unwrap();
     assert_eq!(s2.next_run_at, Some(local(New_York, 2025, 4, 20, 18, 0)));
 
     // A custom time: /summary time "30 19 * * 0" (Sunday evening summarises the week ending).
@@ -286,9 +285,9 @@ async fn blocked_recipient_pauses_the_schedule(t: TestStore) {
     let blocked = Recorder::always(NotifyError::Blocked);
     let r = run_once(store, "w1", &blocked, &clock).await.unwrap();
     assert_eq!((r.claimed, r.paused, r.sent), (1, 1, 0));
-    let s = store.schedule(WEEKLY_SUMMARY, &chat("c-lea")).await.unwrap().unwrap();
+    let s = store.schedule(ScheduleKind::WeeklySummary, &chat("c-lea")).await.unwrap().unwrap();
     assert!(!s.enabled);
-    assert_eq!(s.paused_reason, Some(PAUSED_BLOCKED));
+    assert_eq!(s.paused_reason, Some(PausedReason::Blocked));
     assert_eq!(jobs_of(store, lea).await[0]["status"], "failed");
     // Never retried, and no new week is enqueued while paused.
     for days in [1, 7, 30] {
@@ -303,7 +302,7 @@ async fn blocked_recipient_pauses_the_schedule(t: TestStore) {
     // `/summary off` turns it off again.
     assert!(scheduler::disable_weekly_summary(store, &chat("c-lea")).await.unwrap());
     assert!(!scheduler::disable_weekly_summary(store, &chat("c-lea")).await.unwrap());
-    let s = store.schedule(WEEKLY_SUMMARY, &chat("c-lea")).await.unwrap().unwrap();
+    let s = store.schedule(ScheduleKind::WeeklySummary, &chat("c-lea")).await.unwrap().unwrap();
     assert_eq!((s.enabled, s.paused_reason), (false, Some(runcoach_core::store::PausedReason::Off)));
 }
 
@@ -384,7 +383,7 @@ async fn attempts_are_bounded(t: TestStore) {
     assert_eq!(job["status"], "failed");
     assert!(job["last_error"].as_str().unwrap().contains("gave up after 4 attempts"));
     // The schedule stays on: next week is tried afresh.
-    let s = store.schedule(WEEKLY_SUMMARY, &chat("c-lea")).await.unwrap().unwrap();
+    let s = store.schedule(ScheduleKind::WeeklySummary, &chat("c-lea")).await.unwrap().unwrap();
     assert!(s.enabled);
 }
 
@@ -415,7 +414,7 @@ async fn club_digest_names_only_opted_in_members(t: TestStore) {
     assert!(!text.contains("bob"), "bob did not opt in: {text}");
     let again = enqueue_due(store, clock.now()).await.unwrap();
     assert_eq!(again.enqueued, 0);
-    assert!(store.schedule(CLUB_DIGEST, &channel).await.unwrap().unwrap().enabled);
+    assert!(store.schedule(ScheduleKind::ClubDigest, &channel).await.unwrap().unwrap().enabled);
 }
 
 on_both_stores!(

@@ -33,7 +33,7 @@ fn run(external_id: Option<&str>, source: &str, start_min: i64, distance: f64) -
     NewActivity {
         source: source.to_owned(),
         external_id: external_id.map(str::to_owned),
-        sport: "running".to_owned(),
+        sport: runcoach_core::science::ActivityKind::Running,
         name: Some("Morning run".to_owned()),
         start_time: start,
         duration_s: 1800.0,
@@ -88,8 +88,8 @@ async fn populate(store: &dyn Store, user: UserId, tag: &str) {
         .save_plan(
             user,
             &NewPlan {
-                goal: "10k".into(),
-                level: "beginner".into(),
+                goal: runcoach_core::plan::Goal::TenK,
+                level: runcoach_core::plan::Level::Beginner,
                 start_date: day,
                 end_date: day + Duration::days(55),
                 race_date: None,

@@ -292,7 +292,7 @@ fn new_activity(a: &ActivityInput, i: usize) -> NewActivity {
     NewActivity {
         source: "test".into(),
         external_id: Some(format!("a{i}")),
-        sport: serde_json::to_value(a.kind).unwrap().as_str().unwrap().to_owned(),
+        sport: a.kind,
         start_time: a.start,
         duration_s: a.duration_s,
         moving_s: a.moving_s,
@@ -318,8 +318,8 @@ async fn loader_matches_the_pure_summary(t: TestStore) {
         .save_plan(
             user.id,
             &NewPlan {
-                goal: "10k".into(),
-                level: "intermediate".into(),
+                goal: Goal::TenK,
+                level: Level::Intermediate,
                 start_date: p.start_date,
                 end_date: p.end_date(),
                 race_date: p.race_date,

@@ -19,9 +19,7 @@ fn pace(activity: &NewActivity) -> Option<String> {
     })
 }
 
-fn sport_label(sport: &str, lang: Lang) -> String {
-    let kind = serde_json::from_value::<ActivityKind>(serde_json::Value::String(sport.to_owned()))
-        .unwrap_or(ActivityKind::Other);
+fn sport_label(kind: ActivityKind, lang: Lang) -> String {
     let (fr, en) = match kind {
         ActivityKind::Running | ActivityKind::Track | ActivityKind::Indoor | ActivityKind::Virtual => ("Course", "Run"),
         ActivityKind::Treadmill => ("Tapis", "Treadmill run"),
@@ -42,7 +40,7 @@ pub(super) fn describe(a: &NewActivity, lang: Lang) -> String {
         Lang::Fr => local.format("%d/%m/%Y").to_string(),
         Lang::En => local.format("%Y-%m-%d").to_string(),
     };
-    let mut parts = vec![format!("**{}** {date}", sport_label(&a.sport, lang))];
+    let mut parts = vec![format!("**{}** {date}", sport_label(a.sport, lang))];
     if let Some(d) = a.distance_m.filter(|d| *d > 0.0) {
         parts.push(format!("{} km", i18n::number(lang, d / 1000.0, 2)));
     }

@@ -12,8 +12,9 @@ use super::{ClubRef, Reply};
 use crate::domain::UserId;
 use crate::i18n::{Lang, count, number};
 use crate::message::ChatKey;
-use crate::scheduler::{self, CLUB_DIGEST, PAUSED_OFF, ScheduleError};
+use crate::scheduler::{self, ScheduleError};
 use crate::store::StoreError;
+use crate::store::{PausedReason, ScheduleKind};
 
 /// Lines on the leaderboard.
 pub const LEADERBOARD_LINES: usize = 15;
@@ -275,7 +276,7 @@ async fn digest(ctx: &FlowCtx<'_>, club: &ClubRef, arg: DigestArg) -> Result<Vec
     match arg {
         DigestArg::Off(id) => {
             let target = channel(id.unwrap_or(here));
-            let was = ctx.store.pause_schedule(CLUB_DIGEST, &target, PAUSED_OFF).await?;
+            let was = ctx.store.pause_schedule(ScheduleKind::ClubDigest, &target, PausedReason::Off).await?;
             Ok(vec![Reply::text(match (lang, was) {
                 (Lang::Fr, true) => format!("Le résumé hebdomadaire ne sera plus publié dans <#{}>.", target.chat_id),
                 (Lang::Fr, false) => format!("Aucun résumé n'était programmé dans <#{}>.", target.chat_id),

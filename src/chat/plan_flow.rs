@@ -11,6 +11,7 @@ use super::flow::{Failure, FlowCtx};
 use super::{Attachment, AttachmentKind, Button, Choice, Reply};
 use crate::i18n::Lang;
 use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest, Suggestion, Workout, WorkoutStatus};
+use crate::store::PlanStatus;
 use crate::{history, plans};
 
 pub(super) const STATE_KIND: &str = "plan_wizard";
@@ -499,12 +500,10 @@ pub(super) async fn list(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     }
     let mut out = lang.pick("**Tes plans**", "**Your plans**").to_owned();
     for p in plans.iter().take(10) {
-        let goal = p.goal.parse::<Goal>().map(|g| goal_label(g, lang)).unwrap_or_else(|_| p.goal.clone());
-        let status = match (p.status.as_str(), lang) {
-            ("active", Lang::Fr) => "en cours",
-            ("active", Lang::En) => "active",
-            (_, Lang::Fr) => "archivé",
-            (_, Lang::En) => "archived",
+        let goal = goal_label(p.goal, lang);
+        let status = match p.status {
+            PlanStatus::Active => lang.pick("en cours", "active"),
+            PlanStatus::Archived => lang.pick("archivé", "archived"),
         };
         out.push_str(&format!("\n• {goal} — {} → {} ({status})", p.start_date, p.end_date));
     }

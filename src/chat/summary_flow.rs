@@ -3,7 +3,8 @@
 use super::Reply;
 use super::flow::{Failure, FlowCtx};
 use crate::i18n::Lang;
-use crate::scheduler::{self, ScheduleError, WEEKLY_SUMMARY};
+use crate::scheduler::{self, ScheduleError};
+use crate::store::ScheduleKind;
 use crate::summary::{self, IsoWeek};
 
 fn when(ctx: &FlowCtx<'_>, record: &crate::store::ScheduleRecord) -> String {
@@ -79,7 +80,7 @@ pub(super) async fn summary(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>,
             ))])
         }
         _ => {
-            let record = ctx.store.schedule(WEEKLY_SUMMARY, ctx.chat).await?;
+            let record = ctx.store.schedule(ScheduleKind::WeeklySummary, ctx.chat).await?;
             let text = match (record, lang) {
                 (Some(r), _) if r.enabled => format!(
                     "{} — {}\n{}",

@@ -25,20 +25,8 @@ use crate::store::{
 };
 use crate::summary::{self, IsoWeek};
 
-/// Schedule and job kind of a runner's weekly summary.
-pub const WEEKLY_SUMMARY: ScheduleKind = ScheduleKind::WeeklySummary;
-/// Schedule and job kind of a club channel's weekly digest.
-pub const CLUB_DIGEST: ScheduleKind = ScheduleKind::ClubDigest;
 /// Mondays 08:00 on the runner's clock.
 pub const DEFAULT_CRON: &str = "0 8 * * 1";
-/// `paused_reason` when the platform says the bot may no longer write there.
-pub const PAUSED_BLOCKED: PausedReason = PausedReason::Blocked;
-/// `paused_reason` after `/summary off`.
-pub const PAUSED_OFF: PausedReason = PausedReason::Off;
-/// `paused_reason` when the stored expression or time zone no longer parses.
-pub const PAUSED_INVALID: PausedReason = PausedReason::Invalid;
-/// `paused_reason` when the expression will never fire again.
-pub const PAUSED_ENDED: PausedReason = PausedReason::Ended;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
@@ -157,7 +145,7 @@ async fn enqueue_one(
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(schedule = s.id, error = %e, "schedule no longer parses: paused");
-            store.pause_schedule(s.kind, &s.chat, PAUSED_INVALID).await?;
+            store.pause_schedule(s.kind, &s.chat, PausedReason::Invalid).await?;
             report.invalid += 1;
             return Ok(());
         }
@@ -165,7 +153,7 @@ async fn enqueue_one(
     let next = cron.next_after(tz, now);
     if next.is_none() {
         // A schedule that never fires again (a past year) would stay due forever: pause it.
-        store.pause_schedule(s.kind, &s.chat, PAUSED_ENDED).await?;
+        store.pause_schedule(s.kind, &s.chat, PausedReason::Ended).await?;
     }
     let Some(due_at) = s.next_run_at else {
         // Never computed (a schedule stored by other code): compute it, fire nothing yet.
@@ -178,14 +166,14 @@ async fn enqueue_one(
     let week = IsoWeek::summarised_on(fired_at.with_timezone(&tz).date_naive());
     let job = match (s.kind, s.user_id, s.guild_id.as_deref()) {
         (ScheduleKind::WeeklySummary, Some(user), _) => Some(NewJob {
-            kind: WEEKLY_SUMMARY.into(),
+            kind: ScheduleKind::WeeklySummary.into(),
             dedupe_key: summary_key(user, week),
             user_id: Some(user),
             payload: payload(s, week),
             run_at: fired_at,
         }),
         (ScheduleKind::ClubDigest, _, Some(guild)) => Some(NewJob {
-            kind: CLUB_DIGEST.into(),
+            kind: ScheduleKind::ClubDigest.into(),
             dedupe_key: digest_key(guild, &s.chat, week),
             user_id: None,
             payload: payload(s, week),
@@ -368,7 +356,7 @@ async fn deliver(
             report.sent += 1;
         }
         Err(NotifyError::Blocked) => {
-            store.pause_schedule(t.kind, &t.chat, PAUSED_BLOCKED).await?;
+            store.pause_schedule(t.kind, &t.chat, PausedReason::Blocked).await?;
             store.fail_job(job.id, worker, "blocked: schedule paused", None).await?;
             tracing::info!(key = %job.dedupe_key, "recipient blocked the bot: schedule paused");
             report.paused += 1;
@@ -508,7 +496,7 @@ pub async fn enable_weekly_summary(
     let spec = parse_cron(cron.unwrap_or(DEFAULT_CRON))?;
     let schedule = NewSchedule {
         user_id: Some(user),
-        kind: WEEKLY_SUMMARY,
+        kind: ScheduleKind::WeeklySummary,
         chat: chat.clone(),
         guild_id: None,
         cron: spec.expression.clone(),
@@ -520,7 +508,7 @@ pub async fn enable_weekly_summary(
 
 /// `/summary off`: returns whether a summary was on.
 pub async fn disable_weekly_summary(store: &dyn Store, chat: &ChatKey) -> StoreResult<bool> {
-    store.pause_schedule(WEEKLY_SUMMARY, chat, PAUSED_OFF).await
+    store.pause_schedule(ScheduleKind::WeeklySummary, chat, PausedReason::Off).await
 }
 
 /// A club channel's weekly digest in `lang` (Mondays 08:00 unless `cron` says otherwise).
@@ -536,7 +524,7 @@ pub async fn enable_club_digest(
     let spec = parse_cron(cron.unwrap_or(DEFAULT_CRON))?;
     let schedule = NewSchedule {
         user_id: None,
-        kind: CLUB_DIGEST,
+        kind: ScheduleKind::ClubDigest,
         chat: chat.clone(),
         guild_id: Some(guild_id.to_owned()),
         cron: spec.expression.clone(),
@@ -562,7 +550,7 @@ mod tests {
     fn job(payload: serde_json::Value) -> ClaimedJob {
         ClaimedJob {
             id: 1,
-            kind: WEEKLY_SUMMARY.into(),
+            kind: ScheduleKind::WeeklySummary.into(),
             dedupe_key: "k".into(),
             user_id: Some(UserId(7)),
             payload,
@@ -586,7 +574,7 @@ mod tests {
         // An unknown time zone falls back to UTC; a missing week or chat is unreadable.
         let odd = json!({ "schedule_id": 3, "platform": "discord", "chat_id": "9", "timezone": "Mars/Olympus", "week": "2026-W12" });
         let t = target(&job(odd)).expect("readable");
-        assert_eq!((t.tz, t.kind), (chrono_tz::UTC, WEEKLY_SUMMARY));
+        assert_eq!((t.tz, t.kind), (chrono_tz::UTC, ScheduleKind::WeeklySummary));
         assert!(target(&job(json!({ "schedule_id": 3, "platform": "discord", "chat_id": "9" }))).is_none());
         assert!(
             target(&job(json!({ "schedule_id": 3, "platform": "fax", "chat_id": "9", "week": "2026-W12" }))).is_none()

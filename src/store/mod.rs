@@ -238,7 +238,7 @@ pub struct ActivityRecord {
     pub id: i64,
     pub source: String,
     pub external_id: Option<String>,
-    pub sport: String,
+    pub sport: crate::science::ActivityKind,
     pub name: Option<String>,
     pub start_time: DateTime<Utc>,
     pub utc_offset_s: i32,
@@ -321,20 +321,45 @@ pub struct StoredPlan {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlanSummary {
     pub id: i64,
-    pub goal: String,
-    pub level: String,
-    pub status: String,
+    pub goal: crate::plan::Goal,
+    pub level: crate::plan::Level,
+    pub status: PlanStatus,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub race_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
 }
 
+/// A stored plan's state, as the `plans.status` column holds it: one active plan per runner, the
+/// ones it replaced archived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanStatus {
+    Active,
+    Archived,
+}
+
+impl PlanStatus {
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Active => "active",
+            PlanStatus::Archived => "archived",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<PlanStatus> {
+        [PlanStatus::Active, PlanStatus::Archived].into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// A plan to store: its summary columns, the request and plan as JSON, and its dated workouts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewPlan {
-    pub goal: String,
-    pub level: String,
+    pub goal: crate::plan::Goal,
+    pub level: crate::plan::Level,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     pub race_date: Option<NaiveDate>,

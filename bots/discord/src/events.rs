@@ -26,10 +26,42 @@ use tracing::{info, warn};
 use crate::render::{self, CHOICE, FORM_BUTTON, MODAL, PICK};
 use crate::{Data, Error};
 
+/// Where a core chat id points on Discord: a runner's direct messages (opened on demand, so
+/// stored by user), or a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiscordChat {
+    Dm(serenity::UserId),
+    Channel(serenity::ChannelId),
+}
+
+const DM_PREFIX: &str = "dm:";
+
+impl std::fmt::Display for DiscordChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiscordChat::Dm(user) => write!(f, "{DM_PREFIX}{user}"),
+            DiscordChat::Channel(channel) => write!(f, "{channel}"),
+        }
+    }
+}
+
+impl std::str::FromStr for DiscordChat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let snowflake = |digits: &str| digits.parse::<u64>().ok().filter(|n| *n > 0);
+        match s.strip_prefix(DM_PREFIX) {
+            Some(user) => snowflake(user).map(|u| DiscordChat::Dm(serenity::UserId::new(u))),
+            None => snowflake(s).map(|c| DiscordChat::Channel(serenity::ChannelId::new(c))),
+        }
+        .ok_or_else(|| format!("bad Discord chat id {s:?}"))
+    }
+}
+
 /// The chat in which a runner's personal conversation lives on Discord.
 #[must_use]
 pub fn private_chat(user: serenity::UserId) -> String {
-    format!("dm:{user}")
+    DiscordChat::Dm(user).to_string()
 }
 
 fn sender(user: &serenity::User, locale: Option<&str>) -> Sender {
@@ -493,5 +525,16 @@ mod tests {
         assert!(!is_personal("club", "leaderboard week"));
         assert!(is_personal("club", "join hidden"));
         assert!(is_personal("club", "digest 123"));
+    }
+
+    #[test]
+    fn a_chat_id_reads_back_as_the_dm_or_channel_it_was_written_from() {
+        let dm = DiscordChat::Dm(serenity::UserId::new(42));
+        assert_eq!(dm.to_string(), "dm:42");
+        assert_eq!("dm:42".parse::<DiscordChat>(), Ok(dm));
+        assert_eq!("7".parse::<DiscordChat>(), Ok(DiscordChat::Channel(serenity::ChannelId::new(7))));
+        for bad in ["", "dm:", "dm:0", "0", "dm:x", "-1", "dm:42 ", "chan:7"] {
+            assert!(bad.parse::<DiscordChat>().is_err(), "{bad:?}");
+        }
     }
 }

@@ -174,13 +174,11 @@ fn notify_error(e: &serenity::Error) -> NotifyError {
 #[async_trait::async_trait]
 impl Notifier for DiscordNotifier {
     async fn send(&self, chat: &ChatKey, replies: &[Reply]) -> Result<(), NotifyError> {
-        let bad = || NotifyError::Transient(format!("bad Discord chat id {:?}", chat.chat_id));
-        let channel = match chat.chat_id.strip_prefix("dm:") {
-            Some(user) => {
-                let user = serenity::UserId::new(user.parse::<u64>().ok().filter(|u| *u > 0).ok_or_else(bad)?);
+        let channel = match chat.chat_id.parse::<events::DiscordChat>().map_err(NotifyError::Transient)? {
+            events::DiscordChat::Dm(user) => {
                 events::retrying(|| user.create_dm_channel(&*self.http)).await.map_err(|e| notify_error(&e))?.id
             }
-            None => serenity::ChannelId::new(chat.chat_id.parse::<u64>().ok().filter(|c| *c > 0).ok_or_else(bad)?),
+            events::DiscordChat::Channel(channel) => channel,
         };
         events::send(&self.http, channel, replies).await.map_err(|e| notify_error(&e))
     }

@@ -49,7 +49,7 @@ pub async fn run(store: &dyn Store, user: UserId, files: &[PathBuf]) -> Result<E
                     let a = &item.activity;
                     let what = format!(
                         "{} {} {:.2} km {:.0} s",
-                        a.sport,
+                        a.sport.as_str(),
                         a.start_time.format("%Y-%m-%d %H:%M"),
                         a.distance_m.unwrap_or(0.0) / 1000.0,
                         a.duration_s

@@ -136,7 +136,7 @@ async fn a_postgres_restart_under_load_loses_no_message_and_sends_none_twice() {
     let db = store::connect(Some(&pg.url()), dir.path()).await.unwrap();
     for r in &runners {
         let key = ChatKey { platform: Platform::Telegram, chat_id: r.id.to_string() };
-        let s = db.schedule(runcoach_core::scheduler::WEEKLY_SUMMARY, &key).await.unwrap().unwrap();
+        let s = db.schedule(store::ScheduleKind::WeeklySummary, &key).await.unwrap().unwrap();
         db.mark_schedule_run(s.id, None, Some(chrono::Utc::now() - chrono::Duration::minutes(1))).await.unwrap();
     }
     drop(db);

@@ -47,7 +47,7 @@ async fn two_instances_share_sessions_send_once_and_survive_a_kill() {
     wait_ready(port_b).await;
     let db = store::connect(Some(&url), dir_a.path()).await.unwrap();
     let key = ChatKey { platform: Platform::Telegram, chat_id: "8008".into() };
-    let schedule = db.schedule(runcoach_core::scheduler::WEEKLY_SUMMARY, &key).await.unwrap().unwrap();
+    let schedule = db.schedule(store::ScheduleKind::WeeklySummary, &key).await.unwrap().unwrap();
     // Make it due now: both instances see it within a second.
     let now = chrono::Utc::now();
     db.mark_schedule_run(schedule.id, None, Some(now - chrono::Duration::minutes(1))).await.unwrap();

@@ -277,7 +277,7 @@ async fn the_scheduler_delivers_weekly_summaries_through_telegram() {
     assert!(all_text(&got).contains("semaine"), "the French summary arrived: {got:#?}");
     assert!(got.iter().any(|m| m["message"]["photo"].is_array()), "with its chart: {got:#?}");
     assert!(peer.sent(6006).await.is_empty());
-    let blocked = store.schedule(scheduler::WEEKLY_SUMMARY, &chats[1]).await.unwrap().unwrap();
+    let blocked = store.schedule(runcoach_core::store::ScheduleKind::WeeklySummary, &chats[1]).await.unwrap().unwrap();
     assert!(!blocked.enabled, "a runner who blocked the bot is paused");
     // Nothing is sent twice: a second pass finds no due job.
     let again =

@@ -67,7 +67,7 @@ macro_rules! impl_activities {
                 .bind(id.0)
                 .bind(&a.source)
                 .bind(&a.external_id)
-                .bind(&a.sport)
+                .bind(a.sport.as_str())
                 .bind(&a.name)
                 .bind(a.start_time)
                 .bind(a.utc_offset_s)

@@ -110,7 +110,7 @@ impl From<ActivityRow> for ActivityRecord {
             id: r.id,
             source: r.source,
             external_id: r.external_id,
-            sport: r.sport,
+            sport: crate::science::ActivityKind::from_stored(&r.sport),
             name: r.name,
             start_time: r.start_time,
             utc_offset_s: r.utc_offset_s,

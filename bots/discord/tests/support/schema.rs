@@ -1,24 +1,23 @@
 //! Checks JSON against Discord's published OpenAPI description (../shared/specs/discord-openapi.json).
 //!
-//! A small JSON Schema validator for the keywords that description uses: `$ref`, `type` (one or
-//! several), `properties`, `required`, `additionalProperties`, `items`, `allOf`, `anyOf`, `oneOf`
-//! (exactly one must match), `enum`, `const`, `minimum`/`maximum`, `minLength`/`maxLength`
-//! (in characters), `pattern`, `minItems`/`maxItems`, `uniqueItems`, `maxProperties`. Formats
-//! (`int32`, `date-time`, `uri`…) are not checked, except `snowflake`'s digits through its pattern.
+//! The description's schemas are JSON Schema 2020-12 (OpenAPI 3.1), checked with the `jsonschema`
+//! crate; `$ref`s into the description's components are resolved against the whole document.
+//! Formats (`int32`, `date-time`, `uri`…) are annotations there, not checked; a snowflake's digits
+//! are, through its pattern.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
-
-const SNOWFLAKE: &str = "#/components/schemas/SnowflakeType";
-/// Marks a finding that is not a violation in a request (see [`Spec::validate_request`]).
-const LENIENT: &str = "lenient: ";
+use serde_json::{Value, json};
 
 pub struct Spec {
     doc: Value,
-    regexes: Mutex<HashMap<String, regex::Regex>>,
+    /// The description where a snowflake may also be a JSON integer (see [`Spec::validate_request`]).
+    lenient_doc: Value,
+    /// Compiled validators by (lenient, schema text): compiling against the 1 MB document is the
+    /// costly part, and the bot sends the same few bodies again and again.
+    validators: Mutex<HashMap<(bool, String), Arc<jsonschema::Validator>>>,
 }
 
 /// An operation of the description: its path template and its object.
@@ -36,7 +35,12 @@ impl Spec {
             .find(|p| p.is_file())
             .expect("shared/specs/discord-openapi.json beside the checkout");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        Spec { doc: serde_json::from_str(&text).unwrap(), regexes: Mutex::new(HashMap::new()) }
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let mut lenient_doc = doc.clone();
+        let snowflake = lenient_doc["components"]["schemas"]["SnowflakeType"].take();
+        lenient_doc["components"]["schemas"]["SnowflakeType"] =
+            json!({ "anyOf": [snowflake, { "type": "integer", "minimum": 0 }] });
+        Spec { doc, lenient_doc, validators: Mutex::new(HashMap::new()) }
     }
 
     /// The operation for `method` on `path` (`/channels/1/messages`); literal segments win over
@@ -107,220 +111,45 @@ impl Spec {
         &self.doc["components"]["schemas"][name]
     }
 
-    /// Every violation of `schema` by `value`, each with its JSON path.
+    /// Every violation of `schema` by `value`: `<JSON pointer> <keyword>: <message>`.
     pub fn validate(&self, schema: &Value, value: &Value) -> Vec<String> {
-        let mut errors = Vec::new();
-        self.check(schema, value, "$", &mut errors, 0);
-        errors.retain(|e| !e.starts_with(LENIENT));
-        errors
+        self.violations(false, schema, value)
     }
 
     /// [`Spec::validate`] for what a client sends, where Discord also takes a snowflake written as
     /// a JSON integer (serenity numbers new attachments `{"id": 0}`; the description says string).
-    /// Returns the violations and the places where that leniency was used.
+    /// Returns the violations and, apart, what only that leniency let through.
     pub fn validate_request(&self, schema: &Value, value: &Value) -> (Vec<String>, Vec<String>) {
-        let mut errors = Vec::new();
-        self.check(schema, value, "$", &mut errors, 0);
-        let (lenient, errors): (Vec<String>, Vec<String>) = errors.into_iter().partition(|e| e.starts_with(LENIENT));
+        let errors = self.violations(true, schema, value);
+        let lenient = if errors.is_empty() { self.violations(false, schema, value) } else { Vec::new() };
         (errors, lenient)
     }
 
-    fn check(&self, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>, depth: usize) {
-        if depth > 64 {
-            errors.push(format!("{at}: schema nesting too deep"));
-            return;
-        }
-        let Some(s) = schema.as_object() else { return };
-        if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-            if r == SNOWFLAKE && value.is_u64() {
-                errors.push(format!("{LENIENT}{at}: integer snowflake {value}"));
-                return;
-            }
-            self.check(self.resolve(r), value, at, errors, depth + 1);
-        }
-        if let Some(types) = s.get("type") {
-            let ok = match types {
-                Value::String(t) => type_ok(t, value),
-                Value::Array(ts) => ts.iter().filter_map(Value::as_str).any(|t| type_ok(t, value)),
-                _ => true,
-            };
-            if !ok {
-                errors.push(format!("{at}: {} is not of type {types}", short(value)));
-                return;
-            }
-        }
-        if let Some(all) = s.get("allOf").and_then(Value::as_array) {
-            for sub in all {
-                self.check(sub, value, at, errors, depth + 1);
-            }
-        }
-        if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
-            let results: Vec<(Vec<String>, Vec<String>)> =
-                any.iter().map(|sub| self.sub_errors(sub, value, at, depth)).collect();
-            match results.iter().find(|(hard, _)| hard.is_empty()) {
-                Some((_, lenient)) => errors.extend(lenient.iter().cloned()),
-                None => errors.push(format!("{at}: matches none of anyOf: {}", closest(&results))),
-            }
-        }
-        if let Some(one) = s.get("oneOf").and_then(Value::as_array) {
-            let results: Vec<(Vec<String>, Vec<String>)> =
-                one.iter().map(|sub| self.sub_errors(sub, value, at, depth)).collect();
-            let matching: Vec<&(Vec<String>, Vec<String>)> =
-                results.iter().filter(|(hard, _)| hard.is_empty()).collect();
-            match matching.as_slice() {
-                [(_, lenient)] => errors.extend(lenient.iter().cloned()),
-                [] => errors.push(format!("{at}: matches none of oneOf: {}", closest(&results))),
-                many => errors.push(format!("{at}: matches {} schemas of oneOf, one expected", many.len())),
-            }
-        }
-        if let Some(options) = s.get("enum").and_then(Value::as_array)
-            && !options.iter().any(|o| same(o, value))
-        {
-            errors.push(format!("{at}: {} is not one of {}", short(value), Value::Array(options.clone())));
-        }
-        if let Some(c) = s.get("const")
-            && !same(c, value)
-        {
-            errors.push(format!("{at}: {} is not {c}", short(value)));
-        }
-        match value {
-            Value::Number(n) => {
-                let x = n.as_f64().unwrap_or_default();
-                if let Some(min) = s.get("minimum").and_then(Value::as_f64)
-                    && x < min
-                {
-                    errors.push(format!("{at}: {x} < minimum {min}"));
-                }
-                if let Some(max) = s.get("maximum").and_then(Value::as_f64)
-                    && x > max
-                {
-                    errors.push(format!("{at}: {x} > maximum {max}"));
-                }
-            }
-            Value::String(text) => {
-                let len = text.chars().count() as u64;
-                if let Some(min) = s.get("minLength").and_then(Value::as_u64)
-                    && len < min
-                {
-                    errors.push(format!("{at}: {len} characters, fewer than {min}"));
-                }
-                if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
-                    && len > max
-                {
-                    errors.push(format!("{at}: {len} characters, more than {max}"));
-                }
-                if let Some(p) = s.get("pattern").and_then(Value::as_str)
-                    && !self.matches(p, text)
-                {
-                    errors.push(format!("{at}: {text:?} does not match {p}"));
-                }
-            }
-            Value::Array(items) => {
-                let n = items.len() as u64;
-                if let Some(min) = s.get("minItems").and_then(Value::as_u64)
-                    && n < min
-                {
-                    errors.push(format!("{at}: {n} items, fewer than {min}"));
-                }
-                if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
-                    && n > max
-                {
-                    errors.push(format!("{at}: {n} items, more than {max}"));
-                }
-                if s.get("uniqueItems").and_then(Value::as_bool) == Some(true) {
-                    for (i, a) in items.iter().enumerate() {
-                        if items.iter().skip(i + 1).any(|b| same(a, b)) {
-                            errors.push(format!("{at}: items repeat ({})", short(a)));
-                            break;
-                        }
-                    }
-                }
-                if let Some(item) = s.get("items") {
-                    for (i, v) in items.iter().enumerate() {
-                        self.check(item, v, &format!("{at}[{i}]"), errors, depth + 1);
-                    }
-                }
-            }
-            Value::Object(map) => {
-                let props = s.get("properties").and_then(Value::as_object);
-                if let Some(required) = s.get("required").and_then(Value::as_array) {
-                    for r in required.iter().filter_map(Value::as_str) {
-                        if !map.contains_key(r) {
-                            errors.push(format!("{at}: missing required property {r:?}"));
-                        }
-                    }
-                }
-                if let Some(max) = s.get("maxProperties").and_then(Value::as_u64)
-                    && map.len() as u64 > max
-                {
-                    errors.push(format!("{at}: {} properties, more than {max}", map.len()));
-                }
-                for (k, v) in map {
-                    match props.and_then(|p| p.get(k)) {
-                        Some(sub) => self.check(sub, v, &format!("{at}.{k}"), errors, depth + 1),
-                        None => match s.get("additionalProperties") {
-                            Some(Value::Bool(false)) => errors.push(format!("{at}: unknown property {k:?}")),
-                            Some(sub @ Value::Object(_)) => {
-                                self.check(sub, v, &format!("{at}.{k}"), errors, depth + 1);
-                            }
-                            _ => {}
-                        },
-                    }
-                }
-            }
-            _ => {}
-        }
+    fn violations(&self, lenient: bool, schema: &Value, value: &Value) -> Vec<String> {
+        // "<pointer> <keyword>: <message>", the message cut short: it quotes the whole value.
+        self.validator(lenient, schema)
+            .iter_errors(value)
+            .map(|e| {
+                let at = e.instance_path().as_str();
+                let message: String = e.to_string().chars().take(160).collect();
+                format!("{} {}: {message}", if at.is_empty() { "/" } else { at }, e.kind().keyword())
+            })
+            .collect()
     }
 
-    /// An alternative's violations, and apart its lenient findings.
-    fn sub_errors(&self, schema: &Value, value: &Value, at: &str, depth: usize) -> (Vec<String>, Vec<String>) {
-        let mut errors = Vec::new();
-        self.check(schema, value, at, &mut errors, depth + 1);
-        let (lenient, hard) = errors.into_iter().partition(|e| e.starts_with(LENIENT));
-        (hard, lenient)
+    fn validator(&self, lenient: bool, schema: &Value) -> Arc<jsonschema::Validator> {
+        let key = (lenient, schema.to_string());
+        let mut cache = self.validators.lock().unwrap();
+        let compiled = cache.entry(key).or_insert_with(|| {
+            // The schema becomes the root of a copy of the description, so `#/components/…`
+            // resolves; the document's other keys are not keywords and are ignored.
+            let mut root = if lenient { self.lenient_doc.clone() } else { self.doc.clone() };
+            root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+            for (k, v) in schema.as_object().expect("a schema object") {
+                root[k] = v.clone();
+            }
+            Arc::new(jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{schema}: {e}")))
+        });
+        Arc::clone(compiled)
     }
-
-    fn matches(&self, pattern: &str, text: &str) -> bool {
-        let mut cache = self.regexes.lock().unwrap();
-        let re = cache.entry(pattern.to_owned()).or_insert_with(|| regex::Regex::new(pattern).unwrap());
-        re.is_match(text)
-    }
-}
-
-fn type_ok(t: &str, v: &Value) -> bool {
-    match t {
-        "null" => v.is_null(),
-        "boolean" => v.is_boolean(),
-        "string" => v.is_string(),
-        "integer" => v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
-        "number" => v.is_number(),
-        "array" => v.is_array(),
-        "object" => v.is_object(),
-        _ => true,
-    }
-}
-
-/// JSON equality where 1 and 1.0 are the same number.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
-}
-
-fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 80 { format!("{}…", s.chars().take(80).collect::<String>()) } else { s }
-}
-
-/// The errors of the alternative that came closest, to say why none matched: Discord's unions
-/// are told apart by `type`, so an alternative whose `type` fits is the one meant.
-fn closest(results: &[(Vec<String>, Vec<String>)]) -> String {
-    let wrong_type = |r: &Vec<String>| r.iter().any(|e| e.contains(".type: ") && e.contains("is not one of"));
-    results
-        .iter()
-        .map(|(hard, _)| hard)
-        .min_by_key(|r| (wrong_type(r), r.len()))
-        .map(|r| r.join("; "))
-        .unwrap_or_default()
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::samples::SampleSeries;
+use crate::science::ActivityKind;
 
 /// A lap of a new activity.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -24,7 +25,7 @@ pub struct NewLap {
 pub struct NewActivity {
     pub source: String,
     pub external_id: Option<String>,
-    pub sport: String,
+    pub sport: ActivityKind,
     pub name: Option<String>,
     pub start_time: DateTime<Utc>,
     pub utc_offset_s: i32,

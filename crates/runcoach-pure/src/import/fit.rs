@@ -8,7 +8,7 @@ use fitparser::profile::MesgNum;
 use fitparser::{FitDataRecord, Value};
 
 use super::summary::{self, Point};
-use super::{ImportError, ImportWarning, Imported, SOURCE_FILE, cadence_in_strides, sport_name, stable_id};
+use super::{ImportError, ImportWarning, Imported, SOURCE_FILE, cadence_in_strides, stable_id};
 use crate::domain::activity::{NewActivity, NewLap};
 use crate::science::load::ActivityKind;
 
@@ -411,7 +411,7 @@ fn base(
     let mut activity = NewActivity {
         source: SOURCE_FILE.to_owned(),
         external_id: Some(external_id),
-        sport: sport_name(kind).to_owned(),
+        sport: kind,
         start_time: start,
         utc_offset_s,
         device,

@@ -5,7 +5,7 @@
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde_json::{Map, Value};
 
-use super::{ImportError, ImportWarning, Imported, sport_name};
+use super::{ImportError, ImportWarning, Imported};
 use crate::domain::activity::{NewActivity, NewLap};
 use crate::science::load::ActivityKind;
 
@@ -88,7 +88,7 @@ pub fn activity_from_garmin(v: &Value) -> Result<NewActivity, ImportError> {
     Ok(NewActivity {
         source: SOURCE_GARMIN.to_owned(),
         external_id: Some(id),
-        sport: sport_name(kind).to_owned(),
+        sport: kind,
         name: v.get("activityName").and_then(Value::as_str).map(str::to_owned),
         start_time: start,
         utc_offset_s,

@@ -6,9 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::summary::{self, Point};
 use super::xml::{self, Node};
-use super::{
-    ImportError, ImportWarning, Imported, SOURCE_FILE, cadence_in_strides, kind_from_label, sport_name, stable_id,
-};
+use super::{ImportError, ImportWarning, Imported, SOURCE_FILE, cadence_in_strides, kind_from_label, stable_id};
 use crate::domain::activity::NewActivity;
 use crate::science::load::ActivityKind;
 
@@ -114,7 +112,7 @@ fn build(st: State) -> Result<Imported, ImportError> {
     let mut activity = NewActivity {
         source: SOURCE_FILE.to_owned(),
         external_id: Some(stable_id("gpx", start)),
-        sport: sport_name(kind).to_owned(),
+        sport: kind,
         name,
         start_time: start,
         device: creator,

@@ -197,24 +197,6 @@ fn import_zip(bytes: &[u8], depth: u8, budget: &mut u64) -> Result<Vec<Imported>
     }
 }
 
-/// The `sport` column value for a kind (its serde name).
-#[must_use]
-pub fn sport_name(kind: ActivityKind) -> &'static str {
-    match kind {
-        ActivityKind::Running => "running",
-        ActivityKind::Treadmill => "treadmill",
-        ActivityKind::Trail => "trail",
-        ActivityKind::Track => "track",
-        ActivityKind::Indoor => "indoor",
-        ActivityKind::Virtual => "virtual",
-        ActivityKind::Cycling => "cycling",
-        ActivityKind::Swimming => "swimming",
-        ActivityKind::Walking => "walking",
-        ActivityKind::Strength => "strength",
-        ActivityKind::Other => "other",
-    }
-}
-
 /// An activity kind from a free label (GPX `<type>`, TCX `Sport`): Garmin keys first, then the
 /// words other apps write.
 fn kind_from_label(label: &str) -> ActivityKind {

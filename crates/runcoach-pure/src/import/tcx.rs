@@ -6,9 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::summary::{self, Point};
 use super::xml::{self, Node};
-use super::{
-    ImportError, ImportWarning, Imported, SOURCE_FILE, cadence_in_strides, kind_from_label, sport_name, stable_id,
-};
+use super::{ImportError, ImportWarning, Imported, SOURCE_FILE, cadence_in_strides, kind_from_label, stable_id};
 use crate::domain::activity::{NewActivity, NewLap};
 
 const FORMAT: &str = "TCX";
@@ -215,7 +213,7 @@ fn build(acc: ActivityAcc) -> Result<Imported, ImportError> {
     let mut activity = NewActivity {
         source: SOURCE_FILE.to_owned(),
         external_id: Some(stable_id("tcx", start)),
-        sport: sport_name(kind).to_owned(),
+        sport: kind,
         start_time: start,
         duration_s: total_time,
         distance_m: sum(|l| l.distance_m).filter(|d| *d > 0.0),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// Activity type, mapped from Garmin's `activityType.typeKey`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
     Running,
@@ -21,10 +21,48 @@ pub enum ActivityKind {
     Swimming,
     Walking,
     Strength,
+    #[default]
     Other,
 }
 
 impl ActivityKind {
+    /// The name the store keeps (the serde name).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::Running => "running",
+            ActivityKind::Treadmill => "treadmill",
+            ActivityKind::Trail => "trail",
+            ActivityKind::Track => "track",
+            ActivityKind::Indoor => "indoor",
+            ActivityKind::Virtual => "virtual",
+            ActivityKind::Cycling => "cycling",
+            ActivityKind::Swimming => "swimming",
+            ActivityKind::Walking => "walking",
+            ActivityKind::Strength => "strength",
+            ActivityKind::Other => "other",
+        }
+    }
+
+    /// A stored name read back: our names, or a Garmin type key an older version stored.
+    #[must_use]
+    pub fn from_stored(name: &str) -> ActivityKind {
+        const ALL: [ActivityKind; 11] = [
+            ActivityKind::Running,
+            ActivityKind::Treadmill,
+            ActivityKind::Trail,
+            ActivityKind::Track,
+            ActivityKind::Indoor,
+            ActivityKind::Virtual,
+            ActivityKind::Cycling,
+            ActivityKind::Swimming,
+            ActivityKind::Walking,
+            ActivityKind::Strength,
+            ActivityKind::Other,
+        ];
+        ALL.into_iter().find(|k| k.as_str() == name).unwrap_or_else(|| ActivityKind::from_garmin_type_key(name))
+    }
+
     pub fn is_running(self) -> bool {
         matches!(
             self,
