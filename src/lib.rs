@@ -23,3 +23,4 @@ pub mod plans;
 pub mod scheduler;
 pub mod store;
 pub mod summary;
+pub mod tracking;

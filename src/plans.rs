@@ -78,7 +78,8 @@ pub fn record(p: &Plan) -> StoreResult<NewPlan> {
                 status: match w.status {
                     WorkoutStatus::Planned => WorkoutRowStatus::Planned,
                     WorkoutStatus::Done => WorkoutRowStatus::Done,
-                    WorkoutStatus::Missed => WorkoutRowStatus::Skipped,
+                    // The row keeps one "not done" state; the plan document tells them apart.
+                    WorkoutStatus::Missed | WorkoutStatus::Skipped => WorkoutRowStatus::Skipped,
                     WorkoutStatus::Adjusted => WorkoutRowStatus::Moved,
                 },
             })

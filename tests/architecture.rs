@@ -33,6 +33,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("garmin", 2),
     ("summary", 3),
     ("agent", 3),
+    // Plan tracking: runs tick sessions off, days end with missed sessions marked.
+    ("tracking", 3),
     // The scheduler sends weekly summaries and club digests.
     ("scheduler", 4),
     // Dispatch and flows: what adapters talk to.

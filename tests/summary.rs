@@ -86,7 +86,7 @@ fn plan() -> Plan {
     let mut p = plan::generate(&req).expect("plan");
     for w in p.weeks.iter_mut().flat_map(|w| w.workouts.iter_mut()) {
         if w.date == d(2025, 3, 20) {
-            w.status = WorkoutStatus::Missed;
+            w.status = WorkoutStatus::Skipped;
         }
         if w.date == d(2025, 3, 23) {
             w.status = WorkoutStatus::Adjusted;

@@ -5,10 +5,9 @@ use super::Reply;
 use super::flow::{Failure, FlowCtx};
 use crate::i18n::{self, Lang};
 use crate::import::{self, Imported};
-use crate::plan;
 use crate::science::{ActivityKind, RaceDistance, format_duration};
 use crate::store::{InsertOutcome, NewActivity};
-use crate::{history, plans};
+use crate::{history, tracking};
 
 fn pace(activity: &NewActivity) -> Option<String> {
     let km = activity.distance_m? / 1000.0;
@@ -65,14 +64,14 @@ pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> R
         Err(e) => return Ok(vec![Reply::text(format!("📎 {}", e.message(lang)))]),
     };
     let mut lines = Vec::new();
-    let mut new_inputs = Vec::new();
+    let mut inserted = 0;
     for item in &imported {
         let outcome = ctx.store.insert_activity(ctx.user.id, &item.activity).await?;
         let line = describe(&item.activity, lang);
         match outcome {
             InsertOutcome::Inserted(_) => {
                 lines.push(format!("✅ {line}"));
-                new_inputs.push(history::new_activity_input(&item.activity));
+                inserted += 1;
             }
             InsertOutcome::Duplicate(_) => {
                 lines.push(format!("↩️ {line} — {}", lang.pick("déjà enregistrée", "already recorded")))
@@ -84,15 +83,16 @@ pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> R
     }
     let mut text = lines.join("\n");
     // A new run completes the plan's session of that day (or the day before/after).
-    if !new_inputs.is_empty() {
-        if let Some(mut active) = plans::active(ctx.store, ctx.user.id).await?
-            && !plan::match_activities(&mut active.plan, &new_inputs, 1).matched.is_empty()
-        {
-            plans::update(ctx.store, ctx.user.id, active.id, &active.plan).await?;
+    if inserted > 0 {
+        let ticked = tracking::tick_off(ctx.store, ctx.user.id).await?;
+        if !ticked.is_empty() {
             text.push_str(lang.pick(
                 "\n\n🎯 Séance du plan validée automatiquement. Bravo !",
                 "\n\n🎯 This ticks off a session of your plan. Well done!",
             ));
+            for line in tracking::ticked_lines(&ticked, lang) {
+                text.push_str(&format!("\n{line}"));
+            }
         }
         let (_, analysis) = history::analyze_user(ctx.store, ctx.user.id, ctx.today).await?;
         text.push_str(&format!("\n\n{}", analysis.readiness.message.get(lang)));

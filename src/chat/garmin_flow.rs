@@ -20,6 +20,7 @@ use super::{Form, FormField, Reply};
 use crate::domain::UserId;
 use crate::garmin::{self, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, TokenSealer};
 use crate::i18n::{Lang, agree};
+use crate::tracking;
 
 pub(super) const STATE_KIND: &str = "garmin_login";
 /// The dialog asking for the Garmin email and password at once (Discord's modal).
@@ -234,6 +235,8 @@ async fn run_sync(ctx: &FlowCtx<'_>, service: &GarminService) -> Result<Vec<Repl
         }
     })
     .await;
+    // Even a sync that failed midway stored whole activities: they tick the plan off too.
+    let ticked = tracking::tick_off(ctx.store, ctx.user.id).await?;
     match result {
         Ok(s) => {
             let read =
@@ -247,6 +250,8 @@ async fn run_sync(ctx: &FlowCtx<'_>, service: &GarminService) -> Result<Vec<Repl
                 s.new,
                 s.duplicates
             );
+            let lines = tracking::ticked_lines(&ticked, lang);
+            let head = if lines.is_empty() { head } else { format!("{head}\n{}", lines.join("\n")) };
             let mut replies = vec![Reply::text(head)];
             replies.extend(activity_flow::stats(ctx).await?);
             Ok(replies)

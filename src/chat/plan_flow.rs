@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::flow::{Failure, FlowCtx};
 use super::{Attachment, AttachmentKind, Button, Choice, Reply};
+use crate::domain::Platform;
 use crate::i18n::Lang;
 use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest, Suggestion, Workout, WorkoutStatus};
 use crate::store::PlanStatus;
-use crate::{history, plans};
+use crate::{history, plans, scheduler, tracking};
 
 pub(super) const STATE_KIND: &str = "plan_wizard";
 pub(super) const BUTTON_PREFIX: &str = "plan:";
@@ -47,31 +48,15 @@ fn goal_label(goal: Goal, lang: Lang) -> String {
 }
 
 fn weekday_short(d: Weekday, lang: Lang) -> &'static str {
-    let i = d.num_days_from_monday() as usize;
-    let fr = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
-    let en = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    lang.pick(fr.get(i), en.get(i)).copied().unwrap_or_default()
+    crate::i18n::weekday_short(lang, d)
 }
 
 fn weekday_long(d: Weekday, lang: Lang) -> &'static str {
-    let i = d.num_days_from_monday() as usize;
-    let fr = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
-    let en = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-    lang.pick(fr.get(i), en.get(i)).copied().unwrap_or_default()
+    crate::i18n::weekday_long(lang, d)
 }
 
 fn date_short(d: NaiveDate, lang: Lang) -> String {
-    match lang {
-        Lang::Fr => format!("{} {:02}/{:02}", weekday_short(d.weekday(), lang), d.day(), d.month()),
-        Lang::En => format!("{} {} {}", weekday_short(d.weekday(), lang), d.day(), month_en(d.month())),
-    }
-}
-
-fn month_en(m: u32) -> &'static str {
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .get(m.saturating_sub(1) as usize)
-        .copied()
-        .unwrap_or_default()
+    crate::i18n::date_short(lang, d)
 }
 
 /// `12/04`, `12/04/2027`, `2027-04-12` → a date (a day/month without year is the next one).
@@ -365,6 +350,7 @@ To be safe I suggest **{}**. Your level?",
         Ok(p) => {
             plans::save_new(ctx.store, ctx.user.id, &p).await?;
             ctx.clear_state().await?;
+            follow_days(ctx).await;
             let mut text = header(&p, lang);
             text.push_str("\n\n");
             text.push_str(&week_text(&p, 0, lang));
@@ -437,7 +423,8 @@ fn header(p: &Plan, lang: Lang) -> String {
 fn status_mark(w: &Workout) -> &'static str {
     match w.status {
         WorkoutStatus::Done => "✅ ",
-        WorkoutStatus::Missed => "⏭️ ",
+        WorkoutStatus::Missed => "❌ ",
+        WorkoutStatus::Skipped => "⏭️ ",
         WorkoutStatus::Adjusted => "🔧 ",
         WorkoutStatus::Planned => "",
     }
@@ -469,6 +456,28 @@ pub(super) fn week_text(p: &Plan, index0: usize, lang: Lang) -> String {
         out.push_str(&format!("\n• {}**{}** — {}", status_mark(w), date_short(w.date, lang), w.description.get(lang)));
     }
     out
+}
+
+/// Where the bot can write first (Telegram, Discord), the end of each of the runner's days is
+/// scheduled in this chat: missed sessions are noticed without the runner asking.
+async fn follow_days(ctx: &FlowCtx<'_>) {
+    if !matches!(ctx.chat.platform, Platform::Telegram | Platform::Discord) {
+        return;
+    }
+    let tz = ctx.user.timezone.tz();
+    if let Err(e) = scheduler::enable_plan_days(ctx.store, ctx.user.id, ctx.chat, tz, ctx.now).await {
+        // The plan is saved; `/today` and `/week` still close past days when asked.
+        tracing::warn!(error = %e, "plan days not scheduled");
+    }
+}
+
+/// The days that ended since the plan was last looked at are closed first (the scheduler does it
+/// at midnight where it can write; this is the same, idempotent, when the runner asks): what they
+/// changed comes before the answer.
+async fn catch_up(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let Some(yesterday) = ctx.today.pred_opt() else { return Ok(Vec::new()) };
+    let closed = tracking::close_day(ctx.store, ctx.user.id, yesterday).await?;
+    Ok(closed.map(|c| vec![Reply::text(tracking::day_closed_text(&c, ctx.lang()))]).unwrap_or_default())
 }
 
 async fn active(ctx: &FlowCtx<'_>) -> Result<Option<(i64, Plan)>, Failure> {
@@ -512,10 +521,12 @@ pub(super) async fn list(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
 
 /// `/week`
 pub(super) async fn week(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let mut out = catch_up(ctx).await?;
     let Some((_, p)) = active(ctx).await? else {
         return Ok(no_plan(ctx.lang()));
     };
-    Ok(vec![Reply::text(week_text(&p, current_week(&p, ctx.today), ctx.lang()))])
+    out.push(Reply::text(week_text(&p, current_week(&p, ctx.today), ctx.lang())));
+    Ok(out)
 }
 
 fn next_workout(p: &Plan, from: NaiveDate) -> Option<&Workout> {
@@ -527,6 +538,7 @@ fn next_workout(p: &Plan, from: NaiveDate) -> Option<&Workout> {
 /// `/today`
 pub(super) async fn today(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
+    let mut out = catch_up(ctx).await?;
     let Some((_, p)) = active(ctx).await? else {
         return Ok(no_plan(lang));
     };
@@ -545,7 +557,8 @@ pub(super) async fn today(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
             (None, Lang::En) => "Your plan is complete 🎉 Type /plan for the next one.".to_owned(),
         }
     };
-    Ok(vec![Reply::text(text)])
+    out.push(Reply::text(text));
+    Ok(out)
 }
 
 fn target_date(args: &str, today: NaiveDate) -> NaiveDate {
@@ -608,6 +621,12 @@ pub(super) async fn skip(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Fa
         return Ok(no_plan(lang));
     };
     let date = target_date(args, ctx.today);
+    let mut p = p;
+    for w in p.weeks.iter_mut().flat_map(|wk| wk.workouts.iter_mut()) {
+        if w.date == date && w.date <= ctx.today && w.kind.is_running() && w.status != WorkoutStatus::Done {
+            w.status = WorkoutStatus::Skipped;
+        }
+    }
     match plan::replan_after_missed(&p, ctx.today, &[date]) {
         Ok(replan) => {
             store_plan(ctx, id, &replan.plan).await?;

@@ -10,7 +10,7 @@
 mod rate;
 mod when;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 pub use crate::clock::{Clock, SystemClock, TestClock};
@@ -24,9 +24,12 @@ use crate::store::{
     ClaimedJob, NewJob, NewSchedule, PausedReason, ScheduleKind, ScheduleRecord, Store, StoreError, StoreResult,
 };
 use crate::summary::{self, IsoWeek};
+use crate::tracking;
 
 /// Mondays 08:00 on the runner's clock.
 pub const DEFAULT_CRON: &str = "0 8 * * 1";
+/// A few minutes after midnight on the runner's clock, every day: the day before ends.
+pub const PLAN_DAY_CRON: &str = "5 0 * * *";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScheduleError {
@@ -89,6 +92,8 @@ pub struct RunReport {
     pub paused: usize,
     /// Jobs of other kinds, released untouched.
     pub released: usize,
+    /// Done with nothing to send (a day that ended with nothing missed).
+    pub quiet: usize,
 }
 
 /// What [`enqueue_due`] did.
@@ -113,6 +118,12 @@ pub fn summary_key(user: UserId, week: IsoWeek) -> String {
 #[must_use]
 pub fn digest_key(guild: &str, chat: &ChatKey, week: IsoWeek) -> String {
     format!("digest:{guild}:{}:{}:{week}", chat.platform, chat.chat_id)
+}
+
+/// The dedupe key of the end of a runner's day: once per runner and day, however many instances.
+#[must_use]
+pub fn plan_day_key(user: UserId, day: NaiveDate) -> String {
+    format!("plan_day:{}:{day}", user.0)
 }
 
 const DUE_BATCH: i64 = 500;
@@ -164,19 +175,28 @@ async fn enqueue_one(
     report.due += 1;
     let fired_at = cron.latest_until(tz, due_at, now);
     let week = IsoWeek::summarised_on(fired_at.with_timezone(&tz).date_naive());
+    // Fired just after midnight: the day that ended is the one before.
+    let ended = fired_at.with_timezone(&tz).date_naive().pred_opt();
     let job = match (s.kind, s.user_id, s.guild_id.as_deref()) {
         (ScheduleKind::WeeklySummary, Some(user), _) => Some(NewJob {
             kind: ScheduleKind::WeeklySummary.into(),
             dedupe_key: summary_key(user, week),
             user_id: Some(user),
-            payload: payload(s, week),
+            payload: payload(s, week, None),
+            run_at: fired_at,
+        }),
+        (ScheduleKind::PlanDay, Some(user), _) => ended.map(|day| NewJob {
+            kind: ScheduleKind::PlanDay.into(),
+            dedupe_key: plan_day_key(user, day),
+            user_id: Some(user),
+            payload: payload(s, IsoWeek::of(day), Some(day)),
             run_at: fired_at,
         }),
         (ScheduleKind::ClubDigest, _, Some(guild)) => Some(NewJob {
             kind: ScheduleKind::ClubDigest.into(),
             dedupe_key: digest_key(guild, &s.chat, week),
             user_id: None,
-            payload: payload(s, week),
+            payload: payload(s, week, None),
             run_at: fired_at,
         }),
         _ => None,
@@ -212,9 +232,12 @@ struct JobPayload {
     week: IsoWeek,
     #[serde(default)]
     lang: Option<Lang>,
+    /// The day a plan-day job ends.
+    #[serde(default)]
+    day: Option<NaiveDate>,
 }
 
-fn payload(s: &ScheduleRecord, week: IsoWeek) -> serde_json::Value {
+fn payload(s: &ScheduleRecord, week: IsoWeek, day: Option<NaiveDate>) -> serde_json::Value {
     let p = JobPayload {
         schedule_id: s.id,
         kind: Some(s.kind),
@@ -224,6 +247,7 @@ fn payload(s: &ScheduleRecord, week: IsoWeek) -> serde_json::Value {
         timezone: Some(s.timezone.clone()),
         week,
         lang: s.lang,
+        day,
     };
     // A struct of strings, numbers and enums always encodes.
     serde_json::to_value(p).unwrap_or_default()
@@ -237,6 +261,7 @@ struct JobTarget {
     tz: Tz,
     week: IsoWeek,
     lang: Option<Lang>,
+    day: Option<NaiveDate>,
 }
 
 fn target(job: &ClaimedJob) -> Option<JobTarget> {
@@ -248,6 +273,7 @@ fn target(job: &ClaimedJob) -> Option<JobTarget> {
         tz: p.timezone.as_deref().and_then(|t| parse_tz(t).ok()).unwrap_or(chrono_tz::UTC),
         week: p.week,
         lang: p.lang,
+        day: p.day,
     })
 }
 
@@ -274,6 +300,17 @@ async fn build(
             } else {
                 vec![Reply::text(summary::render(&s, user.lang))]
             }))
+        }
+        ScheduleKind::PlanDay => {
+            let (Some(id), Some(day)) = (job.user_id, t.day) else { return Ok(None) };
+            let user = match store.get_user(id).await {
+                Ok(u) => u,
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            // Nothing missed: the job is done with nothing to send.
+            let closed = tracking::close_day(store, id, day).await?;
+            Ok(Some(closed.map(|c| vec![Reply::text(tracking::day_closed_text(&c, user.lang))]).unwrap_or_default()))
         }
         ScheduleKind::ClubDigest => {
             let Some(guild) = t.guild_id.as_deref() else { return Ok(None) };
@@ -347,6 +384,11 @@ async fn deliver(
         }
         Err(e) => return retry(store, worker, config, job, now, None, &e.to_string(), report).await,
     };
+    if replies.is_empty() {
+        store.complete_job(job.id, worker).await?;
+        report.quiet += 1;
+        return Ok(());
+    }
     match notifier.send(&t.chat, &replies).await {
         Ok(()) => {
             if !complete_after_send(store, worker, config, job).await? {
@@ -497,6 +539,29 @@ pub async fn enable_weekly_summary(
     let schedule = NewSchedule {
         user_id: Some(user),
         kind: ScheduleKind::WeeklySummary,
+        chat: chat.clone(),
+        guild_id: None,
+        cron: spec.expression.clone(),
+        timezone: tz.name().to_owned(),
+        lang: None,
+    };
+    upsert(store, schedule, &spec, tz, now).await
+}
+
+/// Ends the runner's days in `chat` (where they planned): every day a few minutes after midnight
+/// on their clock, sessions nobody ran are marked missed and the runner is told. Turned on when a
+/// plan is saved; harmless without a plan (nothing to close, nothing sent).
+pub async fn enable_plan_days(
+    store: &dyn Store,
+    user: UserId,
+    chat: &ChatKey,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<ScheduleRecord, ScheduleError> {
+    let spec = parse_cron(PLAN_DAY_CRON)?;
+    let schedule = NewSchedule {
+        user_id: Some(user),
+        kind: ScheduleKind::PlanDay,
         chat: chat.clone(),
         guild_id: None,
         cron: spec.expression.clone(),

@@ -416,10 +416,12 @@ pub enum ScheduleKind {
     WeeklySummary,
     /// A club channel's weekly digest.
     ClubDigest,
+    /// The end of a runner's day: sessions nobody ran are marked missed (the runner is told).
+    PlanDay,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 2] = [ScheduleKind::WeeklySummary, ScheduleKind::ClubDigest];
+    pub const ALL: [ScheduleKind; 3] = [ScheduleKind::WeeklySummary, ScheduleKind::ClubDigest, ScheduleKind::PlanDay];
 
     /// The stored name.
     #[must_use]
@@ -427,6 +429,7 @@ impl ScheduleKind {
         match self {
             ScheduleKind::WeeklySummary => "weekly_summary",
             ScheduleKind::ClubDigest => "club_digest",
+            ScheduleKind::PlanDay => "plan_day",
         }
     }
 

@@ -113,11 +113,11 @@ pub struct Adherence {
     pub planned: u32,
     /// Marked done, or matched with a run (same day ± 1).
     pub done: u32,
-    /// Marked missed (`/skip`).
+    /// Skipped by the runner (`/skip`).
     pub skipped: u32,
     /// Moved or changed by an adaptation.
     pub moved: u32,
-    /// Past sessions neither done nor skipped.
+    /// Past sessions neither done nor skipped (marked missed at the end of their day, or not yet).
     pub not_logged: u32,
     /// Sessions still ahead (a summary of the current week).
     pub upcoming: u32,
@@ -278,7 +278,8 @@ fn adherence(plan: &Plan, week: IsoWeek, activities: &[ActivityInput], as_of: Na
             out.planned_km += workout_km(pw, w);
             let ran = w.status == WorkoutStatus::Done || m.status == WorkoutStatus::Done;
             match w.status {
-                WorkoutStatus::Missed => out.skipped += 1,
+                WorkoutStatus::Skipped => out.skipped += 1,
+                WorkoutStatus::Missed if !ran => out.not_logged += 1,
                 WorkoutStatus::Adjusted => {
                     out.moved += 1;
                     if ran {

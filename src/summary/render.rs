@@ -11,12 +11,7 @@ use crate::message::{Attachment, AttachmentKind, Reply};
 use crate::science::ActivityKind;
 
 pub(super) fn weekday(lang: Lang, d: Weekday) -> &'static str {
-    let i = d.num_days_from_monday() as usize;
-    let names = match lang {
-        Lang::Fr => ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
-        Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-    };
-    names.get(i).copied().unwrap_or("")
+    crate::i18n::weekday_short(lang, d)
 }
 
 pub(super) fn month(lang: Lang, m: u32) -> &'static str {

@@ -262,6 +262,9 @@ pub enum Commands {
         /// Shape the plan from this runner's stored history (console name or platform:id).
         #[arg(long)]
         user: Option<String>,
+        /// Save the plan as the runner's active plan (the previous one is archived).
+        #[arg(long, requires = "user")]
+        save: bool,
         /// Preferred days, e.g. tue,thu,sat,sun.
         #[arg(long, value_delimiter = ',')]
         days: Vec<chrono::Weekday>,
@@ -270,6 +273,16 @@ pub enum Commands {
         /// Language of descriptions in md/ics/json output.
         #[arg(long, value_parser = parse_lang, default_value = "en")]
         lang: Lang,
+    },
+    /// The week of a runner's active plan: each session and what became of it.
+    Week {
+        #[arg(long)]
+        user: String,
+        /// A day of the week to show, YYYY-MM-DD (default: today on the runner's clock).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        json: bool,
     },
     #[command(skip)]
     Default,

@@ -71,5 +71,15 @@ pub async fn run(store: &dyn Store, user: UserId, files: &[PathBuf]) -> Result<E
             }
         }
     }
+    emit_ticked(store, user).await?;
     Ok(if refused > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Ticks off the plan's sessions the stored runs complete (the rule every source uses), one line
+/// each: `plan: 2026-12-01 easy done`.
+pub async fn emit_ticked(store: &dyn Store, user: UserId) -> Result<()> {
+    for t in runcoach_core::tracking::tick_off(store, user).await.context("ticking off the plan")? {
+        emit(&format!("plan: {} {} done\n", t.date, t.kind.as_str()));
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ mod kb_cmd;
 mod science_cmd;
 mod summary_cmd;
 mod sync_cmd;
+mod week_cmd;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -84,8 +85,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
         Commands::Default | Commands::Serve => serve(&settings, cli.serve_options()?).await,
         Commands::Import { user, files } => {
             let store = open_store(&settings).await?;
-            let user_ref = UserRef::parse(&user).with_context(|| format!("invalid user {user:?}"))?;
-            let id = store.resolve_identity(&user_ref.0, Some(&user_ref.0.platform_user_id), Lang::En).await?.user.id;
+            let id = runner_of(store.as_ref(), &user).await?;
             import_cmd::run(store.as_ref(), id, &files).await
         }
         Commands::Sync { provider: cli::SyncProvider::Garmin { user } } => {
@@ -125,19 +125,37 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Commands::Vdot { distance, time, json } => Ok(science_cmd::vdot(&distance, &time, json)),
-        Commands::Plan { goal, weeks, race_date, sessions, level, start, vdot, user, days, format, lang } => {
-            let history = match user {
+        Commands::Plan { goal, weeks, race_date, sessions, level, start, vdot, user, save, days, format, lang } => {
+            let runner = match user {
                 Some(user) => {
                     let store = open_store(&settings).await?;
-                    let id = find_user(store.as_ref(), &user).await?;
+                    // Saving makes the runner, as `import` does; reading a history needs one.
+                    let id = if save {
+                        runner_of(store.as_ref(), &user).await?
+                    } else {
+                        find_user(store.as_ref(), &user).await?
+                    };
                     let today = chrono::Utc::now().date_naive();
-                    Some(runcoach_core::history::analyze_user(store.as_ref(), id, today).await?.1)
+                    let history = runcoach_core::history::analyze_user(store.as_ref(), id, today).await?.1;
+                    Some((store, id, history))
                 }
                 None => None,
             };
             let args =
                 science_cmd::PlanArgs { goal, weeks, race_date, sessions, level, start, vdot, days, format, lang };
-            Ok(science_cmd::plan(args, history.as_ref()))
+            let plan = match science_cmd::plan(args, runner.as_ref().map(|(_, _, h)| h)) {
+                Ok(p) => p,
+                Err(code) => return Ok(code),
+            };
+            if let (true, Some((store, id, _))) = (save, runner) {
+                runcoach_core::plans::save_new(store.as_ref(), id, &plan).await.context("saving the plan")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Week { user, date, json } => {
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            week_cmd::run(store.as_ref(), id, date, json).await
         }
         Commands::Export { user } => {
             let store = open_store(&settings).await?;
@@ -255,6 +273,12 @@ async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode
         science_cmd::emit(&format!("{}\n", reply.text));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The runner behind `user`, created on first use.
+async fn runner_of(store: &dyn Store, user: &str) -> Result<runcoach_core::domain::UserId> {
+    let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
+    Ok(store.resolve_identity(&user_ref.0, Some(&user_ref.0.platform_user_id), Lang::En).await?.user.id)
 }
 
 async fn find_user(store: &dyn Store, user: &str) -> Result<runcoach_core::domain::UserId> {

@@ -91,21 +91,24 @@ pub struct PlanArgs {
 }
 
 /// `runcoach plan`: computes, validates and prints a plan; a refused request explains why and
-/// what would work instead, and exits 2.
-pub fn plan(args: PlanArgs, history: Option<&runcoach_core::science::HistoryAnalysis>) -> ExitCode {
+/// what would work instead, and exits 2. The plan printed, for `--save`.
+pub fn plan(
+    args: PlanArgs,
+    history: Option<&runcoach_core::science::HistoryAnalysis>,
+) -> Result<runcoach_core::plan::Plan, ExitCode> {
     use runcoach_core::plan::{self, Goal, PlanLength, PlanRequest};
     let goal: Goal = match args.goal.parse() {
         Ok(g) => g,
         Err(e) => {
             eprintln!("runcoach plan: {e}");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         }
     };
     let level = match args.level.as_deref().map(str::parse::<runcoach_core::plan::Level>).transpose() {
         Ok(l) => l,
         Err(e) => {
             eprintln!("runcoach plan: {e}");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         }
     };
     let length = match (args.weeks, args.race_date) {
@@ -113,7 +116,7 @@ pub fn plan(args: PlanArgs, history: Option<&runcoach_core::science::HistoryAnal
         (None, Some(d)) => PlanLength::RaceDate(d),
         (None, None) => {
             eprintln!("runcoach plan: give --weeks or --race-date");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         }
     };
     let request = PlanRequest {
@@ -133,11 +136,11 @@ pub fn plan(args: PlanArgs, history: Option<&runcoach_core::science::HistoryAnal
                 crate::cli::PlanFormat::Md => emit(&format!("{}\n", plan::to_markdown(&p, args.lang))),
                 crate::cli::PlanFormat::Ics => emit(&plan::to_ics(&p, args.lang)),
             }
-            ExitCode::SUCCESS
+            Ok(p)
         }
         Err(e) => {
             eprintln!("runcoach plan: {}", e.explain().get(args.lang));
-            ExitCode::from(2)
+            Err(ExitCode::from(2))
         }
     }
 }

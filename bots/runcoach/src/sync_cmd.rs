@@ -57,11 +57,13 @@ pub async fn garmin(settings: &Settings, store: &dyn Store, user: UserId) -> Res
         eprintln!("… {} activities read, {} new", p.fetched, p.new);
     })
     .await;
+    if let Ok(s) = &result {
+        emit(&format!("{} activities read, {} new, {} already known\n", s.total, s.new, s.duplicates));
+    }
+    // A sync that failed midway stored whole activities: they tick the plan off too.
+    crate::import_cmd::emit_ticked(store, user).await?;
     match result {
-        Ok(s) => {
-            emit(&format!("{} activities read, {} new, {} already known\n", s.total, s.new, s.duplicates));
-            Ok(ExitCode::SUCCESS)
-        }
+        Ok(_) => Ok(ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("runcoach sync garmin: {}", e.message(Lang::En));
             Ok(ExitCode::FAILURE)

@@ -423,3 +423,79 @@ fn an_unwritable_data_dir_is_a_clear_error() {
     assert!(err.contains("cannot open the SQLite store in /proc/runcoach-data"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A GPX run of `minutes` starting at 06:30 UTC on `day`.
+fn gpx_run(day: chrono::NaiveDate, minutes: i64) -> String {
+    let start = day.and_hms_opt(6, 30, 0).unwrap().and_utc();
+    let points: String = (0..=minutes * 6)
+        .map(|i| {
+            let t = start + chrono::Duration::seconds(10 * i);
+            let lat = 48.85 + (i as f64) * 0.0003;
+            format!("<trkpt lat=\"{lat:.6}\" lon=\"2.35\"><time>{}</time></trkpt>", t.format("%Y-%m-%dT%H:%M:%SZ"))
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"test\" xmlns=\"http://www.topografix.com/GPX/1/1\">\
+         <trk><name>Run</name><type>running</type><trkseg>{points}</trkseg></trk></gpx>"
+    )
+}
+
+/// `plan --save` makes the runner's active plan; `week --json` follows its contract, with past
+/// sessions nobody ran marked missed; `import` ticks the session a run matches and says so.
+#[test]
+fn a_saved_plan_is_tracked_through_week_and_import() {
+    use chrono::Datelike;
+    let dir = tempfile::tempdir().unwrap();
+    let today = chrono::Utc::now().date_naive();
+    // Two weeks back, on a Monday: the first week is wholly past.
+    let start = today - chrono::Duration::days(14 + i64::from(today.weekday().num_days_from_monday()));
+    let start_s = start.to_string();
+    let args =
+        ["plan", "--goal", "10k", "--weeks", "8", "--sessions", "3", "--days", "tue,thu,sun", "--start", &start_s];
+    let refused = runcoach(dir.path(), &[&args[..], &["--save"]].concat(), "", None);
+    assert_eq!(refused.status.code(), Some(2), "--save needs --user: {refused:?}");
+    let saved = runcoach(dir.path(), &[&args[..], &["--user", "noor", "--save"]].concat(), "", None);
+    assert!(saved.status.success(), "{saved:?}");
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&saved)).unwrap();
+    assert_eq!(printed["goal"], "10k");
+
+    let week = |date: &str| {
+        let out = runcoach(dir.path(), &["week", "--user", "noor", "--date", date, "--json"], "", None);
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    let first = week(&start_s);
+    assert_eq!(first["week_start"], start_s);
+    let sessions = first["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 3, "{first}");
+    for s in sessions {
+        assert_eq!(s["status"], "missed", "{s}");
+        assert!(s["activity_id"].is_null());
+        assert!(s["kind"].is_string() && s["duration_min"].as_u64().unwrap() > 0 && s["description"].is_string());
+    }
+
+    // The first Tuesday's run arrives (a file), two weeks late: it still ticks that session off.
+    let tuesday = start + chrono::Duration::days(1);
+    let file = dir.path().join("tuesday.gpx");
+    std::fs::write(&file, gpx_run(tuesday, 35)).unwrap();
+    let imported = runcoach(dir.path(), &["import", "--user", "noor", file.to_str().unwrap()], "", None);
+    assert!(imported.status.success(), "{imported:?}");
+    let text = stdout(&imported);
+    assert!(text.contains(&format!("plan: {tuesday} ")) && text.contains(" done"), "{text}");
+    let first = week(&start_s);
+    let tue = &first["sessions"][0];
+    assert_eq!((tue["date"].as_str(), tue["status"].as_str()), (Some(tuesday.to_string().as_str()), Some("done")));
+    assert_eq!(tue["activity_id"], 1);
+    // Importing the same file again: a duplicate, nothing ticked twice.
+    let again = stdout(&runcoach(dir.path(), &["import", "--user", "noor", file.to_str().unwrap()], "", None));
+    assert!(again.contains("duplicate") && !again.contains("plan: "), "{again}");
+
+    let human = runcoach(dir.path(), &["week", "--user", "noor", "--date", &start_s], "", None);
+    assert!(stdout(&human).starts_with(&format!("Week of {start}")), "{}", stdout(&human));
+    let nobody = runcoach(dir.path(), &["week", "--user", "nobody", "--json"], "", None);
+    assert!(!nobody.status.success());
+    let no_plan = runcoach(dir.path(), &["import", "--user", "sam", file.to_str().unwrap()], "", None);
+    assert!(no_plan.status.success());
+    let out = runcoach(dir.path(), &["week", "--user", "sam", "--json"], "", None);
+    assert_eq!(out.status.code(), Some(2), "no active plan: {out:?}");
+}

@@ -70,6 +70,11 @@ impl FromStr for Lang {
 #[must_use]
 pub fn number(lang: Lang, value: f64, decimals: usize) -> String {
     let s = format!("{value:.decimals$}");
+    // What rounds to zero is written "0", never "-0" (-0.0, or -0.04 with one decimal).
+    let s = match s.strip_prefix('-') {
+        Some(digits) if digits.chars().all(|c| c == '0' || c == '.') => digits.to_owned(),
+        _ => s,
+    };
     match lang {
         Lang::Fr => s.replace('.', ","),
         Lang::En => s,
@@ -100,9 +105,69 @@ pub fn count(lang: Lang, n: u64, fr: [&str; 2], en: [&str; 2]) -> String {
     format!("{n} {}", agree(lang, n, fr, en))
 }
 
+/// `Tue` / `mar.`
+#[must_use]
+pub fn weekday_short(lang: Lang, d: chrono::Weekday) -> &'static str {
+    let i = d.num_days_from_monday() as usize;
+    let names = lang.pick(
+        ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
+        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    );
+    names.get(i).copied().unwrap_or_default()
+}
+
+/// `Tuesday` / `mardi`
+#[must_use]
+pub fn weekday_long(lang: Lang, d: chrono::Weekday) -> &'static str {
+    let i = d.num_days_from_monday() as usize;
+    let names = lang.pick(
+        ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
+        ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    );
+    names.get(i).copied().unwrap_or_default()
+}
+
+/// `Tue 1 Dec` / `mar. 01/12`
+#[must_use]
+pub fn date_short(lang: Lang, d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    match lang {
+        Lang::Fr => format!("{} {:02}/{:02}", weekday_short(lang, d.weekday()), d.day(), d.month()),
+        Lang::En => format!(
+            "{} {} {}",
+            weekday_short(lang, d.weekday()),
+            d.day(),
+            months.get(d.month0() as usize).copied().unwrap_or_default()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_never_read_minus_zero() {
+        assert_eq!(number(Lang::Fr, -0.0, 1), "0,0");
+        assert_eq!(number(Lang::En, -0.04, 1), "0.0");
+        assert_eq!(number(Lang::En, -0.4, 0), "0");
+        assert_eq!(number(Lang::Fr, -1.25, 1), "-1,2");
+        assert_eq!(number(Lang::En, 12.345, 2), "12.35");
+    }
+
+    #[test]
+    fn weekdays_in_both_languages() {
+        assert_eq!(weekday_short(Lang::Fr, chrono::Weekday::Tue), "mar.");
+        assert_eq!(weekday_short(Lang::En, chrono::Weekday::Sun), "Sun");
+        assert_eq!(weekday_long(Lang::Fr, chrono::Weekday::Mon), "lundi");
+        assert_eq!(weekday_long(Lang::En, chrono::Weekday::Sat), "Saturday");
+        let d = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default();
+        assert_eq!(
+            (date_short(Lang::Fr, d), date_short(Lang::En, d)),
+            ("mar. 01/12".to_owned(), "Tue 1 Dec".to_owned())
+        );
+    }
 
     #[test]
     fn counts_agree_in_both_languages() {

@@ -114,14 +114,19 @@ pub fn replan_after_missed(plan: &Plan, today: NaiveDate, missed: &[NaiveDate]) 
     let c = check_in_plan(plan, today)?;
     let mut p = plan.clone();
     for x in p.weeks.iter_mut().flat_map(|w| w.workouts.iter_mut()) {
-        if missed.contains(&x.date) && x.date <= today && x.kind.is_running() && x.status != WorkoutStatus::Done {
+        if missed.contains(&x.date)
+            && x.date <= today
+            && x.kind.is_running()
+            && x.status != WorkoutStatus::Done
+            && !x.status.is_dropped()
+        {
             x.status = WorkoutStatus::Missed;
         }
     }
     let window = |d: NaiveDate| d <= today && d > today - Duration::days(14);
     let relevant = || p.workouts().filter(|x| window(x.date) && x.kind.is_running() && x.kind != WorkoutKind::Race);
     let planned: u32 = relevant().map(|x| x.duration_min).sum();
-    let missed_min: u32 = relevant().filter(|x| x.status == WorkoutStatus::Missed).map(|x| x.duration_min).sum();
+    let missed_min: u32 = relevant().filter(|x| x.status.is_dropped()).map(|x| x.duration_min).sum();
     let ratio = if planned > 0 { f64::from(missed_min) / f64::from(planned) } else { 0.0 };
     let this_week = p.weeks.get(c).map_or(0.0, |w| f64::from(w.training_minutes()));
     let (cap, note) = if ratio >= 0.5 {

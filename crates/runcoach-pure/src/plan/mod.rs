@@ -276,9 +276,32 @@ pub enum WorkoutStatus {
     #[default]
     Planned,
     Done,
+    /// Its day ended with no run matched to it.
     Missed,
+    /// The runner said they would not do it (`/skip`).
+    Skipped,
     /// Changed by an adaptation (missed sessions, scale-back).
     Adjusted,
+}
+
+impl WorkoutStatus {
+    /// The name in the plan document and the CLI's JSON.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WorkoutStatus::Planned => "planned",
+            WorkoutStatus::Done => "done",
+            WorkoutStatus::Missed => "missed",
+            WorkoutStatus::Skipped => "skipped",
+            WorkoutStatus::Adjusted => "adjusted",
+        }
+    }
+
+    /// Not done and no longer to do.
+    #[must_use]
+    pub const fn is_dropped(self) -> bool {
+        matches!(self, WorkoutStatus::Missed | WorkoutStatus::Skipped)
+    }
 }
 
 /// The activity a workout was matched with.

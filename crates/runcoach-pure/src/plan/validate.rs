@@ -79,7 +79,9 @@ pub(crate) fn reference_before(v: &[f64], j: usize) -> f64 {
 /// runs, doing less is right, so those rules are not applied to such weeks.
 /// Every upper bound still is.
 fn adapted(w: &PlanWeek) -> bool {
-    w.workouts.iter().any(|x| matches!(x.status, WorkoutStatus::Adjusted | WorkoutStatus::Missed))
+    w.workouts
+        .iter()
+        .any(|x| matches!(x.status, WorkoutStatus::Adjusted | WorkoutStatus::Missed | WorkoutStatus::Skipped))
 }
 const EPS: f64 = 1e-9;
 

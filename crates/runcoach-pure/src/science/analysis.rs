@@ -87,7 +87,11 @@ pub struct LevelAssessment {
 }
 
 fn fr_num(x: f64, decimals: usize) -> String {
-    format!("{x:.decimals$}").replace('.', ",")
+    crate::i18n::number(crate::i18n::Lang::Fr, x, decimals)
+}
+
+fn en_num(x: f64, decimals: usize) -> String {
+    crate::i18n::number(crate::i18n::Lang::En, x, decimals)
 }
 
 /// Level from recent habits. Volume and regularity matter more than speed: a
@@ -117,7 +121,10 @@ pub fn assess_level(
         format!("VDOT {}", fr_num(v, 1))
     });
     let en = format!(
-        "Over the last {weeks_observed} weeks: {runs_per_week:.1} runs/week, {weekly_km:.0} km/week, longest run {longest_run_km:.1} km, {vdot_en} → {}.",
+        "Over the last {weeks_observed} weeks: {} runs/week, {} km/week, longest run {} km, {vdot_en} → {}.",
+        en_num(runs_per_week, 1),
+        en_num(weekly_km, 0),
+        en_num(longest_run_km, 1),
         level.label_en()
     );
     let fr = format!(
