@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::agent::LlmConfig;
-use crate::garmin::GarminEndpoints;
+use crate::garmin::{GarminEndpoints, SyncPolicy};
 use crate::knowledge::KbConfig;
 
 #[derive(Debug, Clone)]
@@ -25,6 +25,8 @@ pub struct Settings {
     pub llm: Option<LlmConfig>,
     /// Garmin Connect's endpoints (Garmin's own unless overridden).
     pub garmin: GarminEndpoints,
+    /// The background sync's period and the pace of Garmin requests.
+    pub garmin_sync: SyncPolicy,
     /// The base64 32-byte key sealing stored tokens; without it Garmin sync is off.
     pub secret_key: Option<SecretString>,
     /// The knowledge base's markdown and its embedding model.
@@ -43,6 +45,7 @@ impl Settings {
             telegram_api_url: None,
             llm: None,
             garmin: GarminEndpoints::default(),
+            garmin_sync: SyncPolicy::default(),
             secret_key: None,
             knowledge: KbConfig::default(),
         }

@@ -12,6 +12,10 @@ use runcoach_core::domain::{Platform, PlatformIdentity, UserId};
 use runcoach_core::garmin::{self, GarminError, GarminSession, LoginStep, SyncProgress, TokenSealer};
 use runcoach_core::i18n::Lang;
 use runcoach_core::import::garmin_json;
+use runcoach_core::message::{ChatKey, Notifier, NotifyError, Reply};
+use runcoach_core::scheduler::{self, Clock, TestClock, WorkerConfig};
+use runcoach_core::store::{PausedReason, ScheduleKind};
+use runcoach_core::{plan, plans};
 use secrecy::SecretString;
 use serde_json::json;
 use support::TestStore;
@@ -97,6 +101,27 @@ async fn near_expiry_tokens_are_refreshed_before_the_call() {
     assert!(session.was_refreshed());
     assert!(session.tokens().expires_at > tokens.expires_at);
     assert_eq!(session.tokens().client_id, tokens.client_id);
+}
+
+/// One instance's Garmin requests are spaced by the configured pace, clones of the client included.
+#[tokio::test]
+async fn requests_are_paced_across_clones_of_the_client() {
+    let (client, fake) = serve(Fake { activities: activities(1, 3, chrono::Utc::now()), ..Fake::default() }).await;
+    let tokens = logged_in(&client).await;
+    let paced = client.with_pace(10.0);
+    let other = paced.clone();
+    let mut a = GarminSession::new(&paced, tokens.clone());
+    let mut b = GarminSession::new(&other, tokens);
+    for _ in 0..3 {
+        a.activities(0, 1).await.unwrap();
+        b.activities(0, 1).await.unwrap();
+    }
+    let times = fake.lock().unwrap().list_times.clone();
+    assert_eq!(times.len(), 6);
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= std::time::Duration::from_millis(95), "requests {gap:?} apart at 10 a second");
+    }
 }
 
 #[tokio::test]
@@ -355,7 +380,192 @@ async fn a_429_on_laps_stops_the_sync_and_the_next_finishes_the_history(t: TestS
     assert_eq!((next.new, next.total, next.full), (0, 0, false));
 }
 
+// ---------------------------------------------------------------- background sync (scheduler)
+
+#[derive(Default)]
+struct Inbox {
+    sent: tokio::sync::Mutex<Vec<(ChatKey, String)>>,
+}
+
+#[async_trait::async_trait]
+impl Notifier for Inbox {
+    async fn send(&self, chat: &ChatKey, replies: &[Reply]) -> Result<(), NotifyError> {
+        let text = replies.iter().map(|r| r.text.clone()).collect::<Vec<_>>().join("\n");
+        self.sent.lock().await.push((chat.clone(), text));
+        Ok(())
+    }
+}
+
+fn telegram_chat(id: &str) -> ChatKey {
+    ChatKey { platform: Platform::Telegram, chat_id: id.to_owned() }
+}
+
+async fn telegram_runner(t: &TestStore, id: &str) -> UserId {
+    let ident = PlatformIdentity { platform: Platform::Telegram, platform_user_id: id.into() };
+    t.store.resolve_identity(&ident, Some(id), Lang::En).await.unwrap().user.id
+}
+
+/// A runner connected to Garmin with `tokens` (the local Garmin honours the last ones it issued),
+/// with an active plan from the Monday ten days back.
+async fn connected_runner_with_plan(t: &TestStore, id: &str, tokens: &garmin::Tokens, sealer: &TokenSealer) -> UserId {
+    use chrono::Datelike;
+    let user = telegram_runner(t, id).await;
+    garmin::save_tokens(t.store.as_ref(), sealer, user, tokens).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let start = today - chrono::Duration::days(10);
+    let start = start - chrono::Duration::days(i64::from(start.weekday().num_days_from_monday()));
+    let request = plan::PlanRequest {
+        goal: plan::Goal::TenK,
+        level: Some(plan::Level::Intermediate),
+        sessions_per_week: 3,
+        preferred_days: vec![chrono::Weekday::Tue, chrono::Weekday::Thu, chrono::Weekday::Sun],
+        start_date: start,
+        length: plan::PlanLength::Weeks(8),
+        vdot: Some(45.0),
+        history: None,
+    };
+    plans::save_new(t.store.as_ref(), user, &plan::generate(&request).unwrap()).await.unwrap();
+    user
+}
+
+fn worker_config(client: &garmin::GarminClient, sealer: &TokenSealer) -> WorkerConfig {
+    WorkerConfig {
+        garmin: Some(garmin::GarminAccess { client: client.clone(), sealer: sealer.clone() }),
+        ..WorkerConfig::default()
+    }
+}
+
+/// The scheduler syncs a connected runner every few hours: new runs are stored, tick the plan's
+/// sessions off, and come in one message in the runner's chat; a sync with nothing new is quiet.
+async fn a_background_sync_ticks_the_plan_off_and_says_so_once(t: TestStore) {
+    let now = chrono::Utc::now();
+    let (client, fake) =
+        serve(Fake { activities: activities(700, 7, now - chrono::Duration::hours(20)), ..Fake::default() }).await;
+    let sealer = TokenSealer::from_key(&[5; 32]);
+    let store = t.store.as_ref();
+    let user = connected_runner_with_plan(&t, "501", &logged_in(&client).await, &sealer).await;
+    let chat = telegram_chat("501");
+    let s = scheduler::enable_garmin_sync(store, user, &chat, 3, now - chrono::Duration::hours(4)).await.unwrap();
+    assert_eq!(s.kind, ScheduleKind::GarminSync);
+    let next = s.next_run_at.unwrap();
+    assert!(next <= now && next > now - chrono::Duration::hours(4), "due within 3 hours: {next}");
+
+    let inbox = Inbox::default();
+    let config = worker_config(&client, &sealer);
+    let clock = TestClock::at(now);
+    assert_eq!(scheduler::enqueue_due(store, clock.now()).await.unwrap().enqueued, 1);
+    assert_eq!(scheduler::enqueue_due(store, clock.now()).await.unwrap().enqueued, 0, "once per firing");
+    let r = scheduler::run_once_with(store, "w1", &inbox, &clock, &config).await.unwrap();
+    assert_eq!((r.claimed, r.sent), (1, 1), "{r:?}");
+    assert_eq!(store.activities(user, None).await.unwrap().len(), 7);
+    let plan = plans::active(store, user).await.unwrap().unwrap().plan;
+    let done = plan.workouts().filter(|w| w.status == plan::WorkoutStatus::Done).count();
+    assert!(done >= 2, "a week of daily runs ticks its sessions off: {done}");
+    {
+        let sent = inbox.sent.lock().await;
+        assert_eq!(sent.len(), 1);
+        let (to, text) = &sent[0];
+        assert_eq!(to, &chat);
+        assert!(text.starts_with("🔄 Garmin: 7 new activities"), "{text}");
+        assert_eq!(text.matches("✅ Done, ").count(), done, "{text}");
+    }
+
+    // Three hours later nothing is new: the job runs and says nothing.
+    let later = TestClock::at(now + chrono::Duration::hours(3));
+    assert_eq!(scheduler::enqueue_due(store, later.now()).await.unwrap().enqueued, 1);
+    let lists = hits(&fake, "list");
+    let r = scheduler::run_once_with(store, "w1", &inbox, &later, &config).await.unwrap();
+    assert_eq!((r.claimed, r.sent, r.quiet), (1, 0, 1), "{r:?}");
+    assert_eq!(hits(&fake, "list"), lists + 1);
+    assert_eq!(inbox.sent.lock().await.len(), 1);
+}
+
+/// A 429 pauses every Garmin job (in the store, so every instance) until Retry-After; then the
+/// sync goes through.
+async fn a_429_pauses_every_garmin_job_until_retry_after(t: TestStore) {
+    let now = chrono::Utc::now();
+    let fake = Fake {
+        activities: activities(800, 2, now - chrono::Duration::hours(5)),
+        list_429s: 1,
+        list_retry_after_s: 600,
+        ..Fake::default()
+    };
+    let (client, fake) = serve(fake).await;
+    let sealer = TokenSealer::from_key(&[6; 32]);
+    let store = t.store.as_ref();
+    let tokens = logged_in(&client).await;
+    let a = connected_runner_with_plan(&t, "601", &tokens, &sealer).await;
+    let b = connected_runner_with_plan(&t, "602", &tokens, &sealer).await;
+    for (user, chat) in [(a, "601"), (b, "602")] {
+        scheduler::enable_garmin_sync(store, user, &telegram_chat(chat), 24, now - chrono::Duration::hours(25))
+            .await
+            .unwrap();
+    }
+    let inbox = Inbox::default();
+    let config = WorkerConfig { batch: 1, ..worker_config(&client, &sealer) };
+    let clock = TestClock::at(now);
+    assert_eq!(scheduler::enqueue_due(store, clock.now()).await.unwrap().enqueued, 2);
+    // The first job meets the 429; the second does not even ask Garmin.
+    let first = scheduler::run_once_with(store, "w", &inbox, &clock, &config).await.unwrap();
+    assert_eq!((first.claimed, first.retried), (1, 1), "{first:?}");
+    let paused = store.provider_paused_until("garmin", now).await.unwrap().expect("Garmin paused in the store");
+    // (PostgreSQL keeps microseconds.)
+    assert!((599..=600).contains(&(paused - now).num_seconds()), "{paused} {now}");
+    let lists = hits(&fake, "list");
+    let second = scheduler::run_once_with(store, "w", &inbox, &clock, &config).await.unwrap();
+    assert_eq!((second.claimed, second.retried), (1, 1), "{second:?}");
+    assert_eq!(hits(&fake, "list"), lists, "no Garmin call while paused");
+    assert!(inbox.sent.lock().await.is_empty());
+    // After Retry-After both syncs go through, once each.
+    let after = TestClock::at(now + chrono::Duration::seconds(601));
+    let mut sent = 0;
+    for _ in 0..3 {
+        sent += scheduler::run_once_with(store, "w", &inbox, &after, &config).await.unwrap().sent;
+    }
+    assert_eq!(sent, 2);
+    assert_eq!(store.activities(a, None).await.unwrap().len(), 2);
+    assert_eq!(store.activities(b, None).await.unwrap().len(), 2);
+}
+
+/// Tokens revoked on Garmin's side: the runner is told once how to reconnect, the useless tokens
+/// are forgotten and the schedule pauses until they reconnect.
+async fn revoked_tokens_tell_the_runner_once_and_pause_the_sync(t: TestStore) {
+    let now = chrono::Utc::now();
+    let (client, fake) = serve(Fake { activities: activities(900, 1, now), ..Fake::default() }).await;
+    let sealer = TokenSealer::from_key(&[8; 32]);
+    let store = t.store.as_ref();
+    let user = connected_runner_with_plan(&t, "701", &logged_in(&client).await, &sealer).await;
+    let chat = telegram_chat("701");
+    scheduler::enable_garmin_sync(store, user, &chat, 1, now - chrono::Duration::hours(2)).await.unwrap();
+    {
+        let mut f = fake.lock().unwrap();
+        f.access = "revoked".into();
+        f.refresh = "revoked".into();
+    }
+    let inbox = Inbox::default();
+    let config = worker_config(&client, &sealer);
+    let clock = TestClock::at(now);
+    scheduler::enqueue_due(store, clock.now()).await.unwrap();
+    let r = scheduler::run_once_with(store, "w", &inbox, &clock, &config).await.unwrap();
+    assert_eq!(r.sent, 1, "{r:?}");
+    let text = inbox.sent.lock().await[0].1.clone();
+    assert!(text.contains("/garmin") && text.contains("expired or was revoked"), "{text}");
+    assert!(store.get_credential(user, garmin::PROVIDER).await.unwrap().is_none());
+    let s = store.schedule(ScheduleKind::GarminSync, &chat).await.unwrap().unwrap();
+    assert_eq!((s.enabled, s.paused_reason), (false, Some(PausedReason::Reconnect)));
+    // Hours later: nothing more is queued or said.
+    let later = TestClock::at(now + chrono::Duration::hours(5));
+    assert_eq!(scheduler::enqueue_due(store, later.now()).await.unwrap().enqueued, 0);
+    assert_eq!(inbox.sent.lock().await.len(), 1);
+    // Reconnecting turns it on again.
+    let s = scheduler::enable_garmin_sync(store, user, &chat, 1, later.now()).await.unwrap();
+    assert!(s.enabled && s.paused_reason.is_none());
+}
+
 on_both_stores!(
+    a_background_sync_ticks_the_plan_off_and_says_so_once,
+    a_429_pauses_every_garmin_job_until_retry_after,
+    revoked_tokens_tell_the_runner_once_and_pause_the_sync,
     credentials_are_sealed_in_the_store,
     sync_is_full_then_incremental,
     sync_stores_the_laps_of_new_runs,

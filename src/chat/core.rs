@@ -130,6 +130,12 @@ impl BotCore {
         self
     }
 
+    /// Garmin for the scheduler's background syncs: the chat's client (one pace per instance).
+    #[must_use]
+    pub fn garmin_access(&self) -> Option<crate::garmin::GarminAccess> {
+        self.garmin.as_ref().map(|g| g.access())
+    }
+
     /// Answers free text with an LLM agent; without one (or when it fails) the deterministic
     /// coach answers.
     #[must_use]

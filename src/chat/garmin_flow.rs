@@ -17,9 +17,12 @@ use tracing::{info, warn};
 use super::activity_flow;
 use super::flow::{Failure, FlowCtx};
 use super::{Form, FormField, Reply};
-use crate::domain::UserId;
-use crate::garmin::{self, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, TokenSealer};
+use crate::domain::{Platform, UserId};
+use crate::garmin::{
+    self, GarminAccess, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, SyncPolicy, TokenSealer,
+};
 use crate::i18n::{Lang, agree};
+use crate::scheduler;
 use crate::tracking;
 
 pub(super) const STATE_KIND: &str = "garmin_login";
@@ -33,25 +36,35 @@ const MFA_TTL: Duration = Duration::from_secs(600);
 pub struct GarminService {
     client: GarminClient,
     sealer: TokenSealer,
+    /// The background sync's period, for the schedule a connection turns on.
+    every_hours: u32,
 }
 
 impl GarminService {
     #[must_use]
     pub fn new(client: GarminClient, sealer: TokenSealer) -> Self {
-        GarminService { client, sealer }
+        GarminService { client, sealer, every_hours: SyncPolicy::default().every_hours }
     }
 
-    /// From the settings: the sealing key (required to store tokens) and Garmin's endpoints.
-    /// `Ok(None)` when no key is configured.
+    /// From the settings: the sealing key (required to store tokens), Garmin's endpoints and the
+    /// sync policy (the client is paced by it). `Ok(None)` when no key is configured.
     pub fn configured(
         secret_key: Option<&SecretString>,
         endpoints: GarminEndpoints,
+        policy: SyncPolicy,
     ) -> Result<Option<Self>, GarminError> {
         if secret_key.is_none_or(|k| k.expose_secret().trim().is_empty()) {
             return Ok(None);
         }
         let sealer = TokenSealer::from_setting(secret_key)?;
-        Ok(Some(GarminService::new(GarminClient::new(endpoints)?, sealer)))
+        let client = GarminClient::new(endpoints)?.with_pace(policy.requests_per_s);
+        Ok(Some(GarminService { client, sealer, every_hours: policy.every_hours }))
+    }
+
+    /// The same client (and pace) and sealer, for the scheduler's background syncs.
+    #[must_use]
+    pub fn access(&self) -> GarminAccess {
+        GarminAccess { client: self.client.clone(), sealer: self.sealer.clone() }
     }
 
     /// The login step that waits for the code, carrying `challenge` sealed.
@@ -225,8 +238,21 @@ fn progress_text(lang: Lang, p: &garmin::SyncProgress) -> String {
     }
 }
 
+/// Where the bot can write first (Telegram, Discord), a connected runner is synced in the
+/// background and told of new runs in this chat. Also for runners connected before that existed.
+async fn follow_garmin(ctx: &FlowCtx<'_>, service: &GarminService) {
+    if !matches!(ctx.chat.platform, Platform::Telegram | Platform::Discord) {
+        return;
+    }
+    if let Err(e) = scheduler::enable_garmin_sync(ctx.store, ctx.user.id, ctx.chat, service.every_hours, ctx.now).await
+    {
+        warn!(error = %e, "background Garmin sync not scheduled");
+    }
+}
+
 async fn run_sync(ctx: &FlowCtx<'_>, service: &GarminService) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
+    follow_garmin(ctx, service).await;
     let result = garmin::sync_user(&service.client, ctx.store, &service.sealer, ctx.user.id, |p| {
         info!(fetched = p.fetched, new = p.new, "garmin sync progress");
         // A long first sync (years of history, a page of 100 at a time) says how far it is.

@@ -2,6 +2,7 @@
 //! authenticated connectapi calls. 5xx and network errors are retried with bounded exponential
 //! back-off; 401 and 429 are not (429 means "wait hours", see garmin-connect.md).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -110,6 +111,30 @@ pub struct GarminClient {
     http: reqwest::Client,
     endpoints: GarminEndpoints,
     retry: RetryPolicy,
+    /// Shared by every clone: the chat's `/sync` and the background sync of one instance.
+    pace: Option<Pacer>,
+}
+
+/// Spaces requests at least `gap` apart across every clone of a client: each request reserves
+/// the next free slot, then waits for it. (One fixed rate: a reserved slot is all `governor`'s
+/// GCRA would give us here, without its dependencies.)
+#[derive(Clone, Debug)]
+struct Pacer {
+    gap: Duration,
+    next: Arc<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
+}
+
+impl Pacer {
+    async fn wait_turn(&self) {
+        let at = {
+            let mut next = self.next.lock().await;
+            let now = tokio::time::Instant::now();
+            let at = next.map_or(now, |n| n.max(now));
+            *next = Some(at + self.gap);
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 fn sso_query() -> [(&'static str, &'static str); 3] {
@@ -168,7 +193,18 @@ impl GarminClient {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| GarminError::Unexpected(e.to_string()))?;
-        Ok(GarminClient { http, endpoints, retry })
+        Ok(GarminClient { http, endpoints, retry, pace: None })
+    }
+
+    /// At most `per_second` requests a second from this client and its clones (every attempt
+    /// counts). Not positive, or not a number: unpaced.
+    #[must_use]
+    pub fn with_pace(mut self, per_second: f64) -> Self {
+        self.pace = (per_second.is_finite() && per_second > 0.0).then(|| Pacer {
+            gap: Duration::from_secs_f64(1.0 / per_second),
+            next: Arc::new(tokio::sync::Mutex::new(None)),
+        });
+        self
     }
 
     /// Sends the request `build` makes, retrying 5xx and network failures; 429 becomes
@@ -176,6 +212,9 @@ impl GarminClient {
     async fn send(&self, build: impl Fn() -> reqwest::RequestBuilder) -> Result<Response, GarminError> {
         use backon::Retryable;
         let once = || async {
+            if let Some(pace) = &self.pace {
+                pace.wait_turn().await;
+            }
             match build().send().await {
                 Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
                     Err(GarminError::RateLimited { retry_after_s: retry_after(&resp) })

@@ -176,3 +176,35 @@ impl Tokens {
         }
     }
 }
+
+/// What a sync needs without a runner at the keyboard: the (paced) client and the sealer of the
+/// stored tokens. Cloning shares the client's pace.
+#[derive(Clone, Debug)]
+pub struct GarminAccess {
+    pub client: GarminClient,
+    pub sealer: TokenSealer,
+}
+
+/// How hard one instance leans on Garmin: the background sync's period and the request pace.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SyncPolicy {
+    /// Every runner connected to Garmin is synced this often (1–24 hours).
+    pub every_hours: u32,
+    /// At most this many Garmin requests a second from one instance.
+    pub requests_per_s: f64,
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy { every_hours: 3, requests_per_s: 1.0 }
+    }
+}
+
+/// `3h`, `3`, `24h` → hours (1 to 24).
+pub fn parse_sync_every(raw: &str) -> Result<u32, String> {
+    let digits = raw.trim().trim_end_matches(['h', 'H']).trim();
+    match digits.parse::<u32>() {
+        Ok(h @ 1..=24) => Ok(h),
+        _ => Err(format!("{raw:?}: give hours from 1 to 24, e.g. 3h")),
+    }
+}

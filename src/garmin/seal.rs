@@ -17,6 +17,7 @@ const MAGIC: &[u8; 4] = b"RCT1";
 const NONCE_LEN: usize = 24;
 
 /// Seals and opens tokens. Its `Debug` shows nothing of the key.
+#[derive(Clone)]
 pub struct TokenSealer {
     cipher: XChaCha20Poly1305,
 }

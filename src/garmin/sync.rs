@@ -27,7 +27,7 @@ pub struct SyncProgress {
 }
 
 /// What a sync did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SyncSummary {
     pub new: usize,
     /// Already stored (from an earlier sync, or the same activity imported from a file).
@@ -40,6 +40,8 @@ pub struct SyncSummary {
     pub full: bool,
     /// New runs stored without laps because Garmin's splits call failed.
     pub without_laps: usize,
+    /// The store ids of the new activities, in the order Garmin listed them (newest first).
+    pub new_ids: Vec<i64>,
 }
 
 pub async fn save_tokens(
@@ -153,7 +155,10 @@ pub async fn sync_activities(
                         add_laps(session, &mut activity, &mut summary).await?;
                     }
                     match store.insert_activity(user, &activity).await? {
-                        InsertOutcome::Inserted(_) => summary.new += 1,
+                        InsertOutcome::Inserted(id) => {
+                            summary.new += 1;
+                            summary.new_ids.push(id);
+                        }
                         InsertOutcome::Duplicate(_) => summary.duplicates += 1,
                     }
                 }

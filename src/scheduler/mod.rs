@@ -7,6 +7,7 @@
 //! once the platform accepted it. Transient failures retry with exponential back-off up to a
 //! bounded number of attempts; a chat that blocked the bot pauses its schedule.
 
+mod garmin_job;
 mod rate;
 mod when;
 
@@ -18,6 +19,7 @@ pub use rate::{Rate, RateLimited, delivery_time, send_offset};
 pub use when::{CronError, CronSpec, parse_cron, parse_tz};
 
 use crate::domain::{Platform, UserId};
+use crate::garmin::GarminAccess;
 use crate::i18n::Lang;
 use crate::message::{ChatKey, Notifier, NotifyError, Reply};
 use crate::store::{
@@ -53,6 +55,11 @@ pub struct WorkerConfig {
     pub max_backoff: Duration,
     /// Attach the 8-week chart to runners' summaries.
     pub charts: bool,
+    /// Garmin for background syncs; `None`: their jobs wait (and are retried) until an instance
+    /// that has it takes them.
+    pub garmin: Option<GarminAccess>,
+    /// Wait after a Garmin 429 without a usable Retry-After: every Garmin job pauses this long.
+    pub garmin_backoff: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -65,6 +72,8 @@ impl Default for WorkerConfig {
             base_backoff: Duration::seconds(30),
             max_backoff: Duration::hours(2),
             charts: true,
+            garmin: None,
+            garmin_backoff: Duration::minutes(30),
         }
     }
 }
@@ -181,6 +190,13 @@ async fn enqueue_one(
         (ScheduleKind::WeeklySummary, Some(user), _) => Some(NewJob {
             kind: ScheduleKind::WeeklySummary.into(),
             dedupe_key: summary_key(user, week),
+            user_id: Some(user),
+            payload: payload(s, week, None),
+            run_at: fired_at,
+        }),
+        (ScheduleKind::GarminSync, Some(user), _) => Some(NewJob {
+            kind: ScheduleKind::GarminSync.into(),
+            dedupe_key: format!("garmin_sync:{}:{}", user.0, fired_at.format("%Y-%m-%dT%H:%M")),
             user_id: Some(user),
             payload: payload(s, week, None),
             run_at: fired_at,
@@ -312,6 +328,8 @@ async fn build(
             let closed = tracking::close_day(store, id, day).await?;
             Ok(Some(closed.map(|c| vec![Reply::text(tracking::day_closed_text(&c, user.lang))]).unwrap_or_default()))
         }
+        // Handled before building (see `deliver`): a sync decides its own retries.
+        ScheduleKind::GarminSync => Ok(Some(Vec::new())),
         ScheduleKind::ClubDigest => {
             let Some(guild) = t.guild_id.as_deref() else { return Ok(None) };
             let d = summary::club_digest(store, guild, t.week, today).await?;
@@ -374,6 +392,9 @@ async fn deliver(
         store.fail_job(job.id, worker, "schedule turned off", None).await?;
         report.failed += 1;
         return Ok(());
+    }
+    if t.kind == ScheduleKind::GarminSync {
+        return garmin_job::run(store, worker, notifier, clock, config, job, &t.chat, report).await;
     }
     let replies = match build(store, job, &t, now, config.charts).await {
         Ok(Some(r)) => r,
@@ -495,15 +516,15 @@ pub async fn run(
     worker_id: &str,
     notifier: &dyn Notifier,
     clock: &dyn Clock,
+    config: &WorkerConfig,
     poll: std::time::Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let config = WorkerConfig::default();
     loop {
         if let Err(e) = enqueue_due(store, clock.now()).await {
             tracing::warn!(error = %e, "scheduler: enqueue failed");
         }
-        if let Err(e) = drain(store, worker_id, notifier, clock, &config).await {
+        if let Err(e) = drain(store, worker_id, notifier, clock, config).await {
             tracing::warn!(error = %e, "scheduler: delivery failed");
         }
         tokio::select! {
@@ -569,6 +590,34 @@ pub async fn enable_plan_days(
         lang: None,
     };
     upsert(store, schedule, &spec, tz, now).await
+}
+
+/// A runner's Garmin sync in the background every `every_hours` (1–24), new runs announced in
+/// `chat`. Runners are spread over the hours and minutes by their id, so that a server's runners
+/// do not all knock on Garmin at the same minute. Re-enables a schedule paused for reconnection.
+pub async fn enable_garmin_sync(
+    store: &dyn Store,
+    user: UserId,
+    chat: &ChatKey,
+    every_hours: u32,
+    now: DateTime<Utc>,
+) -> Result<ScheduleRecord, ScheduleError> {
+    let every = i64::from(every_hours.clamp(1, 24));
+    let minute = (user.0 * 37).rem_euclid(60);
+    let hour = user.0.rem_euclid(every);
+    let expression =
+        if every == 24 { format!("{minute} {hour} * * *") } else { format!("{minute} {hour}/{every} * * *") };
+    let spec = parse_cron(&expression)?;
+    let schedule = NewSchedule {
+        user_id: Some(user),
+        kind: ScheduleKind::GarminSync,
+        chat: chat.clone(),
+        guild_id: None,
+        cron: spec.expression.clone(),
+        timezone: "UTC".to_owned(),
+        lang: None,
+    };
+    upsert(store, schedule, &spec, chrono_tz::UTC, now).await
 }
 
 /// `/summary off`: returns whether a summary was on.

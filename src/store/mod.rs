@@ -49,7 +49,7 @@ pub const USER_TABLES: &[&str] = &[
 ];
 
 /// Tables that hold no runner's data (no `user_id`): export, erase and link leave them alone.
-pub const GLOBAL_TABLES: &[&str] = &["kb_embeddings"];
+pub const GLOBAL_TABLES: &[&str] = &["kb_embeddings", "provider_pauses"];
 
 /// Why a store call failed. A failure the database reported keeps sqlx's error as its source
 /// (`std::error::Error::source`), so logs show the whole chain; the message alone is what a
@@ -418,10 +418,13 @@ pub enum ScheduleKind {
     ClubDigest,
     /// The end of a runner's day: sessions nobody ran are marked missed (the runner is told).
     PlanDay,
+    /// A runner's Garmin Connect sync in the background (new runs announced in their chat).
+    GarminSync,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 3] = [ScheduleKind::WeeklySummary, ScheduleKind::ClubDigest, ScheduleKind::PlanDay];
+    pub const ALL: [ScheduleKind; 4] =
+        [ScheduleKind::WeeklySummary, ScheduleKind::ClubDigest, ScheduleKind::PlanDay, ScheduleKind::GarminSync];
 
     /// The stored name.
     #[must_use]
@@ -430,6 +433,7 @@ impl ScheduleKind {
             ScheduleKind::WeeklySummary => "weekly_summary",
             ScheduleKind::ClubDigest => "club_digest",
             ScheduleKind::PlanDay => "plan_day",
+            ScheduleKind::GarminSync => "garmin_sync",
         }
     }
 
@@ -464,11 +468,13 @@ pub enum PausedReason {
     Invalid,
     /// The expression will never fire again.
     Ended,
+    /// The third-party connection it uses expired or was revoked: the runner must reconnect.
+    Reconnect,
 }
 
 impl PausedReason {
-    pub const ALL: [PausedReason; 4] =
-        [PausedReason::Blocked, PausedReason::Off, PausedReason::Invalid, PausedReason::Ended];
+    pub const ALL: [PausedReason; 5] =
+        [PausedReason::Blocked, PausedReason::Off, PausedReason::Invalid, PausedReason::Ended, PausedReason::Reconnect];
 
     /// The stored name.
     #[must_use]
@@ -478,6 +484,7 @@ impl PausedReason {
             PausedReason::Off => "off",
             PausedReason::Invalid => "invalid",
             PausedReason::Ended => "ended",
+            PausedReason::Reconnect => "reconnect",
         }
     }
 
@@ -652,6 +659,11 @@ pub trait ScheduleStore: Send + Sync {
 
     /// Jobs pending or running (the delivery queue's depth).
     async fn queue_depth(&self) -> StoreResult<i64>;
+
+    /// Every instance stops calling `provider` until `until` (a later pause wins over an earlier one).
+    async fn pause_provider(&self, provider: &str, until: DateTime<Utc>, reason: &str) -> StoreResult<()>;
+    /// Until when `provider` is paused, if it is paused at `now`.
+    async fn provider_paused_until(&self, provider: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
 }
 
 /// Running clubs (Discord servers) and their members.

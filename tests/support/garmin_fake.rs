@@ -42,6 +42,11 @@ pub struct Fake {
     pub access_ttl_s: i64,
     pub profile_401s: usize,
     pub list_500s: usize,
+    /// The next list calls answer 429 with `Retry-After: list_retry_after_s`.
+    pub list_429s: usize,
+    pub list_retry_after_s: u64,
+    /// When each list call arrived.
+    pub list_times: Vec<std::time::Instant>,
     pub activities: Vec<Value>,
     /// Answers of the splits endpoint by activity id, instead of the laps (a 429 carries Retry-After).
     pub splits_status: HashMap<u64, StatusCode>,
@@ -158,6 +163,12 @@ pub async fn profile(State(s): State<Shared>, headers: HeaderMap) -> Response {
 pub async fn list(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, usize>>) -> Response {
     let mut f = s.lock().unwrap();
     *f.hits.entry("list").or_default() += 1;
+    f.list_times.push(std::time::Instant::now());
+    if f.list_429s > 0 {
+        f.list_429s -= 1;
+        let wait = f.list_retry_after_s.to_string();
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait)], "").into_response();
+    }
     if f.list_500s > 0 {
         f.list_500s -= 1;
         return StatusCode::BAD_GATEWAY.into_response();

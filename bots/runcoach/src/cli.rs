@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use runcoach_core::agent::LlmConfig;
 use runcoach_core::config::Settings;
-use runcoach_core::garmin::GarminEndpoints;
+use runcoach_core::garmin::{GarminEndpoints, SyncPolicy, parse_sync_every};
 use runcoach_core::i18n::Lang;
 use runcoach_core::knowledge::{KbConfig, ModelPaths};
 use secrecy::SecretString;
@@ -104,6 +104,12 @@ pub struct Cli {
     pub garmin_diauth_url: Option<String>,
     #[arg(long, global = true, env = "RUNCOACH_GARMIN_API_URL", hide = true)]
     pub garmin_api_url: Option<String>,
+    /// How often connected runners are synced with Garmin in the background, in hours [default: 3h].
+    #[arg(long, global = true, env = "RUNCOACH_GARMIN_SYNC_EVERY", hide = true)]
+    pub garmin_sync_every: Option<String>,
+    /// Garmin requests per second from one instance at most [default: 1].
+    #[arg(long, global = true, env = "RUNCOACH_GARMIN_RATE", hide = true)]
+    pub garmin_rate: Option<String>,
 
     /// The knowledge base's markdown, en/ and fr/ [default: knowledge_base].
     #[arg(long, global = true, env = "RUNCOACH_KB_DIR", hide = true)]
@@ -384,6 +390,20 @@ impl Cli {
                 sso: url(&self.garmin_sso_url, garmin.sso),
                 diauth: url(&self.garmin_diauth_url, garmin.diauth),
                 connectapi: url(&self.garmin_api_url, garmin.connectapi),
+            },
+            garmin_sync: {
+                let default = SyncPolicy::default();
+                let every = match present(&self.garmin_sync_every) {
+                    Some(raw) => {
+                        parse_sync_every(raw).map_err(|e| anyhow::anyhow!("RUNCOACH_GARMIN_SYNC_EVERY={e}"))?
+                    }
+                    None => default.every_hours,
+                };
+                let rate: f64 = parsed("RUNCOACH_GARMIN_RATE", &self.garmin_rate)?.unwrap_or(default.requests_per_s);
+                if !(rate.is_finite() && rate > 0.0) {
+                    anyhow::bail!("RUNCOACH_GARMIN_RATE={rate}: give requests per second above 0, e.g. 1 or 0.5");
+                }
+                SyncPolicy { every_hours: every, requests_per_s: rate }
             },
             secret_key: secret(&self.secret_key),
             knowledge: KbConfig {

@@ -214,8 +214,12 @@ fn attach_knowledge(core: &Arc<BotCore>, store: Arc<dyn Store>, config: runcoach
 
 /// Garmin sync when `RUNCOACH_SECRET_KEY` is set (tokens are sealed with it).
 fn garmin_service(settings: &Settings) -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
-    let service = runcoach_core::chat::GarminService::configured(settings.secret_key.as_ref(), settings.garmin.clone())
-        .context("Garmin configuration")?;
+    let service = runcoach_core::chat::GarminService::configured(
+        settings.secret_key.as_ref(),
+        settings.garmin.clone(),
+        settings.garmin_sync,
+    )
+    .context("Garmin configuration")?;
     if service.is_none() {
         tracing::info!("RUNCOACH_SECRET_KEY is not set: Garmin sync is off");
     }
@@ -383,12 +387,18 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         let stop = stop_rx.clone();
         let worker = format!("{}-{}", hostname(), std::process::id());
         let notifier = runcoach_core::scheduler::RateLimited::new(notifier);
+        // Background Garmin syncs share the chat's client, so its pace holds for the instance.
+        let config = runcoach_core::scheduler::WorkerConfig {
+            garmin: core.garmin_access(),
+            ..runcoach_core::scheduler::WorkerConfig::default()
+        };
         tasks.spawn(async move {
             runcoach_core::scheduler::run(
                 store.as_ref(),
                 &worker,
                 &notifier,
                 &runcoach_core::scheduler::SystemClock,
+                &config,
                 options.scheduler_poll,
                 stop,
             )

@@ -187,6 +187,37 @@ macro_rules! impl_schedules {
                     .fetch_one(&self.pool)
                     .await?)
             }
+
+            #[tracing::instrument(skip_all, fields(provider, %until))]
+            async fn pause_provider(&self, provider: &str, until: DateTime<Utc>, reason: &str) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO provider_pauses (provider, until, reason) VALUES ($1, $2, $3) \
+                     ON CONFLICT (provider) DO UPDATE SET until = excluded.until, reason = excluded.reason \
+                     WHERE provider_pauses.until < excluded.until",
+                )
+                .bind(provider)
+                .bind(until)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(provider))]
+            async fn provider_paused_until(
+                &self,
+                provider: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<DateTime<Utc>>> {
+                let until: Option<DateTime<Utc>> =
+                    sqlx::query_scalar("SELECT until FROM provider_pauses WHERE provider = $1")
+                        .bind(provider)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(until.filter(|u| *u > now))
+            }
         }
     };
 }
