@@ -7,7 +7,7 @@
 //! The pure part (domain types, science, the plan engine, the file parsers, the two languages)
 //! is the `runcoach-pure` crate, re-exported here under the same paths.
 
-pub use runcoach_pure::{domain, i18n, import, plan, science};
+pub use runcoach_pure::{domain, goal, i18n, import, plan, science};
 
 pub mod agent;
 pub mod chat;
@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod garmin;
+pub mod goals;
 pub mod history;
 pub mod knowledge;
 pub mod message;

@@ -35,6 +35,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("agent", 3),
     // Plan tracking: runs tick sessions off, days end with missed sessions marked.
     ("tracking", 3),
+    // Goals with their progress (from the history).
+    ("goals", 3),
     // The scheduler sends weekly summaries and club digests.
     ("scheduler", 4),
     // Dispatch and flows: what adapters talk to.

@@ -80,7 +80,16 @@ async fn populate(store: &dyn Store, user: UserId, tag: &str) {
         InsertOutcome::Inserted(_)
     ));
     store
-        .insert_goal(user, &NewGoal { kind: "10k".into(), target_date: None, target_time_s: Some(3000.0), note: None })
+        .insert_goal(
+            user,
+            &NewGoal {
+                spec: runcoach_core::goal::GoalSpec {
+                    target: runcoach_core::goal::GoalTarget::Race { distance_m: 10_000.0, time_s: 3000.0 },
+                    deadline: None,
+                },
+                note: None,
+            },
+        )
         .await
         .unwrap();
     let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();

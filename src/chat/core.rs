@@ -11,12 +11,12 @@ use tracing::{info, warn};
 
 use super::coach::{self, Intent};
 use super::commands::{self, Command, CommandError, ParsedText};
-use super::flow::{Failure, FlowCtx, Handled};
+use super::flow::{BTN_COMMAND, Failure, FlowCtx, Handled};
 use super::garmin_flow::{self, GarminService};
 use super::plan_flow::{self, Wizard};
 use super::texts;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Progress, Reply, Sender, Unsupported};
-use super::{ClubRef, activity_flow, club_flow, summary_flow};
+use super::{ClubRef, activity_flow, club_flow, goal_flow, summary_flow};
 use crate::agent::{Agent, ToolBox, Turn};
 use crate::clock::{Clock, SystemClock};
 use crate::domain::{
@@ -42,7 +42,6 @@ const BTN_LANG_FR: &str = "lang:fr";
 const BTN_LANG_EN: &str = "lang:en";
 const BTN_FORGET_YES: &str = "forget:yes";
 const BTN_FORGET_NO: &str = "forget:no";
-const BTN_COMMAND: &str = "cmd:";
 const STATE_FORGET: &str = "confirm_forget";
 const BTN_RATE: &str = "rate:";
 /// Turns the LLM sees verbatim; older ones reach it through the running summary.
@@ -438,6 +437,8 @@ impl BotCore {
             Command::Stats => activity_flow::stats(&self.flow_ctx(&ctx)).await,
             Command::Plan => plan_flow::start(&self.flow_ctx(&ctx)).await,
             Command::Plans => plan_flow::list(&self.flow_ctx(&ctx)).await,
+            Command::Goal(args) => goal_flow::goal(&self.flow_ctx(&ctx), &args).await,
+            Command::Goals => goal_flow::list(&self.flow_ctx(&ctx)).await,
             Command::Week => plan_flow::week(&self.flow_ctx(&ctx)).await,
             Command::Today => plan_flow::today(&self.flow_ctx(&ctx)).await,
             Command::Done(args) => plan_flow::done(&self.flow_ctx(&ctx), &args).await,

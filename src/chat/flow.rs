@@ -11,6 +11,9 @@ use crate::i18n::Lang;
 use crate::message::{ChatKey, Progress, Reply};
 use crate::store::{Store, StoreError};
 
+/// A button whose data is a command: pressing it runs the command as if typed.
+pub(super) const BTN_COMMAND: &str = "cmd:";
+
 /// A failure already phrased for the user, a store error to phrase, or a bug of ours (logged;
 /// the runner is told something went wrong and nothing was lost).
 pub(super) enum Failure {

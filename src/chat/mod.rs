@@ -9,6 +9,7 @@ mod commands;
 mod core;
 mod flow;
 mod garmin_flow;
+mod goal_flow;
 mod plan_flow;
 mod summary_flow;
 mod texts;

@@ -2,6 +2,7 @@
 
 use super::Reply;
 use super::flow::{Failure, FlowCtx};
+use crate::goals;
 use crate::i18n::Lang;
 use crate::scheduler::{self, ScheduleError};
 use crate::store::ScheduleKind;
@@ -41,7 +42,11 @@ pub(super) async fn summary(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>,
         "now" | "maintenant" => {
             let week = IsoWeek::last_complete(ctx.today);
             let s = summary::weekly_summary_for(ctx.store, ctx.user, week, ctx.today).await?;
-            Ok(summary::replies(&s, lang))
+            let mut replies = summary::replies(&s, lang);
+            if let Some(goals) = goals::section(ctx.store, ctx.user.id, ctx.today, lang).await? {
+                replies.push(Reply::text(goals));
+            }
+            Ok(replies)
         }
         "on" | "oui" => {
             let record = scheduler::enable_weekly_summary(ctx.store, ctx.user.id, ctx.chat, None, tz, ctx.now)

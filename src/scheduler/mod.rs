@@ -20,6 +20,7 @@ pub use when::{CronError, CronSpec, parse_cron, parse_tz};
 
 use crate::domain::{Platform, UserId};
 use crate::garmin::GarminAccess;
+use crate::goals;
 use crate::i18n::Lang;
 use crate::message::{ChatKey, Notifier, NotifyError, Reply};
 use crate::store::{
@@ -311,11 +312,15 @@ async fn build(
                 Err(e) => return Err(e),
             };
             let s = summary::weekly_summary_for(store, &user, t.week, today).await?;
-            Ok(Some(if charts {
+            let mut replies = if charts {
                 summary::replies(&s, user.lang)
             } else {
                 vec![Reply::text(summary::render(&s, user.lang))]
-            }))
+            };
+            if let Some(goals) = goals::section(store, user.id, today, user.lang).await? {
+                replies.push(Reply::text(goals));
+            }
+            Ok(Some(replies))
         }
         ScheduleKind::PlanDay => {
             let (Some(id), Some(day)) = (job.user_id, t.day) else { return Ok(None) };

@@ -262,12 +262,47 @@ pub enum InsertOutcome {
     Duplicate(i64),
 }
 
+/// A goal to store: what it aims at and by when, as the runner set it (checked by `goal::new`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewGoal {
-    pub kind: String,
-    pub target_date: Option<NaiveDate>,
-    pub target_time_s: Option<f64>,
+    pub spec: crate::goal::GoalSpec,
     pub note: Option<String>,
+}
+
+/// A goal's state, as the `goals.status` column holds it. Past goals are kept (the history).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GoalStatus {
+    Active,
+    /// Its deadline passed.
+    Expired,
+    /// The runner took it off their list.
+    Removed,
+}
+
+impl GoalStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            GoalStatus::Active => "active",
+            GoalStatus::Expired => "expired",
+            GoalStatus::Removed => "removed",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<GoalStatus> {
+        [GoalStatus::Active, GoalStatus::Expired, GoalStatus::Removed].into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// A stored goal.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GoalRecord {
+    pub id: i64,
+    pub spec: crate::goal::GoalSpec,
+    pub status: GoalStatus,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -583,6 +618,10 @@ pub trait ActivityStore: Send + Sync {
 #[async_trait]
 pub trait PlanStore: Send + Sync {
     async fn insert_goal(&self, id: UserId, goal: &NewGoal) -> StoreResult<i64>;
+    /// The runner's goals, newest first (a row this version cannot read is left out).
+    async fn goals(&self, id: UserId) -> StoreResult<Vec<GoalRecord>>;
+    /// Sets a goal's status; false when the runner has no such goal.
+    async fn set_goal_status(&self, id: UserId, goal_id: i64, status: GoalStatus) -> StoreResult<bool>;
     /// Stores a plan as the runner's active one (archiving the previous active plan).
     async fn save_plan(&self, id: UserId, plan: &NewPlan) -> StoreResult<i64>;
     async fn active_plan(&self, id: UserId) -> StoreResult<Option<StoredPlan>>;

@@ -280,6 +280,20 @@ pub enum Commands {
         #[arg(long, value_parser = parse_lang, default_value = "en")]
         lang: Lang,
     },
+    /// Set a goal: `race 10k 50:00` or `volume 1000` (km), with an optional deadline.
+    Goal {
+        #[command(subcommand)]
+        command: GoalCommand,
+    },
+    /// A runner's goals and their progress.
+    Goals {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
+    },
     /// The week of a runner's active plan: each session and what became of it.
     Week {
         #[arg(long)]
@@ -292,6 +306,20 @@ pub enum Commands {
     },
     #[command(skip)]
     Default,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GoalCommand {
+    /// `race DISTANCE TIME` (race 10k 50:00) or `volume KM` (volume 1000).
+    Add {
+        #[arg(long)]
+        user: String,
+        /// Deadline, YYYY-MM-DD.
+        #[arg(long)]
+        by: Option<chrono::NaiveDate>,
+        #[arg(required = true, num_args = 2..=3)]
+        target: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The `runcoach` binary: parses the command line, opens the store and runs the chosen front end.
 
 mod cli;
+mod goal_cmd;
 mod import_cmd;
 mod kb_cmd;
 mod science_cmd;
@@ -151,6 +152,16 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
                 runcoach_core::plans::save_new(store.as_ref(), id, &plan).await.context("saving the plan")?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Commands::Goal { command: cli::GoalCommand::Add { user, by, target } } => {
+            let store = open_store(&settings).await?;
+            let id = runner_of(store.as_ref(), &user).await?;
+            goal_cmd::add(store.as_ref(), id, &target, by).await
+        }
+        Commands::Goals { user, json, lang } => {
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            goal_cmd::list(store.as_ref(), id, json, lang).await
         }
         Commands::Week { user, date, json } => {
             let store = open_store(&settings).await?;

@@ -499,3 +499,48 @@ fn a_saved_plan_is_tracked_through_week_and_import() {
     let out = runcoach(dir.path(), &["week", "--user", "sam", "--json"], "", None);
     assert_eq!(out.status.code(), Some(2), "no active plan: {out:?}");
 }
+
+/// `goal add` refuses nonsense with exit 2 and a reason; `goals --json` follows its contract.
+#[test]
+fn goals_follow_the_json_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let next_year = chrono::Utc::now().date_naive() + chrono::Duration::days(200);
+    let by = next_year.to_string();
+    let added = runcoach(dir.path(), &["goal", "add", "--user", "lou", "race", "10k", "50:00", "--by", &by], "", None);
+    assert!(added.status.success(), "{added:?}");
+    let race_id = serde_json::from_str::<serde_json::Value>(&stdout(&added)).unwrap()["id"].clone();
+    let volume = runcoach(dir.path(), &["goal", "add", "--user", "lou", "volume", "1000"], "", None);
+    assert!(volume.status.success(), "{volume:?}");
+    for (args, code) in [
+        (vec!["race", "10k", "10:00"], "goal_impossible"),
+        (vec!["volume", "0"], "goal_volume"),
+        (vec!["race", "moon", "50:00"], "goal_distance"),
+    ] {
+        let out = runcoach(dir.path(), &[&["goal", "add", "--user", "lou"][..], &args[..]].concat(), "", None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(code), "{out:?}");
+    }
+    let past =
+        runcoach(dir.path(), &["goal", "add", "--user", "lou", "race", "5k", "25:00", "--by", "2020-01-01"], "", None);
+    assert_eq!(past.status.code(), Some(2));
+
+    let out = runcoach(dir.path(), &["goals", "--user", "lou", "--json"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let goals: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let goals = goals.as_array().unwrap();
+    assert_eq!(goals.len(), 2, "{goals:?}");
+    let race = goals.iter().find(|g| g["kind"] == "race").unwrap();
+    assert_eq!(race["id"], race_id);
+    assert_eq!(race["target"], serde_json::json!({ "distance": "10k", "time_s": 3000.0 }));
+    assert_eq!(race["deadline"], by);
+    assert_eq!(race["progress"]["target"], 3000.0);
+    assert!(race["progress"]["current"].is_null() && race["progress"]["on_track"].is_null(), "no VDOT yet: {race}");
+    let volume = goals.iter().find(|g| g["kind"] == "volume").unwrap();
+    assert_eq!(volume["target"], serde_json::json!({ "km": 1000.0 }));
+    assert_eq!(volume["progress"]["current"], 0.0);
+    for key in ["current", "target", "pct", "on_track"] {
+        assert!(volume["progress"].get(key).is_some(), "{key} in {volume}");
+    }
+    let text = stdout(&runcoach(dir.path(), &["goals", "--user", "lou"], "", None));
+    assert!(text.contains("🏁") && text.contains("10 km in 50:00"), "{text}");
+}
