@@ -25,6 +25,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("error", 0),
     ("clock", 0),
     ("metrics", 0),
+    // Charts as PNG (plotters over the pure types).
+    ("charts", 0),
     ("store", 1),
     // Services over the store and the pure code.
     ("history", 2),

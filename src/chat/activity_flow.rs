@@ -18,7 +18,7 @@ fn pace(activity: &NewActivity) -> Option<String> {
     })
 }
 
-fn sport_label(kind: ActivityKind, lang: Lang) -> String {
+pub(super) fn sport_label(kind: ActivityKind, lang: Lang) -> String {
     let (fr, en) = match kind {
         ActivityKind::Running | ActivityKind::Track | ActivityKind::Indoor | ActivityKind::Virtual => ("Course", "Run"),
         ActivityKind::Treadmill => ("Tapis", "Treadmill run"),

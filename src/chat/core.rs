@@ -16,7 +16,7 @@ use super::garmin_flow::{self, GarminService};
 use super::plan_flow::{self, Wizard};
 use super::texts;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Progress, Reply, Sender, Unsupported};
-use super::{ClubRef, activity_flow, club_flow, goal_flow, summary_flow};
+use super::{ClubRef, activity_flow, activity_view, club_flow, goal_flow, summary_flow};
 use crate::agent::{Agent, ToolBox, Turn};
 use crate::clock::{Clock, SystemClock};
 use crate::domain::{
@@ -437,6 +437,8 @@ impl BotCore {
             Command::Stats => activity_flow::stats(&self.flow_ctx(&ctx)).await,
             Command::Plan => plan_flow::start(&self.flow_ctx(&ctx)).await,
             Command::Plans => plan_flow::list(&self.flow_ctx(&ctx)).await,
+            Command::Activities(args) => activity_view::list(&self.flow_ctx(&ctx), &args).await,
+            Command::Activity(args) => activity_view::show(&self.flow_ctx(&ctx), &args).await,
             Command::Goal(args) => goal_flow::goal(&self.flow_ctx(&ctx), &args).await,
             Command::Goals => goal_flow::list(&self.flow_ctx(&ctx)).await,
             Command::Week => plan_flow::week(&self.flow_ctx(&ctx)).await,

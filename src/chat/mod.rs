@@ -3,6 +3,7 @@
 //! model ([`crate::message`]) they translate to and from.
 
 mod activity_flow;
+mod activity_view;
 mod club_flow;
 mod coach;
 mod commands;

@@ -612,6 +612,12 @@ pub trait ActivityStore: Send + Sync {
     async fn duplicate_activity(&self, id: UserId, activity: &NewActivity) -> StoreResult<Option<i64>>;
     async fn activities(&self, id: UserId, since: Option<DateTime<Utc>>) -> StoreResult<Vec<ActivityRecord>>;
     async fn activity_samples(&self, id: UserId, activity_id: i64) -> StoreResult<Option<SampleSeries>>;
+    /// The runner's `limit` latest activities, newest first.
+    async fn recent_activities(&self, id: UserId, limit: i64) -> StoreResult<Vec<ActivityRecord>>;
+    /// One of the runner's activities; `None` when it does not exist or is another runner's.
+    async fn activity(&self, id: UserId, activity_id: i64) -> StoreResult<Option<ActivityRecord>>;
+    /// An activity's laps in order (none for another runner's).
+    async fn activity_laps(&self, id: UserId, activity_id: i64) -> StoreResult<Vec<NewLap>>;
 }
 
 /// Goals and training plans (one active plan per runner).

@@ -1,12 +1,8 @@
 //! The summary's chart: weekly distance over 8 weeks as bars, the plan's target as a line, drawn
-//! with plotters' bitmap backend and encoded as PNG. Text uses a DejaVu Sans subset shipped in
-//! `fonts/` (through ab_glyph), so no system font or fontconfig is needed.
-
-use std::sync::OnceLock;
+//! with plotters' bitmap backend and encoded as PNG (`crate::charts`: the shipped font, the encoding).
 
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
-use plotters::style::{FontStyle, register_font};
 
 use super::WeeklySummary;
 use crate::i18n::{Lang, number};
@@ -14,49 +10,16 @@ use crate::i18n::{Lang, number};
 pub const CHART_WIDTH: u32 = 800;
 pub const CHART_HEIGHT: u32 = 400;
 
-/// Latin-1 subset of DejaVu Sans (see `fonts/LICENSE-DejaVu.txt`).
-static FONT: &[u8] = include_bytes!("fonts/DejaVuSans-Latin.ttf");
-const FAMILY: &str = "sans-serif";
+use crate::charts::{ChartError, FAMILY, INK, err};
 
 const BAR: RGBColor = RGBColor(66, 133, 204);
 const BAR_DIM: RGBColor = RGBColor(160, 195, 232);
 const TARGET: RGBColor = RGBColor(230, 120, 20);
-const INK: RGBColor = RGBColor(40, 40, 40);
-
-#[derive(Debug, thiserror::Error)]
-#[error("chart: {0}")]
-pub struct ChartError(String);
-
-fn font_ready() -> Result<(), ChartError> {
-    static READY: OnceLock<bool> = OnceLock::new();
-    let ok = *READY.get_or_init(|| {
-        register_font(FAMILY, FontStyle::Normal, FONT).is_ok() && register_font(FAMILY, FontStyle::Bold, FONT).is_ok()
-    });
-    if ok { Ok(()) } else { Err(ChartError("the shipped font does not load".into())) }
-}
-
-fn err<E: std::fmt::Display>(e: E) -> ChartError {
-    ChartError(e.to_string())
-}
 
 /// An 800×400 PNG: one bar per week (the summarised week darker), the plan's weekly distance as an
 /// orange line where a plan covers the week.
 pub fn chart_png(s: &WeeklySummary, lang: Lang) -> Result<Vec<u8>, ChartError> {
-    font_ready()?;
-    let (w, h) = (CHART_WIDTH, CHART_HEIGHT);
-    let mut rgb = vec![255u8; (w * h * 3) as usize];
-    draw(s, lang, &mut rgb)?;
-    let mut png_bytes = Vec::with_capacity(24 * 1024);
-    {
-        let mut encoder = png::Encoder::new(&mut png_bytes, w, h);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        encoder.set_compression(png::Compression::Fast);
-        let mut writer = encoder.write_header().map_err(err)?;
-        writer.write_image_data(&rgb).map_err(err)?;
-        writer.finish().map_err(err)?;
-    }
-    Ok(png_bytes)
+    crate::charts::png(CHART_WIDTH, CHART_HEIGHT, |rgb| draw(s, lang, rgb))
 }
 
 fn draw(s: &WeeklySummary, lang: Lang, rgb: &mut [u8]) -> Result<(), ChartError> {

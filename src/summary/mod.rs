@@ -11,7 +11,8 @@ mod week;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
-pub use chart::{CHART_HEIGHT, CHART_WIDTH, ChartError, chart_png};
+pub use crate::charts::ChartError;
+pub use chart::{CHART_HEIGHT, CHART_WIDTH, chart_png};
 pub use digest::{ClubDigest, DigestEntry, club_digest, render_digest};
 pub use render::{render, replies, to_json};
 pub use week::{InvalidWeek, IsoWeek};

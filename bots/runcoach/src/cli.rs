@@ -280,6 +280,25 @@ pub enum Commands {
         #[arg(long, value_parser = parse_lang, default_value = "en")]
         lang: Lang,
     },
+    /// A runner's latest activities, newest first.
+    Activities {
+        #[arg(long)]
+        user: String,
+        /// How many (default 20).
+        #[arg(long)]
+        limit: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One of a runner's activities with its laps.
+    Activity {
+        #[arg(long)]
+        user: String,
+        /// The activity's id (from `runcoach activities`).
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Set a goal: `race 10k 50:00` or `volume 1000` (km), with an optional deadline.
     Goal {
         #[command(subcommand)]

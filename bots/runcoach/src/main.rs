@@ -1,5 +1,6 @@
 //! The `runcoach` binary: parses the command line, opens the store and runs the chosen front end.
 
+mod activity_cmd;
 mod cli;
 mod goal_cmd;
 mod import_cmd;
@@ -152,6 +153,16 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
                 runcoach_core::plans::save_new(store.as_ref(), id, &plan).await.context("saving the plan")?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Commands::Activities { user, limit, json } => {
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            activity_cmd::list(store.as_ref(), id, limit, json).await
+        }
+        Commands::Activity { user, id, json } => {
+            let store = open_store(&settings).await?;
+            let runner = find_user(store.as_ref(), &user).await?;
+            activity_cmd::show(store.as_ref(), runner, id, json).await
         }
         Commands::Goal { command: cli::GoalCommand::Add { user, by, target } } => {
             let store = open_store(&settings).await?;

@@ -544,3 +544,48 @@ fn goals_follow_the_json_contract() {
     let text = stdout(&runcoach(dir.path(), &["goals", "--user", "lou"], "", None));
     assert!(text.contains("🏁") && text.contains("10 km in 50:00"), "{text}");
 }
+
+/// `activities --json` and `activity ID --json` follow their contract; another runner's id is
+/// not found (exit 2).
+#[test]
+fn activities_follow_the_json_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/fit");
+    let run = fixtures.join("activity-small-fenix2-run.fit");
+    let bike = fixtures.join("hrv-activity.fit");
+    let out =
+        runcoach(dir.path(), &["import", "--user", "ivy", run.to_str().unwrap(), bike.to_str().unwrap()], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let out = runcoach(dir.path(), &["activities", "--user", "ivy", "--json"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list[0]["start"].as_str().unwrap() >= list[1]["start"].as_str().unwrap(), "newest first");
+    let run = list.iter().find(|a| a["sport"] == "running").expect("the run");
+    for key in ["id", "start", "sport", "distance_km", "duration_min", "pace_s_per_km", "hr_avg", "laps"] {
+        assert!(run.get(key).is_some(), "{key} in {run}");
+    }
+    assert!(run["pace_s_per_km"].as_f64().unwrap() > 120.0 && run["laps"].as_u64().unwrap() >= 1, "{run}");
+    let limited = runcoach(dir.path(), &["activities", "--user", "ivy", "--limit", "1", "--json"], "", None);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout(&limited)).unwrap().as_array().unwrap().len(), 1);
+
+    let id = run["id"].to_string();
+    let out = runcoach(dir.path(), &["activity", "--user", "ivy", &id, "--json"], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let detail: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(detail["id"], run["id"]);
+    let laps = detail["laps"].as_array().unwrap();
+    assert_eq!(laps.len() as u64, run["laps"].as_u64().unwrap());
+    assert!(laps[0]["duration_s"].as_f64().unwrap() > 0.0, "{detail}");
+    assert!(detail["samples"].as_u64().unwrap() > 100, "{detail}");
+    assert!(detail.get("hr_zones_s").is_some());
+
+    // Another runner, or an id that is nobody's.
+    runcoach(dir.path(), &["import", "--user", "zed", bike.to_str().unwrap()], "", None);
+    let theirs = runcoach(dir.path(), &["activity", "--user", "zed", &id, "--json"], "", None);
+    assert_eq!(theirs.status.code(), Some(2), "{theirs:?}");
+    assert!(stdout(&theirs).is_empty());
+    let nobody = runcoach(dir.path(), &["activity", "--user", "ivy", "424242", "--json"], "", None);
+    assert_eq!(nobody.status.code(), Some(2));
+}

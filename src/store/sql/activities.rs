@@ -160,6 +160,55 @@ macro_rules! impl_activities {
                 blob.map(|b| SampleSeries::decode(&b).map_err(|e| StoreError::Corrupt($crate::store::DbDetail::caused_by(e))))
                     .transpose()
             }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn recent_activities(&self, id: UserId, limit: i64) -> StoreResult<Vec<ActivityRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM activities WHERE user_id = $1 ORDER BY start_time DESC, id DESC LIMIT $2",
+                    sql::ACTIVITY_COLS
+                ));
+                let rows = sqlx::query(sql).bind(id.0).bind(limit).fetch_all(&self.pool).await?;
+                rows.iter().map(|r| Ok(<sql::ActivityRow as sqlx::FromRow<_>>::from_row(r)?.into())).collect()
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id, activity = activity_id))]
+            async fn activity(&self, id: UserId, activity_id: i64) -> StoreResult<Option<ActivityRecord>> {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {} FROM activities WHERE user_id = $1 AND id = $2",
+                    sql::ACTIVITY_COLS
+                ));
+                let row = sqlx::query(sql).bind(id.0).bind(activity_id).fetch_optional(&self.pool).await?;
+                row.map(|r| Ok(<sql::ActivityRow as sqlx::FromRow<_>>::from_row(&r)?.into())).transpose()
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id, activity = activity_id))]
+            async fn activity_laps(&self, id: UserId, activity_id: i64) -> StoreResult<Vec<$crate::store::NewLap>> {
+                type LapRow =
+                    (DateTime<Utc>, f64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<String>);
+                let rows: Vec<LapRow> = sqlx::query_as(
+                    "SELECT start_time, duration_s, distance_m, avg_hr, max_hr, avg_cadence, avg_speed_mps, intensity \
+                     FROM laps WHERE user_id = $1 AND activity_id = $2 ORDER BY lap_index",
+                )
+                .bind(id.0)
+                .bind(activity_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(start_time, duration_s, distance_m, avg_hr, max_hr, avg_cadence, avg_speed_mps, intensity)| {
+                        $crate::store::NewLap {
+                            start_time,
+                            duration_s,
+                            distance_m,
+                            avg_hr,
+                            max_hr,
+                            avg_cadence,
+                            avg_speed_mps,
+                            intensity,
+                        }
+                    })
+                    .collect())
+            }
         }
     };
 }
