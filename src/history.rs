@@ -128,5 +128,21 @@ pub fn stats_json(a: &HistoryAnalysis) -> serde_json::Value {
         "load_28d": round(a.load_28d, 1),
         "acwr": a.acwr.map(|x| round(x, 2)),
         "level": a.level.level.label_en(),
+        "fitness": {
+            "ctl": round(a.fitness.ctl, 1),
+            "atl": round(a.fitness.atl, 1),
+            "tsb": round(a.fitness.tsb, 1),
+        },
+        "hr_zones": a.hr_zones.as_ref().map(|z| serde_json::json!({
+            "method": serde_json::to_value(z.method).unwrap_or_default(),
+            "max_hr": round(z.max_hr, 0),
+            "resting_hr": z.resting_hr.map(|r| round(r, 0)),
+            "zones": z.zones.iter().map(|x| serde_json::json!({
+                "zone": x.zone,
+                "min_bpm": round(x.min_bpm, 0),
+                "max_bpm": round(x.max_bpm, 0),
+            })).collect::<Vec<_>>(),
+        })),
+        "vdot_as_of": a.vdot.as_ref().map(|v| v.date),
     })
 }

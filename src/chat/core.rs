@@ -187,6 +187,29 @@ impl BotCore {
         Ok(Some(crate::history::stats_json(&analysis)))
     }
 
+    /// What `/stats` answers a runner (for `runcoach stats`): `None` when nobody has `identity`.
+    pub async fn stats_text(
+        &self,
+        identity: &PlatformIdentity,
+        lang: Option<Lang>,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(mut user) = self.store.find_user(identity).await? else {
+            return Ok(None);
+        };
+        if let Some(lang) = lang {
+            user.lang = lang;
+        }
+        let now = self.clock.now();
+        let today = now.with_timezone(&user.timezone.tz()).date_naive();
+        let chat = ChatKey { platform: identity.platform, chat_id: identity.platform_user_id.clone() };
+        let ctx = FlowCtx { store: self.store.as_ref(), user: &user, chat: &chat, now, today, progress: None };
+        match activity_flow::stats(&ctx).await {
+            Ok(replies) => Ok(Some(replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n\n"))),
+            Err(Failure::Store(e)) => Err(e),
+            Err(Failure::Say(text) | Failure::Internal(text)) => Ok(Some(text)),
+        }
+    }
+
     /// Handles one message. Always answers, in the runner's language.
     pub async fn handle(&self, msg: Incoming) -> Vec<Reply> {
         self.handle_with_progress(msg, None).await

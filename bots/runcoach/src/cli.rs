@@ -221,13 +221,15 @@ pub enum Commands {
     Stats {
         #[arg(long)]
         user: String,
-        /// Only the last N days (default: the whole history).
+        /// With --json: only the last N days (default: the whole history).
         #[arg(long)]
         days: Option<u32>,
+        /// The JSON contract; without it, the text the chat's /stats answers.
         #[arg(long)]
         json: bool,
-        #[arg(long, value_parser = parse_lang, default_value = "en")]
-        lang: Lang,
+        /// The text's language (default: the runner's).
+        #[arg(long, value_parser = parse_lang)]
+        lang: Option<Lang>,
     },
     /// VDOT, race equivalents and Daniels training paces from one performance.
     Vdot {

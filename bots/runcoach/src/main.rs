@@ -117,12 +117,14 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             let id = find_user(store.as_ref(), &user).await?;
             let today = chrono::Utc::now().date_naive();
             let (_, analysis) = runcoach_core::history::analyze_user_since(store.as_ref(), id, today, days).await?;
-            let doc = runcoach_core::history::stats_json(&analysis);
             if json {
+                let doc = runcoach_core::history::stats_json(&analysis);
                 science_cmd::emit(&format!("{doc}\n"));
             } else {
-                science_cmd::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
-                science_cmd::emit(&format!("{}\n", analysis.readiness.message.get(lang)));
+                // The same text as the chat's /stats.
+                let user_ref = UserRef::parse(&user).with_context(|| format!("invalid user {user:?}"))?;
+                let text = BotCore::new(store.clone()).stats_text(&user_ref.0, lang).await?.unwrap_or_default();
+                science_cmd::emit(&format!("{text}\n"));
             }
             Ok(ExitCode::SUCCESS)
         }

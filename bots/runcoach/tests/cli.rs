@@ -296,6 +296,9 @@ fn stats_follow_the_json_contract() {
         "load_28d",
         "acwr",
         "level",
+        "fitness",
+        "hr_zones",
+        "vdot_as_of",
     ];
     for key in keys {
         assert!(s.get(key).is_some(), "{key} missing in {s}");
@@ -305,6 +308,16 @@ fn stats_follow_the_json_contract() {
     assert_eq!(s["runs"], serde_json::json!(3), "two road runs and the trail run");
     assert!((s["run_distance_km_max"].as_f64().unwrap() - 12.82).abs() < 0.05, "{s}");
     assert_eq!(s["weekly_km_last_4"].as_array().unwrap().len(), 4);
+    for part in ["ctl", "atl", "tsb"] {
+        assert!(s["fitness"][part].is_number(), "fitness.{part} in {s}");
+    }
+    assert_eq!(s["hr_zones"]["zones"].as_array().map(Vec::len), Some(5), "{s}");
+    // The text is the chat's, in the runner's language or the one asked for.
+    let text = stdout(&runcoach(dir.path(), &["stats", "--user", "cam"], "", None));
+    assert!(text.starts_with("📊 **Your stats**") && text.contains("3 runs"), "{text}");
+    assert!(!text.trim_start().starts_with('{'), "not JSON without --json");
+    let fr = stdout(&runcoach(dir.path(), &["stats", "--user", "cam", "--lang", "fr"], "", None));
+    assert!(fr.starts_with("📊 **Tes statistiques**") && fr.contains("3 sorties"), "{fr}");
     let out = runcoach(dir.path(), &["stats", "--user", "cam", "--json", "--days", "30"], "", None);
     let recent: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(recent["runs"], serde_json::json!(0), "the fixtures are all older than 30 days: {recent}");
