@@ -11,7 +11,7 @@ use crate::domain::UserId;
 use crate::goal::{self, GoalSpec, GoalTarget, Progress};
 use crate::history;
 use crate::i18n::{self, Lang};
-use crate::science::{format_duration, vdot_from_performance};
+use crate::science::{Vdot, format_duration, vdot_from_performance};
 use crate::store::{GoalStatus, NewGoal, Store, StoreResult};
 
 /// A goal and how far it has come.
@@ -41,7 +41,28 @@ pub async fn list(store: &dyn Store, user: UserId, today: NaiveDate) -> StoreRes
         return Ok(Vec::new());
     }
     let (_, analysis) = history::analyze_user(store, user, today).await?;
-    let vdot = analysis.vdot.map(|v| v.vdot);
+    views_of(store, user, records, today, analysis.vdot.map(|v| v.vdot)).await
+}
+
+/// [`list`] for a caller that has just analysed the history (`/stats`): the runner's VDOT given.
+#[instrument(skip_all, fields(user = %user))]
+pub async fn list_with_vdot(
+    store: &dyn Store,
+    user: UserId,
+    today: NaiveDate,
+    vdot: Option<Vdot>,
+) -> StoreResult<Vec<GoalView>> {
+    let records = store.goals(user).await?;
+    views_of(store, user, records, today, vdot).await
+}
+
+async fn views_of(
+    store: &dyn Store,
+    user: UserId,
+    records: Vec<crate::store::GoalRecord>,
+    today: NaiveDate,
+    vdot: Option<Vdot>,
+) -> StoreResult<Vec<GoalView>> {
     let mut views = Vec::new();
     for g in records.into_iter().filter(|g| g.status != GoalStatus::Removed) {
         let mut status = g.status;

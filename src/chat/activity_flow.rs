@@ -180,6 +180,6 @@ pub(super) async fn stats(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
         Lang::En => format!("\n• Level: **{}** — {}", level.label_en(), a.level.reason.en),
     });
     out.push_str(&format!("\n\n{}", a.readiness.message.get(lang)));
-    out.push_str(&super::goal_flow::stats_section(ctx, ctx.today).await?);
+    out.push_str(&super::goal_flow::stats_section(ctx, a.vdot.map(|v| v.vdot)).await?);
     Ok(vec![Reply::text(out)])
 }

@@ -2,15 +2,13 @@
 //! guided with buttons when typed bare (kind → distance → a target time suggested from the
 //! current prediction), `/goal remove N`, and `/goals` with each goal's progress.
 
-use chrono::NaiveDate;
-
 use super::flow::{BTN_COMMAND, Failure, FlowCtx};
 use super::{Button, Reply};
 use crate::goal::{self, GoalError};
 use crate::goals;
 use crate::history;
 use crate::i18n::Lang;
-use crate::science::{RaceDistance, format_duration, race_time_s};
+use crate::science::{RaceDistance, Vdot, format_duration, race_time_s};
 use crate::store::GoalStatus;
 
 fn button(label: impl Into<String>, command: &str) -> Button {
@@ -146,8 +144,9 @@ pub(super) async fn list(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
 }
 
 /// The goals' lines for `/stats` (active goals only); empty without any.
-pub(super) async fn stats_section(ctx: &FlowCtx<'_>, today: NaiveDate) -> Result<String, Failure> {
-    let views = goals::list(ctx.store, ctx.user.id, today).await?;
+pub(super) async fn stats_section(ctx: &FlowCtx<'_>, vdot: Option<Vdot>) -> Result<String, Failure> {
+    let today = ctx.today;
+    let views = goals::list_with_vdot(ctx.store, ctx.user.id, today, vdot).await?;
     let active: Vec<_> = views.into_iter().filter(|v| v.status == GoalStatus::Active).collect();
     if active.is_empty() {
         return Ok(String::new());

@@ -3,7 +3,7 @@
 //! (or the back-off) — the pause is in the store; expired or revoked tokens tell the runner once
 //! how to reconnect and pause the schedule until they do.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::{RunReport, WorkerConfig, retry};
 use crate::garmin::{self, GarminError, SyncSummary};
@@ -12,6 +12,9 @@ use crate::message::{ChatKey, Notifier, NotifyError, Reply};
 use crate::science::format_duration;
 use crate::store::{ClaimedJob, PausedReason, ScheduleKind, Store, StoreError, StoreResult};
 use crate::tracking::{self, Ticked};
+
+/// New activities listed one by one in a sync's message.
+const SHOWN: usize = 5;
 
 /// The name of Garmin's pause in the store.
 pub const PROVIDER: &str = "garmin";
@@ -122,19 +125,21 @@ async fn new_runs_text(
             ["new activity", "new activities"]
         )
     )];
-    let oldest: Option<DateTime<Utc>> = None;
-    let stored = store.activities(user, oldest).await?;
-    // Listed oldest first, as they happened; a long first sync lists the last few only.
-    let mut new: Vec<_> = stored.iter().filter(|a| summary.new_ids.contains(&a.id)).collect();
-    new.sort_by_key(|a| a.start_time);
-    let shown = new.len().saturating_sub(5);
-    if shown > 0 {
+    // The newest few (Garmin lists newest first), read one by one: a first sync stores hundreds.
+    let older = summary.new_ids.len().saturating_sub(SHOWN);
+    if older > 0 {
         lines.push(format!(
             "• … {}",
-            i18n::count(lang, shown as u64, ["plus ancienne", "plus anciennes"], ["older", "older"])
+            i18n::count(lang, older as u64, ["plus ancienne", "plus anciennes"], ["older", "older"])
         ));
     }
-    for a in new.iter().skip(shown) {
+    let mut new = Vec::with_capacity(SHOWN);
+    for id in summary.new_ids.iter().take(SHOWN) {
+        new.extend(store.activity(user, *id).await?);
+    }
+    // Listed oldest first, as they happened.
+    new.sort_by_key(|a| a.start_time);
+    for a in &new {
         let km = a.distance_m.unwrap_or(0.0) / 1000.0;
         lines.push(format!(
             "• {} — {} {} km, {}",

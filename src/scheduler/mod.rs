@@ -561,10 +561,23 @@ pub async fn enable_weekly_summary(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<ScheduleRecord, ScheduleError> {
-    let spec = parse_cron(cron.unwrap_or(DEFAULT_CRON))?;
+    enable_for_runner(store, user, ScheduleKind::WeeklySummary, chat, cron.unwrap_or(DEFAULT_CRON), tz, now).await
+}
+
+/// A runner's schedule of `kind` in `chat` on `expression` and `tz` (enabled again if paused).
+async fn enable_for_runner(
+    store: &dyn Store,
+    user: UserId,
+    kind: ScheduleKind,
+    chat: &ChatKey,
+    expression: &str,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<ScheduleRecord, ScheduleError> {
+    let spec = parse_cron(expression)?;
     let schedule = NewSchedule {
         user_id: Some(user),
-        kind: ScheduleKind::WeeklySummary,
+        kind,
         chat: chat.clone(),
         guild_id: None,
         cron: spec.expression.clone(),
@@ -584,17 +597,7 @@ pub async fn enable_plan_days(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<ScheduleRecord, ScheduleError> {
-    let spec = parse_cron(PLAN_DAY_CRON)?;
-    let schedule = NewSchedule {
-        user_id: Some(user),
-        kind: ScheduleKind::PlanDay,
-        chat: chat.clone(),
-        guild_id: None,
-        cron: spec.expression.clone(),
-        timezone: tz.name().to_owned(),
-        lang: None,
-    };
-    upsert(store, schedule, &spec, tz, now).await
+    enable_for_runner(store, user, ScheduleKind::PlanDay, chat, PLAN_DAY_CRON, tz, now).await
 }
 
 /// A runner's Garmin sync in the background every `every_hours` (1–24), new runs announced in
@@ -612,17 +615,7 @@ pub async fn enable_garmin_sync(
     let hour = user.0.rem_euclid(every);
     let expression =
         if every == 24 { format!("{minute} {hour} * * *") } else { format!("{minute} {hour}/{every} * * *") };
-    let spec = parse_cron(&expression)?;
-    let schedule = NewSchedule {
-        user_id: Some(user),
-        kind: ScheduleKind::GarminSync,
-        chat: chat.clone(),
-        guild_id: None,
-        cron: spec.expression.clone(),
-        timezone: "UTC".to_owned(),
-        lang: None,
-    };
-    upsert(store, schedule, &spec, chrono_tz::UTC, now).await
+    enable_for_runner(store, user, ScheduleKind::GarminSync, chat, &expression, chrono_tz::UTC, now).await
 }
 
 /// `/summary off`: returns whether a summary was on.

@@ -115,9 +115,9 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
         Commands::Stats { user, days, json, lang } => {
             let store = open_store(&settings).await?;
             let id = find_user(store.as_ref(), &user).await?;
-            let today = chrono::Utc::now().date_naive();
-            let (_, analysis) = runcoach_core::history::analyze_user_since(store.as_ref(), id, today, days).await?;
             if json {
+                let today = chrono::Utc::now().date_naive();
+                let (_, analysis) = runcoach_core::history::analyze_user_since(store.as_ref(), id, today, days).await?;
                 let doc = runcoach_core::history::stats_json(&analysis);
                 science_cmd::emit(&format!("{doc}\n"));
             } else {
