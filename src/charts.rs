@@ -9,9 +9,13 @@ use std::sync::OnceLock;
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
+use chrono::NaiveDate;
+
+use crate::domain::Units;
 use crate::domain::activity::NewLap;
 use crate::domain::samples::SamplePoint;
 use crate::i18n::{Lang, number};
+use crate::science::FitnessState;
 
 /// Latin-1 subset of DejaVu Sans (see `summary/fonts/LICENSE-DejaVu.txt`).
 static FONT: &[u8] = include_bytes!("summary/fonts/DejaVuSans-Latin.ttf");
@@ -88,20 +92,30 @@ fn series(points: &[SamplePoint]) -> Vec<(f64, Option<f64>, Option<f64>)> {
 }
 
 /// An activity's chart: pace (top) and heart rate (bottom) along the distance from its samples;
-/// without usable samples, one bar per lap (its pace). `None` when there is nothing to draw.
-pub fn activity_png(points: &[SamplePoint], laps: &[NewLap], lang: Lang) -> Result<Option<Vec<u8>>, ChartError> {
-    let along = series(points);
+/// without usable samples, one bar per lap (its pace). Distances and paces in the runner's
+/// `units`. `None` when there is nothing to draw.
+pub fn activity_png(
+    points: &[SamplePoint],
+    laps: &[NewLap],
+    lang: Lang,
+    units: Units,
+) -> Result<Option<Vec<u8>>, ChartError> {
+    // Minutes per km to minutes per the runner's unit.
+    let per_unit = units.from_km(1.0).recip();
+    let along: Vec<_> =
+        series(points).into_iter().map(|(km, pace, hr)| (units.from_km(km), pace.map(|p| p * per_unit), hr)).collect();
     if along.iter().any(|(_, pace, _)| pace.is_some()) {
-        return png(ACTIVITY_WIDTH, ACTIVITY_HEIGHT, |rgb| draw_along(&along, lang, rgb)).map(Some);
+        return png(ACTIVITY_WIDTH, ACTIVITY_HEIGHT, |rgb| draw_along(&along, lang, units, rgb)).map(Some);
     }
     let lap_paces: Vec<f64> = laps
         .iter()
         .filter_map(|l| l.distance_m.filter(|d| *d > 50.0).and_then(|d| pace_min(d / l.duration_s.max(1.0))))
+        .map(|p| p * per_unit)
         .collect();
     if lap_paces.is_empty() {
         return Ok(None);
     }
-    png(ACTIVITY_WIDTH, ACTIVITY_HEIGHT, |rgb| draw_laps(&lap_paces, lang, rgb)).map(Some)
+    png(ACTIVITY_WIDTH, ACTIVITY_HEIGHT, |rgb| draw_laps(&lap_paces, lang, units, rgb)).map(Some)
 }
 
 fn pace_label(minutes: f64) -> String {
@@ -109,7 +123,13 @@ fn pace_label(minutes: f64) -> String {
     format!("{}:{:02}", total / 60, total % 60)
 }
 
-fn draw_along(along: &[(f64, Option<f64>, Option<f64>)], lang: Lang, rgb: &mut [u8]) -> Result<(), ChartError> {
+fn draw_along(
+    along: &[(f64, Option<f64>, Option<f64>)],
+    lang: Lang,
+    units: Units,
+    rgb: &mut [u8],
+) -> Result<(), ChartError> {
+    let unit = units.distance_unit();
     let root = BitMapBackend::with_buffer(rgb, (ACTIVITY_WIDTH, ACTIVITY_HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let km_max = along.last().map_or(1.0, |p| p.0).max(0.1);
@@ -121,7 +141,7 @@ fn draw_along(along: &[(f64, Option<f64>, Option<f64>)], lang: Lang, rgb: &mut [
     let fastest = (paces.iter().copied().fold(f64::MAX, f64::min) - 0.25).max(2.0);
     // Faster is higher: the pace axis runs from the slowest (bottom) to the fastest (top).
     let mut chart = ChartBuilder::on(&top)
-        .caption(lang.pick("Allure (min/km)", "Pace (min/km)"), (FAMILY, 18).into_font().color(&INK))
+        .caption(format!("{} (min/{unit})", lang.pick("Allure", "Pace")), (FAMILY, 18).into_font().color(&INK))
         .margin(10)
         .x_label_area_size(if has_hr { 0 } else { 30 })
         .y_label_area_size(52)
@@ -154,7 +174,7 @@ fn draw_along(along: &[(f64, Option<f64>, Option<f64>)], lang: Lang, rgb: &mut [
             .configure_mesh()
             .light_line_style(WHITE)
             .bold_line_style(RGBColor(225, 225, 225))
-            .x_desc("km")
+            .x_desc(unit)
             .x_label_formatter(&|v: &f64| number(lang, *v, 1))
             .y_label_formatter(&|v: &f64| number(lang, *v, 0))
             .label_style((FAMILY, 13).into_font().color(&INK))
@@ -168,13 +188,17 @@ fn draw_along(along: &[(f64, Option<f64>, Option<f64>)], lang: Lang, rgb: &mut [
     root.present().map_err(err)
 }
 
-fn draw_laps(paces: &[f64], lang: Lang, rgb: &mut [u8]) -> Result<(), ChartError> {
+fn draw_laps(paces: &[f64], lang: Lang, units: Units, rgb: &mut [u8]) -> Result<(), ChartError> {
+    let unit = units.distance_unit();
     let root = BitMapBackend::with_buffer(rgb, (ACTIVITY_WIDTH, ACTIVITY_HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let n = u32::try_from(paces.len()).unwrap_or(1).max(1);
     let slowest = paces.iter().copied().fold(f64::MIN, f64::max) + 0.5;
     let mut chart = ChartBuilder::on(&root)
-        .caption(lang.pick("Allure par tour (min/km)", "Pace per lap (min/km)"), (FAMILY, 20).into_font().color(&INK))
+        .caption(
+            format!("{} (min/{unit})", lang.pick("Allure par tour", "Pace per lap")),
+            (FAMILY, 20).into_font().color(&INK),
+        )
         .margin(14)
         .x_label_area_size(30)
         .y_label_area_size(52)
@@ -206,6 +230,83 @@ fn draw_laps(paces: &[f64], lang: Lang, rgb: &mut [u8]) -> Result<(), ChartError
     root.present().map_err(err)
 }
 
+pub const FORM_WIDTH: u32 = 800;
+pub const FORM_HEIGHT: u32 = 420;
+const FITNESS: RGBColor = RGBColor(66, 133, 204);
+const FATIGUE: RGBColor = RGBColor(214, 69, 65);
+const FORM: RGBColor = RGBColor(90, 160, 90);
+
+/// The form chart of `/stats`: fitness (CTL), fatigue (ATL) and form (TSB) day by day. `None`
+/// when there are fewer than two days or no load at all to show.
+pub fn form_png(days: &[(NaiveDate, FitnessState)], lang: Lang) -> Result<Option<Vec<u8>>, ChartError> {
+    let finite = |f: &FitnessState| f.ctl.is_finite() && f.atl.is_finite() && f.tsb.is_finite();
+    let days: Vec<(NaiveDate, FitnessState)> = days.iter().copied().filter(|(_, f)| finite(f)).collect();
+    let peak = days.iter().map(|(_, f)| f.ctl.max(f.atl)).fold(0.0, f64::max);
+    if days.len() < 2 || peak < 1.0 {
+        return Ok(None);
+    }
+    png(FORM_WIDTH, FORM_HEIGHT, |rgb| draw_form(&days, lang, rgb)).map(Some)
+}
+
+fn draw_form(days: &[(NaiveDate, FitnessState)], lang: Lang, rgb: &mut [u8]) -> Result<(), ChartError> {
+    let root = BitMapBackend::with_buffer(rgb, (FORM_WIDTH, FORM_HEIGHT)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let (first, last) = match (days.first(), days.last()) {
+        (Some(f), Some(l)) => (f.0, l.0),
+        _ => return Ok(()),
+    };
+    let high = days.iter().map(|(_, f)| f.ctl.max(f.atl).max(f.tsb)).fold(0.0, f64::max) * 1.1 + 1.0;
+    let low = days.iter().map(|(_, f)| f.tsb).fold(0.0, f64::min) * 1.1 - 1.0;
+    let x = |d: NaiveDate| (d - first).num_days() as f64;
+    let span = x(last).max(1.0);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(lang.pick("Forme sur 12 semaines", "Form over 12 weeks"), (FAMILY, 20).into_font().color(&INK))
+        .margin(14)
+        .x_label_area_size(30)
+        .y_label_area_size(44)
+        .build_cartesian_2d(0f64..span, low..high)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .x_labels(7)
+        .x_label_formatter(&|v: &f64| {
+            let d = first + chrono::Duration::days(v.round() as i64);
+            crate::i18n::date_short(lang, d)
+        })
+        .y_label_formatter(&|v: &f64| number(lang, *v, 0))
+        .label_style((FAMILY, 12).into_font().color(&INK))
+        .draw()
+        .map_err(err)?;
+    let line = |pick: fn(&FitnessState) -> f64| days.iter().map(move |(d, f)| (x(*d), pick(f)));
+    let legend = |c: RGBColor| move |(x, y): (i32, i32)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3));
+    chart
+        .draw_series(LineSeries::new(line(|f| f.ctl), FITNESS.stroke_width(3)))
+        .map_err(err)?
+        .label(lang.pick("Condition (CTL)", "Fitness (CTL)"))
+        .legend(legend(FITNESS));
+    chart
+        .draw_series(LineSeries::new(line(|f| f.atl), FATIGUE.stroke_width(2)))
+        .map_err(err)?
+        .label(lang.pick("Fatigue (ATL)", "Fatigue (ATL)"))
+        .legend(legend(FATIGUE));
+    chart
+        .draw_series(LineSeries::new(line(|f| f.tsb), FORM.stroke_width(2)))
+        .map_err(err)?
+        .label(lang.pick("Forme (TSB)", "Form (TSB)"))
+        .legend(legend(FORM));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font((FAMILY, 13).into_font().color(&INK))
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,11 +322,29 @@ mod tests {
                 ..SamplePoint::default()
             })
             .collect();
-        let png = activity_png(&points, &[], Lang::En).unwrap().unwrap();
+        let png = activity_png(&points, &[], Lang::En, Units::Metric).unwrap().unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let lap = |d: f64, s: f64| NewLap { duration_s: s, distance_m: Some(d), ..NewLap::default() };
-        let laps = activity_png(&[], &[lap(1000.0, 300.0), lap(1000.0, 290.0)], Lang::Fr).unwrap().unwrap();
+        let laps =
+            activity_png(&[], &[lap(1000.0, 300.0), lap(1000.0, 290.0)], Lang::Fr, Units::Imperial).unwrap().unwrap();
         assert_eq!(&laps[..8], b"\x89PNG\r\n\x1a\n");
-        assert!(activity_png(&[], &[], Lang::En).unwrap().is_none(), "nothing to draw");
+        assert!(activity_png(&[], &[], Lang::En, Units::Metric).unwrap().is_none(), "nothing to draw");
+    }
+
+    #[test]
+    fn a_form_chart_needs_load_to_draw() {
+        let day0 = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        let days: Vec<(NaiveDate, FitnessState)> = (0..84)
+            .map(|i| {
+                let ctl = 20.0 + f64::from(i) * 0.3;
+                let atl = ctl + if i % 7 < 4 { 8.0 } else { -5.0 };
+                (day0 + chrono::Duration::days(i64::from(i)), FitnessState { ctl, atl, tsb: ctl - atl })
+            })
+            .collect();
+        let png = form_png(&days, Lang::Fr).unwrap().unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let flat: Vec<_> = days.iter().map(|(d, _)| (*d, FitnessState::default())).collect();
+        assert!(form_png(&flat, Lang::En).unwrap().is_none(), "no load, no chart");
+        assert!(form_png(&days[..1], Lang::En).unwrap().is_none(), "one day is no chart");
     }
 }

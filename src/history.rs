@@ -144,5 +144,13 @@ pub fn stats_json(a: &HistoryAnalysis) -> serde_json::Value {
             })).collect::<Vec<_>>(),
         })),
         "vdot_as_of": a.vdot.as_ref().map(|v| v.date),
+        "form": serde_json::to_value(crate::science::form_reading(a.fitness).band).unwrap_or_default(),
+        "returning": a.returning.as_ref().map(|r| serde_json::json!({
+            "last_vdot": round(r.last_vdot.value(), 1),
+            "last_vdot_date": r.last_vdot_date,
+            "last_run": r.last_run,
+            "days_off": r.days_off,
+            "estimated_vdot": round(r.estimated_vdot.value(), 1),
+        })),
     })
 }

@@ -5,6 +5,7 @@
 use super::flow::{BTN_COMMAND, Failure, FlowCtx};
 use super::{Attachment, AttachmentKind, Button, Reply};
 use crate::charts;
+use crate::domain::Units;
 use crate::i18n::{self, Lang};
 use crate::science::format_duration;
 use crate::store::ActivityRecord;
@@ -15,12 +16,7 @@ pub(super) fn pace_of(distance_m: Option<f64>, seconds: f64) -> Option<f64> {
     (km > 0.2).then(|| (seconds / km).round())
 }
 
-fn pace_text(s_per_km: f64) -> String {
-    let p = s_per_km.round() as i64;
-    format!("{}:{:02} /km", p / 60, p % 60)
-}
-
-fn line(a: &ActivityRecord, lang: Lang) -> String {
+fn line(a: &ActivityRecord, lang: Lang, units: Units) -> String {
     let mut parts = vec![format!(
         "#{} {} — {}",
         a.id,
@@ -28,11 +24,11 @@ fn line(a: &ActivityRecord, lang: Lang) -> String {
         super::activity_flow::sport_label(a.sport, lang)
     )];
     if let Some(d) = a.distance_m.filter(|d| *d > 0.0) {
-        parts.push(format!("{} km", i18n::number(lang, d / 1000.0, 2)));
+        parts.push(units.distance(lang, d / 1000.0, 2));
     }
     parts.push(format_duration(a.duration_s));
     if let Some(p) = pace_of(a.distance_m, a.moving_s.unwrap_or(a.duration_s)) {
-        parts.push(pace_text(p));
+        parts.push(units.pace(p));
     }
     if let Some(hr) = a.avg_hr {
         parts.push(format!("♥ {hr:.0}"));
@@ -52,7 +48,7 @@ pub(super) async fn list(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Fa
         ))]);
     }
     let head = lang.pick("🏃 **Tes dernières activités**", "🏃 **Your latest activities**");
-    let lines: Vec<String> = items.iter().map(|a| line(a, lang)).collect();
+    let lines: Vec<String> = items.iter().map(|a| line(a, lang, ctx.user.units)).collect();
     let buttons: Vec<Button> = items
         .iter()
         .take(5)
@@ -80,7 +76,8 @@ pub(super) async fn show(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Fa
     };
     let laps = ctx.store.activity_laps(ctx.user.id, id).await?;
     let samples = ctx.store.activity_samples(ctx.user.id, id).await?.unwrap_or_default();
-    let mut text = format!("**{}**", line(&a, lang));
+    let units = ctx.user.units;
+    let mut text = format!("**{}**", line(&a, lang, units));
     if let Some(name) = a.name.as_deref().filter(|n| !n.trim().is_empty()) {
         text.push_str(&format!("\n{}", name.chars().take(80).collect::<String>()));
     }
@@ -102,14 +99,14 @@ pub(super) async fn show(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Fa
     if !laps.is_empty() {
         text.push_str(lang.pick("\n\n**Tours**", "\n\n**Laps**"));
         for (i, lap) in laps.iter().enumerate().take(60) {
-            let km = lap.distance_m.map_or("–".to_owned(), |d| i18n::number(lang, d / 1000.0, 2));
-            let pace = pace_of(lap.distance_m, lap.duration_s).map(pace_text).unwrap_or_default();
+            let distance = lap.distance_m.map_or("–".to_owned(), |d| units.distance(lang, d / 1000.0, 2));
+            let pace = pace_of(lap.distance_m, lap.duration_s).map(|p| units.pace(p)).unwrap_or_default();
             let hr = lap.avg_hr.map(|h| format!(" · ♥ {h:.0}")).unwrap_or_default();
-            text.push_str(&format!("\n{:>2}. {km} km · {} · {pace}{hr}", i + 1, format_duration(lap.duration_s)));
+            text.push_str(&format!("\n{:>2}. {distance} · {} · {pace}{hr}", i + 1, format_duration(lap.duration_s)));
         }
     }
     let mut reply = Reply::text(text);
-    match charts::activity_png(&samples.points, &laps, lang) {
+    match charts::activity_png(&samples.points, &laps, lang, units) {
         Ok(Some(png)) => {
             reply = reply.with_attachment(Attachment {
                 kind: AttachmentKind::Image,

@@ -299,6 +299,8 @@ fn stats_follow_the_json_contract() {
         "fitness",
         "hr_zones",
         "vdot_as_of",
+        "form",
+        "returning",
     ];
     for key in keys {
         assert!(s.get(key).is_some(), "{key} missing in {s}");
@@ -312,6 +314,10 @@ fn stats_follow_the_json_contract() {
         assert!(s["fitness"][part].is_number(), "fitness.{part} in {s}");
     }
     assert_eq!(s["hr_zones"]["zones"].as_array().map(Vec::len), Some(5), "{s}");
+    assert!(s["form"].is_string(), "{s}");
+    // Either a recent VDOT with its date or the last known one: never both.
+    assert_eq!(s["vdot"].is_null(), s["vdot_as_of"].is_null(), "{s}");
+    assert!(s["vdot"].is_null() || s["returning"].is_null(), "{s}");
     // The text is the chat's, in the runner's language or the one asked for.
     let text = stdout(&runcoach(dir.path(), &["stats", "--user", "cam"], "", None));
     assert!(text.starts_with("📊 **Your stats**") && text.contains("3 runs"), "{text}");

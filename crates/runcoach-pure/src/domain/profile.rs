@@ -397,7 +397,45 @@ impl Units {
             Units::Imperial => "imperial",
         }
     }
+
+    /// The unit of distance shown to the runner: "km" or "mi".
+    #[must_use]
+    pub fn distance_unit(self) -> &'static str {
+        match self {
+            Units::Metric => "km",
+            Units::Imperial => "mi",
+        }
+    }
+
+    /// Kilometres in the runner's unit of distance.
+    #[must_use]
+    pub fn from_km(self, km: f64) -> f64 {
+        match self {
+            Units::Metric => km,
+            Units::Imperial => km / KM_PER_MILE,
+        }
+    }
+
+    /// A distance in the runner's unit, for `lang`: "12,3 km", "7.6 mi".
+    #[must_use]
+    pub fn distance(self, lang: Lang, km: f64, decimals: usize) -> String {
+        format!("{} {}", crate::i18n::number(lang, self.from_km(km), decimals), self.distance_unit())
+    }
+
+    /// A pace given in seconds per km, in the runner's unit: "5:12 /km", "8:22 /mi".
+    #[must_use]
+    pub fn pace(self, s_per_km: f64) -> String {
+        let s = match self {
+            Units::Metric => s_per_km,
+            Units::Imperial => s_per_km * KM_PER_MILE,
+        };
+        let s = if s.is_finite() { s.round().max(0.0) as i64 } else { 0 };
+        format!("{}:{:02} /{}", s / 60, s % 60, self.distance_unit())
+    }
 }
+
+/// The international mile, in kilometres.
+pub const KM_PER_MILE: f64 = 1.609_344;
 
 /// An IANA time zone name that chrono-tz knows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -469,6 +507,17 @@ pub struct Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_convert_and_format_distances_and_paces() {
+        assert_eq!(Units::Metric.distance(Lang::Fr, 12.345, 1), "12,3 km");
+        assert_eq!(Units::Imperial.distance(Lang::En, 16.09344, 1), "10.0 mi");
+        assert_eq!(Units::Metric.pace(312.0), "5:12 /km");
+        // 5:00 /km is 8:03 /mi.
+        assert_eq!(Units::Imperial.pace(300.0), "8:03 /mi");
+        assert_eq!(Units::Imperial.pace(f64::NAN), "0:00 /mi");
+        assert_eq!(Units::Imperial.distance(Lang::Fr, -0.01, 1), "0,0 mi");
+    }
 
     #[test]
     fn absurd_values_are_refused_with_a_translated_reason() {

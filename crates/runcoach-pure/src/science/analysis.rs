@@ -1,9 +1,10 @@
 //! Analysis of a runner's history: volumes, best recent effort → VDOT, race
 //! predictions, load (ACWR, CTL/ATL/TSB), level and readiness.
 
+use super::form::{Returning, fitness_series, returning};
 use super::hr::{HrZones, MaxHr, VmaEstimate, estimate_vma, hr_zones_karvonen, hr_zones_percent_max, resolve_max_hr};
 use super::load::{
-    ActivityInput, FitnessState, HrContext, IntensityDistribution, WeekVolume, acwr, daily_loads, fitness_state,
+    ActivityInput, FitnessState, HrContext, IntensityDistribution, WeekVolume, acwr, daily_loads,
     intensity_distribution, weekly_volumes,
 };
 use super::text::Bilingual;
@@ -266,6 +267,12 @@ pub struct HistoryAnalysis {
     pub load_28d: f64,
     pub acwr: Option<f64>,
     pub fitness: FitnessState,
+    /// Fitness, fatigue and form at the end of each of the last 84 days (oldest first; fewer
+    /// when the history is shorter).
+    pub form_days: Vec<(NaiveDate, FitnessState)>,
+    /// When no run of the recent window rates fitness but an older one does: the last known
+    /// VDOT and what the break has likely cost.
+    pub returning: Option<Returning>,
     /// Last 12 ISO weeks, oldest first.
     pub weekly: Vec<WeekVolume>,
     /// Average running minutes / km per week over the last 4 weeks (or fewer
@@ -289,6 +296,22 @@ const MAX_PMC_DAYS: i64 = 730;
 fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
     let (s, n) = xs.fold((0.0, 0u32), |(s, n), x| (s + x, n + 1));
     (n > 0).then(|| s / f64::from(n))
+}
+
+/// The best VDOT of the 12 weeks that ended with the runner's last rated run, read as of `today`
+/// (see [`returning`]). `None` when no run ever rated fitness.
+fn last_known_vdot(runs: &[&ActivityInput], today: NaiveDate) -> Option<Returning> {
+    let rated = |a: &&&ActivityInput| a.distance_m >= MIN_VDOT_RUN_M;
+    let last_rated = runs.iter().filter(rated).map(|a| a.date()).max()?;
+    let window_start = last_rated - Duration::days(RECENT_DAYS - 1);
+    let (vdot, date) = runs
+        .iter()
+        .filter(rated)
+        .filter(|a| a.date() >= window_start)
+        .filter_map(|a| vdot_from_performance(a.distance_m, a.run_time_s()).ok().map(|v| (v, a.date())))
+        .max_by(|a, b| a.0.value().total_cmp(&b.0.value()))?;
+    let last_run = runs.iter().map(|a| a.date()).max().unwrap_or(last_rated);
+    Some(returning(vdot, date, last_run, today))
 }
 
 /// Analyses a history (any order; activities after `today` are ignored).
@@ -340,7 +363,15 @@ pub fn analyze(history: &[ActivityInput], profile: &RunnerProfile, today: NaiveD
     let sum_last = |n: usize| daily.iter().rev().take(n).sum::<f64>();
     let (load_7d, load_28d) = (sum_last(7), sum_last(28));
     let acwr_v = acwr(load_7d, load_28d);
-    let fitness = fitness_state(&daily);
+    let series = fitness_series(&daily);
+    let fitness = series.last().copied().unwrap_or_default();
+    let form_days: Vec<(NaiveDate, FitnessState)> = series
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (pmc_start + Duration::days(i as i64), *f))
+        .filter(|(d, _)| *d >= recent_start)
+        .collect();
+    let returning = if vdot.is_some() { None } else { last_known_vdot(&runs, today) };
 
     let weekly = weekly_volumes(history, &ctx, today, 12);
     // Recent weekly averages over the last 28 days, or over the days since the
@@ -389,6 +420,8 @@ pub fn analyze(history: &[ActivityInput], profile: &RunnerProfile, today: NaiveD
         load_28d,
         acwr: acwr_v,
         fitness,
+        form_days,
+        returning,
         weekly,
         recent_weekly_minutes,
         recent_weekly_km,
@@ -438,6 +471,30 @@ mod tests {
         }
         v.push(run(today - Duration::days(13), 5.0, 19.0 + 57.0 / 60.0, Some(178.0)));
         v
+    }
+
+    #[test]
+    fn a_returning_runner_keeps_the_last_known_vdot_with_its_date() {
+        let today = d(2026, 12, 1);
+        let last = d(2025, 9, 1);
+        let h = regular_history(last);
+        let a = analyze(&h, &RunnerProfile::default(), today);
+        assert!(a.vdot.is_none());
+        let r = a.returning.expect("an older rated run");
+        assert!((r.last_vdot.value() - 50.0).abs() < 0.2, "{r:?}");
+        assert_eq!(r.last_vdot_date, last - Duration::days(13));
+        assert_eq!(r.last_run, last);
+        assert_eq!(r.days_off, (today - last).num_days());
+        assert!((r.estimated_vdot.value() - r.last_vdot.value() * 0.84).abs() < 1e-9);
+        // Fitness has long decayed: the last 84 days of form are all near zero.
+        assert_eq!(a.form_days.len(), 84);
+        assert_eq!(a.form_days.last().map(|x| x.0), Some(today));
+        assert!(a.fitness.ctl < 1.0, "{:?}", a.fitness);
+        // A recent runner is not "returning", and their form series covers the window.
+        let b = analyze(&regular_history(today), &RunnerProfile::default(), today);
+        assert!(b.returning.is_none() && b.vdot.is_some());
+        assert_eq!(b.form_days.first().map(|x| x.0), Some(today - Duration::days(83)));
+        assert_eq!(b.form_days.last().map(|x| x.1), Some(b.fitness));
     }
 
     #[test]

@@ -300,13 +300,7 @@ pub struct FitnessState {
 /// CTL = 42-day and ATL = 7-day exponentially weighted averages of daily load
 /// (Coggan's PMC recurrence x += (load − x) / N, starting from 0); TSB = CTL − ATL.
 pub fn fitness_state(daily: &[f64]) -> FitnessState {
-    let (mut ctl, mut atl) = (0.0_f64, 0.0_f64);
-    for &l in daily {
-        let l = if l.is_finite() { l.max(0.0) } else { 0.0 };
-        ctl += (l - ctl) / 42.0;
-        atl += (l - atl) / 7.0;
-    }
-    FitnessState { ctl, atl, tsb: ctl - atl }
+    super::form::fitness_series(daily).last().copied().unwrap_or_default()
 }
 
 /// Running volume for one ISO week (Monday start).

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod error;
+pub mod form;
 pub mod hr;
 pub mod load;
 pub mod text;
@@ -19,6 +20,7 @@ pub use analysis::{
     assess_level, readiness,
 };
 pub use error::ScienceError;
+pub use form::{FormBand, FormReading, Returning, fitness_kept_after, fitness_series, form_reading, returning};
 pub use hr::{
     HrZone, HrZones, MaxHr, MaxHrSource, VmaEstimate, VmaSource, ZoneMethod, estimate_vma, hr_zones_karvonen,
     hr_zones_percent_max, resolve_max_hr, tanaka_max_hr, vma_from_fastest_1000, vma_from_six_minutes, vma_from_vdot,
