@@ -11,8 +11,10 @@ use crate::domain::UserId;
 use crate::goal::{self, GoalSpec, GoalTarget, Progress};
 use crate::history;
 use crate::i18n::{self, Lang};
+use crate::plan::Plan;
+use crate::plans;
 use crate::science::{Vdot, format_duration, vdot_from_performance};
-use crate::store::{GoalStatus, NewGoal, Store, StoreResult};
+use crate::store::{GoalStatus, NewGoal, NewPlan, PlanStatus, Store, StoreResult};
 
 /// A goal and how far it has come.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -26,6 +28,35 @@ pub struct GoalView {
     /// The VDOT a race goal needs, and the current one.
     pub vdot_needed: Option<f64>,
     pub vdot_now: Option<f64>,
+    /// The runner's active plan, when it was made for this goal.
+    pub plan: Option<LinkedPlan>,
+}
+
+/// The active plan made for a race goal.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct LinkedPlan {
+    pub id: i64,
+    pub end_date: NaiveDate,
+}
+
+/// Saves `plan` as the runner's active plan, made for their active race goal of the same distance
+/// when they have one (the newest). The plan's id and the goal's.
+#[instrument(skip_all, fields(user = %user))]
+pub async fn save_plan(store: &dyn Store, user: UserId, plan: &Plan) -> StoreResult<(i64, Option<i64>)> {
+    let goal_id = match plan.goal.race_distance() {
+        Some(distance) => store
+            .goals(user)
+            .await?
+            .iter()
+            .filter(|g| g.status == GoalStatus::Active)
+            .find(|g| {
+                matches!(g.spec.target, GoalTarget::Race { distance_m, .. } if (distance_m - distance.metres()).abs() < 1.0)
+            })
+            .map(|g| g.id),
+        None => None,
+    };
+    let record = NewPlan { goal_id, ..plans::record(plan)? };
+    Ok((store.save_plan(user, &record).await?, goal_id))
 }
 
 #[instrument(skip_all, fields(user = %user))]
@@ -64,6 +95,13 @@ async fn views_of(
     vdot: Option<Vdot>,
 ) -> StoreResult<Vec<GoalView>> {
     let mut views = Vec::new();
+    let linked: Vec<(i64, LinkedPlan)> = store
+        .plans(user)
+        .await?
+        .iter()
+        .filter(|p| p.status == PlanStatus::Active)
+        .filter_map(|p| Some((p.goal_id?, LinkedPlan { id: p.id, end_date: p.end_date })))
+        .collect();
     for g in records.into_iter().filter(|g| g.status != GoalStatus::Removed) {
         let mut status = g.status;
         if status == GoalStatus::Active && g.spec.deadline.is_some_and(|d| d < today) {
@@ -99,6 +137,7 @@ async fn views_of(
             progress,
             vdot_needed,
             vdot_now: vdot.map(|v| round1(v.value())),
+            plan: linked.iter().find(|(goal, _)| *goal == g.id).map(|(_, p)| *p),
         });
     }
     views.sort_by_key(|v| (v.status != GoalStatus::Active, std::cmp::Reverse(v.id)));
@@ -195,6 +234,16 @@ pub fn describe(v: &GoalView, today: NaiveDate, lang: Lang) -> String {
         }
     };
     out.push_str(&format!("\n   {line}"));
+    if let Some(p) = v.plan {
+        out.push_str(&match lang {
+            Lang::Fr => {
+                format!("\n   📅 Ton plan en cours le prépare, jusqu'au {} (/week)", i18n::date_short(lang, p.end_date))
+            }
+            Lang::En => {
+                format!("\n   📅 Your current plan trains for it, until {} (/week)", i18n::date_short(lang, p.end_date))
+            }
+        });
+    }
     out
 }
 

@@ -47,6 +47,21 @@ pub async fn update(store: &dyn Store, user: UserId, plan_id: i64, plan: &Plan) 
     store.update_plan(user, plan_id, &record(plan)?).await
 }
 
+/// Replaces a stored plan with what an automatic adaptation made of it, keeping `as_it_was` (the
+/// plan without the adaptation) for the runner to choose instead.
+#[instrument(skip_all, fields(user = %user))]
+pub async fn adapt(
+    store: &dyn Store,
+    user: UserId,
+    plan_id: i64,
+    adapted: &Plan,
+    as_it_was: &Plan,
+    at: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    let kept = serde_json::to_value(as_it_was).map_err(StoreError::Encode)?;
+    store.adapt_plan(user, plan_id, &record(adapted)?, &kept, at).await
+}
+
 /// What the store keeps of a plan: the document, the request it came from, one row per workout.
 pub fn record(p: &Plan) -> StoreResult<NewPlan> {
     let to_json = |v: serde_json::Result<serde_json::Value>| v.map_err(StoreError::Encode);
@@ -60,6 +75,7 @@ pub fn record(p: &Plan) -> StoreResult<NewPlan> {
         vdot: p.vdot,
         request: to_json(serde_json::to_value(&p.request))?,
         plan: to_json(serde_json::to_value(p))?,
+        goal_id: None,
         workouts: p
             .weeks
             .iter()

@@ -16,6 +16,7 @@ use tracing::instrument;
 
 use crate::domain::UserId;
 use crate::i18n::{self, Lang};
+use crate::message::{Button, Reply};
 use crate::plan::{self, Plan, WorkoutKind, WorkoutStatus};
 use crate::science::Bilingual;
 use crate::store::{Store, StoreResult};
@@ -90,9 +91,14 @@ pub async fn tick_off(store: &dyn Store, user: UserId) -> StoreResult<Vec<Ticked
 /// long run) re-plans the rest of the plan; the engine's note says what changed. `None` when
 /// nothing changed. Running it twice for a day changes nothing the second time.
 #[instrument(skip_all, fields(user = %user, %date))]
-pub async fn close_day(store: &dyn Store, user: UserId, date: NaiveDate) -> StoreResult<Option<DayClosed>> {
+pub async fn close_day(
+    store: &dyn Store,
+    user: UserId,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<DayClosed>> {
     tick_off(store, user).await?;
-    let Some(mut active) = plans::active(store, user).await? else {
+    let Some(active) = plans::active(store, user).await? else {
         return Ok(None);
     };
     let missed: Vec<Missed> = active
@@ -112,22 +118,71 @@ pub async fn close_day(store: &dyn Store, user: UserId, date: NaiveDate) -> Stor
     let dates: Vec<NaiveDate> = missed.iter().map(|m| m.date).collect();
     let key = missed.iter().any(|m| m.kind.is_hard() || m.kind == WorkoutKind::Long);
     let replan = if key { plan::replan_after_missed(&active.plan, date, &dates).ok() } else { None };
+    // The plan as it was: the same sessions, the missed ones marked missed.
+    let mut as_it_was = active.plan.clone();
+    for w in as_it_was.weeks.iter_mut().flat_map(|wk| wk.workouts.iter_mut()) {
+        if dates.contains(&w.date) && w.kind.is_running() && w.completed.is_none() {
+            w.status = WorkoutStatus::Missed;
+        }
+    }
     let note = match replan {
         Some(r) => {
-            active.plan = r.plan;
+            plans::adapt(store, user, active.id, &r.plan, &as_it_was, now).await?;
             Some(r.note)
         }
         None => {
-            for w in active.plan.weeks.iter_mut().flat_map(|wk| wk.workouts.iter_mut()) {
-                if dates.contains(&w.date) && w.kind.is_running() && w.completed.is_none() {
-                    w.status = WorkoutStatus::Missed;
-                }
-            }
+            plans::update(store, user, active.id, &as_it_was).await?;
             None
         }
     };
-    plans::update(store, user, active.id, &active.plan).await?;
     Ok(Some(DayClosed { missed, note }))
+}
+
+/// The button that keeps the plan as it was before an automatic adaptation.
+pub const KEEP_BUTTON: &str = "plan:keep";
+
+/// How long after an adaptation the runner may still keep the plan as it was: after a week the
+/// weeks it would bring back have moved on.
+pub const KEEP_FOR: Duration = Duration::days(7);
+
+/// The button offered under an adaptation's note.
+#[must_use]
+pub fn keep_button(lang: Lang) -> Button {
+    Button::new(lang.pick("↩️ Garder le plan tel quel", "↩️ Keep the plan as it was"), KEEP_BUTTON)
+}
+
+/// What pressing [`KEEP_BUTTON`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kept {
+    /// The plan as it was is back (runs since then ticked off again).
+    Restored(Box<Plan>),
+    /// Nothing to go back to: no adaptation kept one, it was used, or the plan was replaced.
+    Nothing,
+    /// The adaptation is older than [`KEEP_FOR`].
+    TooLate,
+}
+
+/// Puts back the runner's active plan as it was before its last automatic adaptation.
+#[instrument(skip_all, fields(user = %user))]
+pub async fn keep_as_it_was(store: &dyn Store, user: UserId, now: DateTime<Utc>) -> StoreResult<Kept> {
+    let Some(active) = plans::active(store, user).await? else {
+        return Ok(Kept::Nothing);
+    };
+    let Some((value, adapted_at)) = store.take_plan_as_it_was(user, active.id).await? else {
+        return Ok(Kept::Nothing);
+    };
+    if now - adapted_at > KEEP_FOR {
+        return Ok(Kept::TooLate);
+    }
+    let Ok(plan) = serde_json::from_value::<Plan>(value) else {
+        tracing::warn!(plan = active.id, "the kept plan does not read as a plan: not restored");
+        return Ok(Kept::Nothing);
+    };
+    plans::update(store, user, active.id, &plan).await?;
+    // Runs that ticked off sessions of the adapted plan tick off this one.
+    tick_off(store, user).await?;
+    let restored = plans::active(store, user).await?.map_or(plan, |a| a.plan);
+    Ok(Kept::Restored(Box::new(restored)))
 }
 
 fn session_name(kind: WorkoutKind, lang: Lang) -> String {
@@ -148,6 +203,14 @@ pub fn ticked_lines(ticked: &[Ticked], lang: Lang) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// [`day_closed_text`] as a message, with the button that keeps the plan as it was when the
+/// plan was adapted.
+#[must_use]
+pub fn day_closed_reply(closed: &DayClosed, lang: Lang) -> Reply {
+    let reply = Reply::text(day_closed_text(closed, lang));
+    if closed.note.is_some() { reply.with_buttons(vec![vec![keep_button(lang)]]) } else { reply }
 }
 
 /// The message for a closed day: the missed sessions, and what the plan became.

@@ -264,6 +264,8 @@ async fn a_locked_sqlite_database_is_busy_not_broken() {
 async fn the_plan_wizard_builds_stores_and_follows_a_plan(t: TestStore) {
     let core = BotCore::new(t.store.clone());
     let r = Runner::new(&core, Platform::Telegram, "1", Some("fr"));
+    // A 10 km goal first: the 10 km plan is made for it.
+    assert!(r.say("/goal race 10k 55:00").await.starts_with("🎯 Objectif enregistré"));
     let replies = r.send("/plan").await;
     assert!(joined(&replies).contains("objectif"), "{}", joined(&replies));
     let replies = r.press(&button(&replies, "10 km")).await;
@@ -290,6 +292,9 @@ async fn the_plan_wizard_builds_stores_and_follows_a_plan(t: TestStore) {
     assert!(text.contains("Semaine 1") && text.contains("zone FC 2"), "no VDOT yet: effort by heart-rate zone: {text}");
     let week1 = text.lines().filter(|l| l.starts_with("• ")).count();
     assert_eq!(week1, 4, "four runs in week 1: {text}");
+    assert!(text.contains("🎯 Fait pour ton objectif #"), "{text}");
+    let goals = r.say("/goals").await;
+    assert!(goals.contains("📅 Ton plan en cours le prépare, jusqu'au "), "{goals}");
 
     // The calendar file and the stored plan.
     let ics = r.press(&button(&replies, "Calendrier")).await;

@@ -135,4 +135,56 @@ async fn past_goals_expire_and_volume_counts_runs(t: TestStore) {
     assert!(goals::describe(&views[0], later, Lang::Fr).contains("(échéance passée)"));
 }
 
-on_both_stores!(goals_are_set_listed_and_measured, past_goals_expire_and_volume_counts_runs);
+/// A plan for a race distance is made for the runner's goal of that distance, never for another
+/// runner's goal; other plans are made for none.
+async fn a_race_plan_is_linked_to_its_goal(t: TestStore) {
+    use runcoach_core::plan::{self, Goal, Level, PlanLength, PlanRequest};
+    let store = t.store.as_ref();
+    let core = BotCore::new(t.store.clone());
+    let ana = Runner::new(&core, Platform::Telegram, "ana", Some("en"));
+    ana.send("/start").await;
+    let id = user_of(store, "ana").await;
+    let volume = goals::add(
+        store,
+        id,
+        runcoach_core::goal::new(GoalTarget::Volume { km: 500.0 }, None, d(2026, 12, 1)).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(ana.say("/goal race half 1:50:00").await.starts_with("🎯 Goal saved."));
+    let half = store.goals(id).await.unwrap().iter().find(|g| g.id != volume).unwrap().id;
+    let request = |goal| PlanRequest {
+        goal,
+        level: Some(Level::Intermediate),
+        sessions_per_week: 4,
+        preferred_days: vec![],
+        start_date: d(2027, 1, 4),
+        length: PlanLength::Weeks(12),
+        vdot: Some(45.0),
+        history: None,
+    };
+    let (_, linked) = goals::save_plan(store, id, &plan::generate(&request(Goal::TenK)).unwrap()).await.unwrap();
+    assert_eq!(linked, None, "no 10 km goal");
+    let (plan_id, linked) = goals::save_plan(store, id, &plan::generate(&request(Goal::Half)).unwrap()).await.unwrap();
+    assert_eq!(linked, Some(half));
+    let summary = store.plans(id).await.unwrap();
+    assert_eq!((summary[0].id, summary[0].goal_id, summary[1].goal_id), (plan_id, Some(half), None));
+    let listed = ana.say("/goals").await;
+    assert!(listed.contains("📅 Your current plan trains for it, until "), "{listed}");
+    assert_eq!(listed.matches("📅").count(), 1, "only the half goal: {listed}");
+
+    // Another runner's goal id is never taken.
+    let ben = Runner::new(&core, Platform::Telegram, "ben", Some("en"));
+    ben.send("/start").await;
+    let ben_id = user_of(store, "ben").await;
+    let mut record = runcoach_core::plans::record(&plan::generate(&request(Goal::Half)).unwrap()).unwrap();
+    record.goal_id = Some(half);
+    store.save_plan(ben_id, &record).await.unwrap();
+    assert_eq!(store.plans(ben_id).await.unwrap()[0].goal_id, None);
+}
+
+on_both_stores!(
+    a_race_plan_is_linked_to_its_goal,
+    goals_are_set_listed_and_measured,
+    past_goals_expire_and_volume_counts_runs
+);

@@ -119,6 +119,7 @@ async fn populate(store: &dyn Store, user: UserId, tag: &str) {
                     description_en: "Easy run".into(),
                     status: Default::default(),
                 }],
+                goal_id: None,
             },
         )
         .await

@@ -328,6 +328,7 @@ async fn loader_matches_the_pure_summary(t: TestStore) {
                 request: serde_json::to_value(&p.request).unwrap(),
                 plan: serde_json::to_value(&p).unwrap(),
                 workouts: vec![],
+                goal_id: None,
             },
         )
         .await

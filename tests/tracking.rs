@@ -111,11 +111,11 @@ async fn a_day_ends_with_missed_sessions_and_the_plan_adapts(t: TestStore) {
     store.insert_activity(ben, &run_on(tuesday, 40.0, "file")).await.unwrap();
 
     // Wednesday ends: Tuesday was run (ticked off on the way), nothing was missed.
-    assert_eq!(tracking::close_day(store, ben, d(2026, 3, 25)).await.unwrap(), None);
+    assert_eq!(tracking::close_day(store, ben, d(2026, 3, 25), Utc::now()).await.unwrap(), None);
     assert_eq!(status_on(store, ben, tuesday).await, WorkoutStatus::Done);
 
     // Thursday ends without a run.
-    let closed = tracking::close_day(store, ben, thursday).await.unwrap().expect("a missed session");
+    let closed = tracking::close_day(store, ben, thursday, Utc::now()).await.unwrap().expect("a missed session");
     assert_eq!(closed.missed.len(), 1);
     assert_eq!((closed.missed[0].date, closed.missed[0].kind), (thursday, kind_on(thursday)));
     let key = kind_on(thursday).is_hard() || kind_on(thursday) == WorkoutKind::Long;
@@ -127,7 +127,7 @@ async fn a_day_ends_with_missed_sessions_and_the_plan_adapts(t: TestStore) {
     assert!(fr.starts_with("❌ Séance manquée, jeu. 26/03 : "), "{fr}");
 
     // The same day again (a retried job, a second instance): nothing more.
-    assert_eq!(tracking::close_day(store, ben, thursday).await.unwrap(), None);
+    assert_eq!(tracking::close_day(store, ben, thursday, Utc::now()).await.unwrap(), None);
 
     // Thursday's run arrives on Friday (a late sync): the session is done after all.
     store.insert_activity(ben, &run_on(thursday, 35.0, "garmin")).await.unwrap();
@@ -164,6 +164,58 @@ async fn a_missed_long_run_replans_and_the_chat_says_so(t: TestStore) {
     // Asked again the same day: no second notice.
     let again = cam.send("/week").await;
     assert_eq!(again.len(), 1, "{}", joined(&again));
+
+    // The runner keeps the plan as it was: the original sessions, the long runs still missed.
+    let keep = support::button(&replies, "↩️ Garder le plan tel quel");
+    assert_eq!(keep, tracking::KEEP_BUTTON);
+    let kept = cam.press(&keep).await;
+    assert!(kept[0].text.starts_with("↩️ C'est noté : on garde le plan tel qu'il était"), "{}", kept[0].text);
+    let restored = plans::active(store, id).await.unwrap().unwrap().plan;
+    let original = ten_k();
+    let after: Vec<_> =
+        restored.workouts().filter(|w| w.date >= d(2026, 4, 6)).map(|w| (w.date, w.kind, w.duration_min)).collect();
+    let planned: Vec<_> =
+        original.workouts().filter(|w| w.date >= d(2026, 4, 6)).map(|w| (w.date, w.kind, w.duration_min)).collect();
+    assert_eq!(after, planned, "the sessions to come are the original ones");
+    let long_runs: Vec<WorkoutStatus> = restored
+        .workouts()
+        .filter(|w| w.kind == WorkoutKind::Long && w.date < d(2026, 4, 6))
+        .map(|w| w.status)
+        .collect();
+    assert_eq!(long_runs, [WorkoutStatus::Missed, WorkoutStatus::Missed]);
+    let done = restored.workouts().filter(|w| w.status == WorkoutStatus::Done).count();
+    assert_eq!(done, plan.workouts().filter(|w| w.status == WorkoutStatus::Done).count(), "the runs stay ticked off");
+    // Once only.
+    assert!(joined(&cam.press(&keep).await).starts_with("Il n'y a plus d'ajustement à annuler"));
+}
+
+/// `/unwell` and `/skip` offer to keep the plan as it was, for a week; another runner's press
+/// changes nothing of theirs.
+async fn an_adaptation_can_be_undone_for_a_week(t: TestStore) {
+    let store = t.store.as_ref();
+    let clock = Arc::new(TestClock::at(local(Paris, 2026, 3, 24, 9, 0)));
+    let core = BotCore::new(t.store.clone()).with_clock(clock.clone());
+    let eve = Runner::new(&core, Platform::Telegram, "eve", Some("en"));
+    eve.send("/start").await;
+    let id = runner(store, "eve", Lang::En).await;
+    plans::save_new(store, id, &ten_k()).await.unwrap();
+    let before = plans::active(store, id).await.unwrap().unwrap().plan;
+
+    let eased = eve.send("/unwell 3").await;
+    let keep = support::button(&eased, "↩️ Keep the plan as it was");
+    assert_ne!(plans::active(store, id).await.unwrap().unwrap().plan, before, "/unwell eased the next days");
+    // Someone else pressing it has nothing to undo and touches nothing.
+    let zoe = Runner::new(&core, Platform::Telegram, "zoe", Some("en"));
+    zoe.send("/start").await;
+    assert!(joined(&zoe.press(&keep).await).starts_with("There is no adjustment left to undo"));
+    assert!(joined(&eve.press(&keep).await).starts_with("↩️ Done: the plan stays as it was"));
+    assert_eq!(plans::active(store, id).await.unwrap().unwrap().plan, before);
+
+    // Too late after a week.
+    let skipped = eve.send("/skip").await;
+    let keep = support::button(&skipped, "↩️ Keep the plan as it was");
+    clock.advance(chrono::Duration::days(8));
+    assert!(joined(&eve.press(&keep).await).starts_with("That adjustment is more than a week old"));
 }
 
 on_both_stores!(
@@ -171,6 +223,7 @@ on_both_stores!(
     a_day_ends_with_missed_sessions_and_the_plan_adapts,
     a_missed_long_run_replans_and_the_chat_says_so,
     the_end_of_a_day_comes_at_midnight_on_the_runners_clock,
+    an_adaptation_can_be_undone_for_a_week,
 );
 
 #[derive(Default)]
@@ -221,6 +274,12 @@ async fn the_end_of_a_day_comes_at_midnight_on_the_runners_clock(t: TestStore) {
     assert!(days[1].starts_with("❌ Missed, Thu 26 Mar"), "{days:?}");
     assert!(days[2].starts_with("❌ Missed, Sun 29 Mar"), "{days:?}");
     assert!(messages.iter().all(|(c, _)| *c == chat));
+    // A message that says the plan changed offers to keep it as it was; the others do not.
+    for (_, r) in messages.iter() {
+        let keep = r[0].buttons.iter().flatten().any(|b| b.data == tracking::KEEP_BUTTON);
+        assert_eq!(keep, r[0].text.contains("🔧"), "{:?}", r[0]);
+    }
+    assert!(messages.iter().any(|(_, r)| r[0].text.contains("🔧")), "the missed long run re-planned");
     // After the change to summer time the schedule still fires at 00:05 Paris (22:05 UTC).
     let s = store.schedule(ScheduleKind::PlanDay, &chat).await.unwrap().unwrap();
     assert_eq!(s.next_run_at, Some(Utc.with_ymd_and_hms(2026, 3, 31, 22, 5, 0).unwrap()));

@@ -13,7 +13,7 @@ use crate::domain::Platform;
 use crate::i18n::Lang;
 use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest, Suggestion, Workout, WorkoutStatus};
 use crate::store::PlanStatus;
-use crate::{history, plans, scheduler, tracking};
+use crate::{goals, history, plans, scheduler, tracking};
 
 pub(super) const STATE_KIND: &str = "plan_wizard";
 pub(super) const BUTTON_PREFIX: &str = "plan:";
@@ -188,6 +188,7 @@ pub(super) async fn button(ctx: &FlowCtx<'_>, data: &str, state: Option<Wizard>)
     match rest {
         "ics" => return calendar(ctx).await,
         "full" => return full_plan(ctx).await,
+        "keep" => return keep(ctx).await,
         _ => {}
     }
     let Some(mut w) = state else {
@@ -348,10 +349,16 @@ To be safe I suggest **{}**. Your level?",
     };
     match plan::generate(&request) {
         Ok(p) => {
-            plans::save_new(ctx.store, ctx.user.id, &p).await?;
+            let (_, goal_id) = goals::save_plan(ctx.store, ctx.user.id, &p).await?;
             ctx.clear_state().await?;
             follow_days(ctx).await;
             let mut text = header(&p, lang);
+            if let Some(goal_id) = goal_id {
+                text.push_str(&match lang {
+                    Lang::Fr => format!("\n🎯 Fait pour ton objectif #{goal_id} : /goals pour suivre ta progression."),
+                    Lang::En => format!("\n🎯 Made for your goal #{goal_id}: /goals follows your progress."),
+                });
+            }
             text.push_str("\n\n");
             text.push_str(&week_text(&p, 0, lang));
             text.push_str(lang.pick(
@@ -476,8 +483,8 @@ async fn follow_days(ctx: &FlowCtx<'_>) {
 /// changed comes before the answer.
 async fn catch_up(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let Some(yesterday) = ctx.today.pred_opt() else { return Ok(Vec::new()) };
-    let closed = tracking::close_day(ctx.store, ctx.user.id, yesterday).await?;
-    Ok(closed.map(|c| vec![Reply::text(tracking::day_closed_text(&c, ctx.lang()))]).unwrap_or_default())
+    let closed = tracking::close_day(ctx.store, ctx.user.id, yesterday, ctx.now).await?;
+    Ok(closed.map(|c| vec![tracking::day_closed_reply(&c, ctx.lang())]).unwrap_or_default())
 }
 
 async fn active(ctx: &FlowCtx<'_>) -> Result<Option<(i64, Plan)>, Failure> {
@@ -629,9 +636,12 @@ pub(super) async fn skip(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Fa
     }
     match plan::replan_after_missed(&p, ctx.today, &[date]) {
         Ok(replan) => {
-            store_plan(ctx, id, &replan.plan).await?;
+            plans::adapt(ctx.store, ctx.user.id, id, &replan.plan, &p, ctx.now).await?;
             let week = week_text(&replan.plan, current_week(&replan.plan, ctx.today), lang);
-            Ok(vec![Reply::text(format!("{}\n\n{week}", replan.note.get(lang)))])
+            Ok(vec![
+                Reply::text(format!("{}\n\n{week}", replan.note.get(lang)))
+                    .with_buttons(vec![vec![tracking::keep_button(lang)]]),
+            ])
         }
         Err(e) => Ok(vec![Reply::text(e.explain().get(lang).to_owned())]),
     }
@@ -658,15 +668,43 @@ pub(super) async fn unwell(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, 
     // A plan that starts tomorrow eases off from its first day.
     match plan::scale_back(&p, ctx.today.max(p.start_date), days) {
         Ok(replan) => {
-            store_plan(ctx, id, &replan.plan).await?;
+            plans::adapt(ctx.store, ctx.user.id, id, &replan.plan, &p, ctx.now).await?;
             let care = lang.pick(
                 "\n\nSi tu as de la fièvre, des douleurs dans la poitrine ou un essoufflement inhabituel : pas de course, et consulte un médecin.",
                 "\n\nIf you have a fever, chest pain or unusual shortness of breath: no running, and see a doctor.",
             );
             let week = week_text(&replan.plan, current_week(&replan.plan, ctx.today), lang);
-            Ok(vec![Reply::text(format!("{}{care}\n\n{week}", replan.note.get(lang)))])
+            Ok(vec![
+                Reply::text(format!("{}{care}\n\n{week}", replan.note.get(lang)))
+                    .with_buttons(vec![vec![tracking::keep_button(lang)]]),
+            ])
         }
         Err(e) => Ok(vec![Reply::text(e.explain().get(lang).to_owned())]),
+    }
+}
+
+/// The "keep the plan as it was" button under an adaptation.
+async fn keep(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    match tracking::keep_as_it_was(ctx.store, ctx.user.id, ctx.now).await? {
+        tracking::Kept::Restored(p) => {
+            let week = week_text(&p, current_week(&p, ctx.today), lang);
+            Ok(vec![Reply::text(format!(
+                "{}\n\n{week}",
+                lang.pick(
+                    "↩️ C'est noté : on garde le plan tel qu'il était, sans l'ajustement.",
+                    "↩️ Done: the plan stays as it was, without the adjustment.",
+                )
+            ))])
+        }
+        tracking::Kept::Nothing => Ok(vec![Reply::text(lang.pick(
+            "Il n'y a plus d'ajustement à annuler : ton plan est déjà celui en cours (/week).",
+            "There is no adjustment left to undo: your plan is the current one (/week).",
+        ))]),
+        tracking::Kept::TooLate => Ok(vec![Reply::text(lang.pick(
+            "Cet ajustement date de plus d'une semaine : on garde le plan actuel. /plan pour en faire un nouveau.",
+            "That adjustment is more than a week old: the current plan stays. /plan to make a new one.",
+        ))]),
     }
 }
 

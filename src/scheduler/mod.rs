@@ -330,8 +330,8 @@ async fn build(
                 Err(e) => return Err(e),
             };
             // Nothing missed: the job is done with nothing to send.
-            let closed = tracking::close_day(store, id, day).await?;
-            Ok(Some(closed.map(|c| vec![Reply::text(tracking::day_closed_text(&c, user.lang))]).unwrap_or_default()))
+            let closed = tracking::close_day(store, id, day, now).await?;
+            Ok(Some(closed.map(|c| vec![tracking::day_closed_reply(&c, user.lang)]).unwrap_or_default()))
         }
         // Handled before building (see `deliver`): a sync decides its own retries.
         ScheduleKind::GarminSync => Ok(Some(Vec::new())),

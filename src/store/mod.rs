@@ -363,6 +363,8 @@ pub struct PlanSummary {
     pub end_date: NaiveDate,
     pub race_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
+    /// The race goal it was made for.
+    pub goal_id: Option<i64>,
 }
 
 /// A stored plan's state, as the `plans.status` column holds it: one active plan per runner, the
@@ -403,6 +405,9 @@ pub struct NewPlan {
     pub request: serde_json::Value,
     pub plan: serde_json::Value,
     pub workouts: Vec<NewPlannedWorkout>,
+    /// The runner's race goal this plan is made for (ignored unless it is theirs).
+    #[serde(default)]
+    pub goal_id: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -633,8 +638,24 @@ pub trait PlanStore: Send + Sync {
     async fn active_plan(&self, id: UserId) -> StoreResult<Option<StoredPlan>>;
     /// Every plan of a runner, newest first.
     async fn plans(&self, id: UserId) -> StoreResult<Vec<PlanSummary>>;
-    /// Replaces a plan's document and workouts (after an adaptation or a done/skipped session).
+    /// Replaces a plan's document and workouts (a done or skipped session).
     async fn update_plan(&self, id: UserId, plan_id: i64, plan: &NewPlan) -> StoreResult<()>;
+    /// [`PlanStore::update_plan`] for an automatic adaptation, keeping `as_it_was` (the plan
+    /// without it) so the runner can choose it instead; it replaces any kept before.
+    async fn adapt_plan(
+        &self,
+        id: UserId,
+        plan_id: i64,
+        plan: &NewPlan,
+        as_it_was: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Takes the plan kept by the last adaptation of `plan_id`, with the adaptation's time: once.
+    async fn take_plan_as_it_was(
+        &self,
+        id: UserId,
+        plan_id: i64,
+    ) -> StoreResult<Option<(serde_json::Value, DateTime<Utc>)>>;
 }
 
 /// What was said: messages, ratings, the running summary of a conversation, wellness notes,

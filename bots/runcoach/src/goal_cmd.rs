@@ -68,6 +68,7 @@ pub async fn list(store: &dyn Store, user: UserId, as_json: bool, lang: Option<L
                     "target": target,
                     "deadline": v.spec.deadline,
                     "status": v.status.as_str(),
+                    "plan_id": v.plan.map(|p| p.id),
                     "progress": {
                         "current": v.progress.current,
                         "target": v.progress.target,

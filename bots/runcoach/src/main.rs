@@ -152,7 +152,7 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             if let (true, Some((store, id, _))) = (save, runner) {
-                runcoach_core::plans::save_new(store.as_ref(), id, &plan).await.context("saving the plan")?;
+                runcoach_core::goals::save_plan(store.as_ref(), id, &plan).await.context("saving the plan")?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -18,7 +18,7 @@ pub async fn run(store: &dyn Store, user: UserId, date: Option<NaiveDate>, as_js
     let today = Utc::now().with_timezone(&runner.timezone.tz()).date_naive();
     // Days that ended since anyone looked are closed first, as the chat does.
     if let Some(yesterday) = today.pred_opt() {
-        tracking::close_day(store, user, yesterday).await.context("closing the past days")?;
+        tracking::close_day(store, user, yesterday, Utc::now()).await.context("closing the past days")?;
     }
     let Some(active) = plans::active(store, user).await? else {
         eprintln!("runcoach week: this runner has no active plan (make one with `runcoach plan … --save` or /plan)");

@@ -560,8 +560,22 @@ fn goals_follow_the_json_contract() {
     for key in ["current", "target", "pct", "on_track"] {
         assert!(volume["progress"].get(key).is_some(), "{key} in {volume}");
     }
+    assert!(race["plan_id"].is_null() && volume["plan_id"].is_null(), "no plan yet: {goals:?}");
     let text = stdout(&runcoach(dir.path(), &["goals", "--user", "lou"], "", None));
     assert!(text.contains("🏁") && text.contains("10 km in 50:00"), "{text}");
+
+    // A 10 km plan saved for the runner is made for the 10 km goal.
+    let saved = runcoach(
+        dir.path(),
+        &["plan", "--goal", "10k", "--weeks", "8", "--sessions", "3", "--user", "lou", "--save"],
+        "",
+        None,
+    );
+    assert!(saved.status.success(), "{saved:?}");
+    let goals: serde_json::Value =
+        serde_json::from_str(&stdout(&runcoach(dir.path(), &["goals", "--user", "lou", "--json"], "", None))).unwrap();
+    let race = goals.as_array().unwrap().iter().find(|g| g["kind"] == "race").unwrap();
+    assert!(race["plan_id"].is_i64(), "{race}");
 }
 
 /// `activities --json` and `activity ID --json` follow their contract; another runner's id is

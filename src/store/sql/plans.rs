@@ -32,6 +32,34 @@ macro_rules! impl_plans {
             }
             Ok(())
         }
+        async fn replace_plan(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            user: i64,
+            plan_id: i64,
+            plan: &NewPlan,
+        ) -> StoreResult<()> {
+            let done = sqlx::query(
+                "UPDATE plans SET plan = $3, end_date = $4, race_date = $5, vdot = $6 \
+                 WHERE id = $2 AND user_id = $1",
+            )
+            .bind(user)
+            .bind(plan_id)
+            .bind(&plan.plan)
+            .bind(plan.end_date)
+            .bind(plan.race_date)
+            .bind(plan.vdot)
+            .execute(&mut **tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM planned_workouts WHERE plan_id = $1 AND user_id = $2")
+                .bind(plan_id)
+                .bind(user)
+                .execute(&mut **tx)
+                .await?;
+            insert_workouts(tx, user, plan_id, &plan.workouts).await
+        }
         #[async_trait::async_trait]
         impl $crate::store::PlanStore for $ty {
             #[tracing::instrument(skip_all, fields(user = %id))]
@@ -117,8 +145,9 @@ macro_rules! impl_plans {
                     .await?;
                 let plan_id: i64 = sqlx::query_scalar(
                     "INSERT INTO plans (user_id, goal, level, status, start_date, end_date, race_date, \
-                       sessions_per_week, vdot, request, plan, created_at) \
-                     VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                       sessions_per_week, vdot, request, plan, created_at, goal_id) \
+                     VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, \
+                       (SELECT id FROM goals WHERE id = $12 AND user_id = $1)) RETURNING id",
                 )
                 .bind(id.0)
                 .bind(plan.goal.as_str())
@@ -131,6 +160,7 @@ macro_rules! impl_plans {
                 .bind(&plan.request)
                 .bind(&plan.plan)
                 .bind(Utc::now())
+                .bind(plan.goal_id)
                 .fetch_one(&mut *tx)
                 .await?;
                 insert_workouts(&mut tx, id.0, plan_id, &plan.workouts).await?;
@@ -160,7 +190,7 @@ macro_rules! impl_plans {
             #[tracing::instrument(skip_all, fields(user = %id))]
             async fn plans(&self, id: UserId) -> StoreResult<Vec<$crate::store::PlanSummary>> {
                 let rows = sqlx::query(
-                    "SELECT id, goal, level, status, start_date, end_date, race_date, created_at FROM plans \
+                    "SELECT id, goal, level, status, start_date, end_date, race_date, created_at, goal_id FROM plans \
                      WHERE user_id = $1 ORDER BY id DESC",
                 )
                 .bind(id.0)
@@ -190,6 +220,7 @@ macro_rules! impl_plans {
                         end_date: r.try_get("end_date")?,
                         race_date: r.try_get("race_date")?,
                         created_at: r.try_get("created_at")?,
+                        goal_id: r.try_get("goal_id")?,
                     });
                 }
                 Ok(out)
@@ -198,29 +229,65 @@ macro_rules! impl_plans {
             #[tracing::instrument(skip_all, fields(user = %id))]
             async fn update_plan(&self, id: UserId, plan_id: i64, plan: &NewPlan) -> StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                let done = sqlx::query(
-                    "UPDATE plans SET plan = $3, end_date = $4, race_date = $5, vdot = $6 \
-                     WHERE id = $2 AND user_id = $1",
+                replace_plan(&mut tx, id.0, plan_id, plan).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn adapt_plan(
+                &self,
+                id: UserId,
+                plan_id: i64,
+                plan: &NewPlan,
+                as_it_was: &serde_json::Value,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                replace_plan(&mut tx, id.0, plan_id, plan).await?;
+                sqlx::query("UPDATE plans SET plan_as_it_was = $3, adapted_at = $4 WHERE id = $2 AND user_id = $1")
+                    .bind(id.0)
+                    .bind(plan_id)
+                    .bind(as_it_was)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn take_plan_as_it_was(
+                &self,
+                id: UserId,
+                plan_id: i64,
+            ) -> StoreResult<Option<(serde_json::Value, DateTime<Utc>)>> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "SELECT plan_as_it_was, adapted_at FROM plans \
+                     WHERE id = $2 AND user_id = $1 AND plan_as_it_was IS NOT NULL",
                 )
                 .bind(id.0)
                 .bind(plan_id)
-                .bind(&plan.plan)
-                .bind(plan.end_date)
-                .bind(plan.race_date)
-                .bind(plan.vdot)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                sqlx::query("DELETE FROM planned_workouts WHERE plan_id = $1 AND user_id = $2")
-                    .bind(plan_id)
-                    .bind(id.0)
-                    .execute(&mut *tx)
-                    .await?;
-                insert_workouts(&mut tx, id.0, plan_id, &plan.workouts).await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let value: serde_json::Value = row.try_get("plan_as_it_was")?;
+                let at: DateTime<Utc> = row.try_get("adapted_at")?;
+                // Two presses at once: only the one whose update still finds it takes it.
+                let taken = sqlx::query(
+                    "UPDATE plans SET plan_as_it_was = NULL, adapted_at = NULL \
+                     WHERE id = $2 AND user_id = $1 AND plan_as_it_was IS NOT NULL",
+                )
+                .bind(id.0)
+                .bind(plan_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 tx.commit().await?;
-                Ok(())
+                Ok((taken > 0).then_some((value, at)))
             }
         }
     };
