@@ -562,7 +562,43 @@ async fn revoked_tokens_tell_the_runner_once_and_pause_the_sync(t: TestStore) {
     assert!(s.enabled && s.paused_reason.is_none());
 }
 
+/// Two instances' workers draining at once (on PostgreSQL, two pools): the due sync runs once,
+/// Garmin is listed once, the runner gets one message and every run is stored once.
+async fn two_workers_sync_a_runner_once(t: TestStore) {
+    let now = chrono::Utc::now();
+    let (client, fake) =
+        serve(Fake { activities: activities(800, 7, now - chrono::Duration::hours(20)), ..Fake::default() }).await;
+    let sealer = TokenSealer::from_key(&[6; 32]);
+    let store = t.store.as_ref();
+    let user = connected_runner_with_plan(&t, "601", &logged_in(&client).await, &sealer).await;
+    let chat = telegram_chat("601");
+    scheduler::enable_garmin_sync(store, user, &chat, 3, now - chrono::Duration::hours(4)).await.unwrap();
+    // The same runner linked from Discord has a second schedule: still one sync per firing.
+    let dm = ChatKey { platform: Platform::Discord, chat_id: "dm:601".into() };
+    scheduler::enable_garmin_sync(store, user, &dm, 3, now - chrono::Duration::hours(4)).await.unwrap();
+    // The second instance has its own connection pool to the same database.
+    let other = t.second_instance().await;
+    assert_eq!(scheduler::enqueue_due(store, now).await.unwrap().enqueued, 1);
+    assert_eq!(scheduler::enqueue_due(other.as_ref(), now).await.unwrap().enqueued, 0, "one job per firing");
+
+    let inbox = Inbox::default();
+    let config = worker_config(&client, &sealer);
+    let clock = TestClock::at(now);
+    let lists = hits(&fake, "list");
+    let (a, b) = tokio::join!(
+        scheduler::run_once_with(store, "instance-a", &inbox, &clock, &config),
+        scheduler::run_once_with(other.as_ref(), "instance-b", &inbox, &clock, &config),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.claimed + b.claimed, 1, "{a:?} {b:?}");
+    assert_eq!(a.sent + b.sent, 1);
+    assert_eq!(hits(&fake, "list") - lists, 1, "Garmin listed once");
+    assert_eq!(inbox.sent.lock().await.len(), 1);
+    assert_eq!(store.activities(user, None).await.unwrap().len(), 7);
+}
+
 on_both_stores!(
+    two_workers_sync_a_runner_once,
     a_background_sync_ticks_the_plan_off_and_says_so_once,
     a_429_pauses_every_garmin_job_until_retry_after,
     revoked_tokens_tell_the_runner_once_and_pause_the_sync,

@@ -40,6 +40,17 @@ pub async fn postgres() -> TestStore {
     TestStore { store, dir: tempfile::tempdir().expect("temp dir"), url: Some(url) }
 }
 
+impl TestStore {
+    /// The same database as another instance would open it: its own pool (PostgreSQL) or its own
+    /// connections to the same file (SQLite).
+    pub async fn second_instance(&self) -> Arc<dyn Store> {
+        match &self.url {
+            Some(url) => store::connect(Some(url), std::path::Path::new("unused")).await.expect("second pool"),
+            None => Arc::new(SqliteStore::open_in(self.dir.path()).await.expect("second sqlite store")),
+        }
+    }
+}
+
 fn rand_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);

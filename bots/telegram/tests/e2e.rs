@@ -18,6 +18,10 @@ mod peer;
 #[path = "../../../tests/support/llm_fake.rs"]
 mod llm_fake;
 
+// The local Garmin Connect the core's sync tests use (recorded responses).
+#[path = "../../../tests/support/garmin_fake.rs"]
+mod garmin_fake;
+
 use peer::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,6 +288,83 @@ async fn the_scheduler_delivers_weekly_summaries_through_telegram() {
         scheduler::drain(store.as_ref(), "worker-2", &notifier, &clock, &WorkerConfig::default()).await.unwrap();
     assert_eq!(again.sent, 0);
     assert_eq!(peer.sent(5005).await.len(), got.len());
+    let violations = peer.get("/_peer/violations").await;
+    assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
+}
+
+/// A runner connected to Garmin does nothing: the scheduler's sync brings the new runs, ticks the
+/// plan's sessions off and tells the runner in one message through the real client, in their
+/// language; a second instance finds nothing left to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_garmin_sync_reaches_the_runner_through_telegram() {
+    use chrono::Datelike;
+    use runcoach_core::chat::ChatKey;
+    use runcoach_core::domain::{Platform, PlatformIdentity};
+    use runcoach_core::garmin::{self, TokenSealer};
+    use runcoach_core::i18n::Lang;
+    use runcoach_core::scheduler::{self, TestClock, WorkerConfig};
+    use runcoach_core::{plan, plans};
+
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let config = TelegramConfig { token: SecretString::from(TOKEN), api_url: Some(peer.url.parse().unwrap()) };
+    let notifier = runcoach_telegram::TelegramNotifier::new(runcoach_telegram::bot(&config));
+    let now = chrono::Utc::now();
+    let newest = now - chrono::Duration::hours(20);
+    let (client, _garmin) = garmin_fake::serve(garmin_fake::Fake {
+        activities: garmin_fake::activities(900, 7, newest),
+        ..garmin_fake::Fake::default()
+    })
+    .await;
+    let sealer = TokenSealer::from_key(&[9; 32]);
+    let ident = PlatformIdentity { platform: Platform::Telegram, platform_user_id: "7007".into() };
+    let user = store.resolve_identity(&ident, Some("runner"), Lang::Fr).await.unwrap().user.id;
+    garmin::save_tokens(store.as_ref(), &sealer, user, &garmin_fake::logged_in(&client).await).await.unwrap();
+    let today = now.date_naive();
+    let start = today - chrono::Duration::days(10);
+    let start = start - chrono::Duration::days(i64::from(start.weekday().num_days_from_monday()));
+    let request = plan::PlanRequest {
+        goal: plan::Goal::TenK,
+        level: Some(plan::Level::Intermediate),
+        sessions_per_week: 3,
+        preferred_days: vec![chrono::Weekday::Tue, chrono::Weekday::Thu, chrono::Weekday::Sun],
+        start_date: start,
+        length: plan::PlanLength::Weeks(8),
+        vdot: Some(45.0),
+        history: None,
+    };
+    plans::save_new(store.as_ref(), user, &plan::generate(&request).unwrap()).await.unwrap();
+    let chat = ChatKey { platform: Platform::Telegram, chat_id: "7007".into() };
+    scheduler::enable_garmin_sync(store.as_ref(), user, &chat, 3, now - chrono::Duration::hours(4)).await.unwrap();
+
+    let worker = WorkerConfig {
+        garmin: Some(garmin::GarminAccess { client: client.clone(), sealer: sealer.clone() }),
+        ..WorkerConfig::default()
+    };
+    let clock = TestClock::at(now);
+    assert_eq!(scheduler::enqueue_due(store.as_ref(), now).await.unwrap().enqueued, 1);
+    let report = scheduler::drain(store.as_ref(), "worker-1", &notifier, &clock, &worker).await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+
+    let got = peer.sent(7007).await;
+    assert_eq!(got.len(), 1, "one message per sync: {got:#?}");
+    let text = all_text(&got);
+    assert!(text.contains("7 nouvelles activités"), "{text}");
+    let done = plans::active(store.as_ref(), user)
+        .await
+        .unwrap()
+        .unwrap()
+        .plan
+        .workouts()
+        .filter(|w| w.status == plan::WorkoutStatus::Done)
+        .count();
+    assert!(done >= 2, "{done}");
+    assert_eq!(text.matches("✅ Séance validée, ").count(), done, "{text}");
+    // Another instance's worker finds nothing due and sends nothing.
+    let again = scheduler::drain(store.as_ref(), "worker-2", &notifier, &clock, &worker).await.unwrap();
+    assert_eq!(again.sent, 0);
+    assert_eq!(peer.sent(7007).await.len(), 1);
     let violations = peer.get("/_peer/violations").await;
     assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
 }
