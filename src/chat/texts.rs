@@ -2,7 +2,7 @@
 //! missing translation does not compile.
 
 use super::commands::{COMMANDS, CommandSpec};
-use crate::domain::{ProfileField, User};
+use crate::domain::{ProfileField, Units, User};
 use crate::i18n::{self, Lang};
 
 pub fn welcome(lang: Lang, name: Option<&str>, returning: bool) -> String {
@@ -158,6 +158,13 @@ pub fn profile(lang: Lang, user: &User, updated: bool, year: i32) -> String {
     out.push_str(&line(ProfileField::Vma, p.vma.map(|v| format!("{} km/h", num(v.get())))));
     out.push_str(&line(ProfileField::Vo2max, p.vo2max.map(|v| format!("{} ml/kg/min", num(v.get())))));
     out.push_str(&line(ProfileField::Timezone, Some(user.timezone.as_str().to_owned())));
+    out.push_str(&line(
+        ProfileField::Units,
+        Some(match user.units {
+            Units::Metric => lang.pick("km (métrique)", "km (metric)").to_owned(),
+            Units::Imperial => lang.pick("miles (impérial)", "miles (imperial)").to_owned(),
+        }),
+    ));
     out.push_str(&format!("• {}{colon} {}\n", lang.pick("langue", "language"), lang.pick("français", "English")));
     if !updated {
         out.push_str(lang.pick(
