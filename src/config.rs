@@ -31,6 +31,8 @@ pub struct Settings {
     pub secret_key: Option<SecretString>,
     /// The knowledge base's markdown and its embedding model.
     pub knowledge: KbConfig,
+    /// Limits shared by every instance (messages, imports, Garmin logins, API calls).
+    pub limits: crate::limits::Limits,
 }
 
 impl Settings {
@@ -48,6 +50,7 @@ impl Settings {
             garmin_sync: SyncPolicy::default(),
             secret_key: None,
             knowledge: KbConfig::default(),
+            limits: crate::limits::Limits::default(),
         }
     }
 

@@ -24,11 +24,13 @@ pub enum ErrorCode {
     ApiKeyRequired,
     /// The plan engine refused the request (its explanation follows the message).
     PlanRefused,
+    /// A limit shared by every instance was reached (when to try again follows the message).
+    RateLimited,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::StoreUnavailable,
         ErrorCode::StoreBusy,
         ErrorCode::StoreFull,
@@ -43,6 +45,7 @@ impl ErrorCode {
         ErrorCode::LinkSameUser,
         ErrorCode::ApiKeyRequired,
         ErrorCode::PlanRefused,
+        ErrorCode::RateLimited,
         ErrorCode::Internal,
     ];
 
@@ -63,6 +66,7 @@ impl ErrorCode {
             ErrorCode::LinkSameUser => "link_same_user",
             ErrorCode::ApiKeyRequired => "api_key_required",
             ErrorCode::PlanRefused => "plan_refused",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
         }
     }
@@ -126,6 +130,10 @@ impl ErrorCode {
             ErrorCode::PlanRefused => lang.pick(
                 "Je ne peux pas construire ce plan sans risque.",
                 "I can't build that plan safely.",
+            ),
+            ErrorCode::RateLimited => lang.pick(
+                "Doucement : tu as atteint la limite pour le moment,",
+                "Easy there: you've reached the limit for now,",
             ),
             ErrorCode::Internal => lang.pick(
                 "Quelque chose s'est mal passé de mon côté. Rien n'a été perdu : réessaie.",

@@ -19,6 +19,7 @@ pub mod garmin;
 pub mod goals;
 pub mod history;
 pub mod knowledge;
+pub mod limits;
 pub mod message;
 pub mod metrics;
 pub mod plans;

@@ -33,6 +33,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("plans", 2),
     ("knowledge", 2),
     ("garmin", 2),
+    // Limits every instance shares, counted in the store.
+    ("limits", 2),
     ("summary", 3),
     ("agent", 3),
     // Plan tracking: runs tick sessions off, days end with missed sessions marked.

@@ -10,10 +10,8 @@
 
 pub mod tools;
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -23,8 +21,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
-use crate::domain::{User, UserId};
+use crate::domain::User;
 use crate::i18n::Lang;
+use crate::limits;
 use crate::store::{Role, StoredMessage};
 pub use tools::{ToolBox, ToolError};
 
@@ -46,10 +45,12 @@ pub struct LlmConfig {
     pub deadline: Duration,
     pub max_retries: u32,
     pub max_steps: usize,
-    /// LLM turns per runner per minute (on this instance).
+    /// LLM turns per runner per minute (counted in the store: every instance shares it).
     pub per_minute: u32,
     /// Tokens per runner per UTC day (in the store: shared by every instance).
     pub daily_tokens: i64,
+    /// Tokens for the whole service per UTC day, every runner together (0: no cap).
+    pub service_daily_tokens: i64,
 }
 
 impl std::fmt::Debug for LlmConfig {
@@ -75,6 +76,7 @@ impl LlmConfig {
             max_steps: 4,
             per_minute: 6,
             daily_tokens: 60_000,
+            service_daily_tokens: 2_000_000,
         }
     }
 }
@@ -150,7 +152,6 @@ pub struct AgentMetrics {
 pub struct Agent {
     client: Client<OpenAIConfig>,
     config: LlmConfig,
-    recent: Mutex<HashMap<UserId, VecDeque<Instant>>>,
     pub metrics: AgentMetrics,
 }
 
@@ -174,12 +175,7 @@ impl Agent {
     #[must_use]
     pub fn new(config: LlmConfig) -> Self {
         let openai = OpenAIConfig::new().with_api_base(&config.base_url).with_api_key(config.api_key.expose_secret());
-        Agent {
-            client: Client::with_config(openai),
-            config,
-            recent: Mutex::new(HashMap::new()),
-            metrics: AgentMetrics::default(),
-        }
+        Agent { client: Client::with_config(openai), config, metrics: AgentMetrics::default() }
     }
 
     #[must_use]
@@ -187,22 +183,13 @@ impl Agent {
         &self.config
     }
 
-    /// Counts this turn against the runner's per-minute limit.
-    fn admit(&self, user: UserId) -> Result<(), AgentError> {
-        let limit = self.config.per_minute;
-        let Ok(mut recent) = self.recent.lock() else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        let window = recent.entry(user).or_default();
-        while window.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60)) {
-            window.pop_front();
-        }
-        if window.len() >= limit as usize {
-            return Err(AgentError::RateLimited(limit));
-        }
-        window.push_back(now);
-        Ok(())
+    /// The per-runner turns rule and the service's token budget, as shared limits.
+    fn turns_rule(&self) -> limits::Rule {
+        limits::Rule::new("llm_turns", i64::from(self.config.per_minute), chrono::Duration::minutes(1))
+    }
+
+    fn service_tokens_rule(&self) -> limits::Rule {
+        limits::Rule::new("llm_tokens_all", self.config.service_daily_tokens, chrono::Duration::days(1))
     }
 
     /// Answers one question with the runner's tools, within the deadline.
@@ -214,11 +201,19 @@ impl Agent {
         turn: Turn<'_>,
         partial: Option<Partial<'_>>,
     ) -> Result<Answer, AgentError> {
-        self.admit(user.id)?;
-        let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let spent = tools.store().llm_usage(user.id, &day).await?;
+        let now = chrono::Utc::now();
+        let store = tools.store();
+        if !limits::take(store, self.turns_rule(), &user.id.to_string(), now).await?.is_allowed() {
+            return Err(AgentError::RateLimited(self.config.per_minute));
+        }
+        let day = now.format("%Y-%m-%d").to_string();
+        let spent = store.llm_usage(user.id, &day).await?;
         if spent >= self.config.daily_tokens {
             return Err(AgentError::Budget(self.config.daily_tokens));
+        }
+        if !limits::check(store, self.service_tokens_rule(), "all", now).await?.is_allowed() {
+            warn!("the service's daily LLM tokens are spent: the deterministic coach answers");
+            return Err(AgentError::Budget(self.config.service_daily_tokens));
         }
         let deadline = self.config.deadline;
         let result = match tokio::time::timeout(deadline, self.run(user, tools, &turn, partial, &day)).await {
@@ -280,6 +275,8 @@ impl Agent {
             answer.tokens += completion.tokens;
             if completion.tokens > 0 {
                 tools.store().add_llm_usage(user.id, day, completion.tokens).await?;
+                limits::spend(tools.store(), self.service_tokens_rule(), "all", chrono::Utc::now(), completion.tokens)
+                    .await?;
             }
             let mut calls = completion.calls;
             let mut written_call = false;

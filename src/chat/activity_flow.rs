@@ -7,6 +7,7 @@ use crate::charts;
 use crate::domain::Units;
 use crate::i18n::{self, Lang};
 use crate::import::{self, Imported};
+use crate::limits::{self, Verdict};
 use crate::science::{
     ActivityKind, FormBand, HistoryAnalysis, MaxHrSource, RaceDistance, VmaSource, ZoneMethod, form_reading,
     format_duration,
@@ -61,6 +62,22 @@ pub(super) fn describe(a: &NewActivity, lang: Lang, units: Units) -> String {
 /// A file from the chat: import, store once, tick off the plan, say what it means.
 pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
+    if let Verdict::Denied { retry_at } =
+        limits::take(ctx.store, ctx.limits.imports, &ctx.user.id.to_string(), ctx.now).await?
+    {
+        return Ok(vec![Reply::text(match lang {
+            Lang::Fr => format!(
+                "⏳ Tu as envoyé beaucoup de fichiers cette heure-ci ({} au plus) : {}. Rien n'est perdu, renvoie-le ensuite.",
+                ctx.limits.imports.max,
+                limits::retry_in(lang, retry_at, ctx.now)
+            ),
+            Lang::En => format!(
+                "⏳ You've sent a lot of files this hour ({} at most): {}. Nothing is lost, send it again then.",
+                ctx.limits.imports.max,
+                limits::retry_in(lang, retry_at, ctx.now)
+            ),
+        })]);
+    }
     let imported: Vec<Imported> = match import::import_bytes(name, data) {
         Ok(items) => items,
         Err(e) => return Ok(vec![Reply::text(format!("📎 {}", e.message(lang)))]),

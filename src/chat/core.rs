@@ -26,6 +26,7 @@ use crate::domain::{
 use crate::error::ErrorCode;
 use crate::i18n::Lang;
 use crate::knowledge::KnowledgeBase;
+use crate::limits::{self, Limits, Verdict};
 use crate::message::ChatKey;
 use crate::store::{LinkError, ProfileUpdate, Role, Store, StoreError};
 
@@ -59,6 +60,7 @@ pub struct BotCore {
     fallbacks: std::sync::atomic::AtomicU64,
     /// Read once per message: every step of its handling sees the same instant.
     clock: Arc<dyn Clock>,
+    limits: Limits,
 }
 
 /// How long a message waits for a database that went away (a restart, a failover) before the
@@ -94,7 +96,21 @@ impl BotCore {
             agent: None,
             fallbacks: std::sync::atomic::AtomicU64::new(0),
             clock: Arc::new(SystemClock),
+            limits: Limits::default(),
         }
+    }
+
+    /// Replaces the default limits (the binary reads them from its settings).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits this core applies.
+    #[must_use]
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// Reads the time from `clock` instead of the system's (tests move time with a `TestClock`).
@@ -202,7 +218,15 @@ impl BotCore {
         let now = self.clock.now();
         let today = now.with_timezone(&user.timezone.tz()).date_naive();
         let chat = ChatKey { platform: identity.platform, chat_id: identity.platform_user_id.clone() };
-        let ctx = FlowCtx { store: self.store.as_ref(), user: &user, chat: &chat, now, today, progress: None };
+        let ctx = FlowCtx {
+            store: self.store.as_ref(),
+            user: &user,
+            chat: &chat,
+            now,
+            today,
+            progress: None,
+            limits: self.limits,
+        };
         match activity_flow::stats(&ctx).await {
             Ok(replies) => Ok(Some(replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n\n"))),
             Err(Failure::Store(e)) => Err(e),
@@ -288,6 +312,20 @@ impl BotCore {
             Err(e) => return Err((e, platform_lang)),
         };
         let lang = resolved.user.lang;
+        let now = self.clock.now();
+        // Counted in the store, so a flood spread over instances is one flood.
+        match limits::take(self.store.as_ref(), self.limits.messages, &resolved.user.id.to_string(), now).await {
+            Ok(Verdict::Allowed) => {}
+            Ok(Verdict::Denied { retry_at }) => {
+                info!(user = %resolved.user.id, "message limit reached");
+                return Ok(vec![Reply::text(format!(
+                    "⏳ {} {}.",
+                    ErrorCode::RateLimited.message(lang),
+                    limits::retry_in(lang, retry_at, now)
+                ))]);
+            }
+            Err(e) => return Err((e, lang)),
+        }
         let ctx = Ctx {
             user: resolved.user,
             sender: &msg.sender,
@@ -295,7 +333,7 @@ impl BotCore {
             private: msg.chat.private,
             club: msg.chat.club.clone(),
             created: resolved.created,
-            now: self.clock.now(),
+            now,
         };
         match self.dispatch(ctx, msg.content.clone(), progress).await {
             Ok(replies) => Ok(replies),
@@ -479,7 +517,15 @@ impl BotCore {
     fn flow_ctx<'a>(&'a self, ctx: &'a Ctx<'_>) -> FlowCtx<'a> {
         // "Today" is the runner's own calendar day.
         let today = ctx.now.with_timezone(&ctx.user.timezone.tz()).date_naive();
-        FlowCtx { store: self.store.as_ref(), user: &ctx.user, chat: &ctx.chat, now: ctx.now, today, progress: None }
+        FlowCtx {
+            store: self.store.as_ref(),
+            user: &ctx.user,
+            chat: &ctx.chat,
+            now: ctx.now,
+            today,
+            progress: None,
+            limits: self.limits,
+        }
     }
 
     /// [`BotCore::flow_ctx`] for a step that may take a while (a Garmin sync): it can show progress.

@@ -42,6 +42,8 @@ pub(super) struct FlowCtx<'a> {
     pub today: NaiveDate,
     /// Where a long step (a Garmin sync) shows how far it is.
     pub progress: Option<&'a dyn Progress>,
+    /// The limits shared by every instance (imports, Garmin logins).
+    pub limits: crate::limits::Limits,
 }
 
 impl FlowCtx<'_> {

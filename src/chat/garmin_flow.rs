@@ -22,6 +22,7 @@ use crate::garmin::{
     self, GarminAccess, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, SyncPolicy, TokenSealer,
 };
 use crate::i18n::{Lang, agree};
+use crate::limits::{self, Verdict};
 use crate::scheduler;
 use crate::tracking;
 
@@ -301,6 +302,48 @@ async fn run_sync(ctx: &FlowCtx<'_>, service: &GarminService) -> Result<Vec<Repl
     }
 }
 
+/// Why a Garmin login is not tried now, in the runner's words: Garmin is refusing this server
+/// (a 429 paused every login), or this runner or everyone has tried too often this hour.
+/// Counted before Garmin sees anything, so the bot cannot be used to test stolen passwords.
+async fn login_refused(ctx: &FlowCtx<'_>) -> Result<Option<String>, Failure> {
+    let lang = ctx.user.lang;
+    if let Some(until) = ctx.store.provider_paused_until("garmin", ctx.now).await? {
+        return Ok(Some(format!(
+            "⏳ {} ({}).",
+            GarminError::RateLimited { retry_after_s: None }.message(lang).trim_end_matches('.'),
+            limits::retry_in(lang, until, ctx.now)
+        )));
+    }
+    let runner = limits::take(ctx.store, ctx.limits.garmin_logins, &ctx.user.id.to_string(), ctx.now).await?;
+    let everyone = match runner {
+        Verdict::Allowed => limits::take(ctx.store, ctx.limits.garmin_logins_all, "all", ctx.now).await?,
+        denied => denied,
+    };
+    Ok(match (runner, everyone) {
+        (Verdict::Denied { retry_at }, _) => Some(match lang {
+            Lang::Fr => format!(
+                "⏳ Trop de tentatives de connexion à Garmin cette heure-ci : {}. Vérifie ton e-mail et ton mot de passe sur connect.garmin.com d'ici là.",
+                limits::retry_in(lang, retry_at, ctx.now)
+            ),
+            Lang::En => format!(
+                "⏳ Too many Garmin login attempts this hour: {}. Check your email and password on connect.garmin.com meanwhile.",
+                limits::retry_in(lang, retry_at, ctx.now)
+            ),
+        }),
+        (_, Verdict::Denied { retry_at }) => Some(match lang {
+            Lang::Fr => format!(
+                "⏳ Beaucoup de coureurs se connectent à Garmin en ce moment : {}.",
+                limits::retry_in(lang, retry_at, ctx.now)
+            ),
+            Lang::En => format!(
+                "⏳ Many runners are logging in to Garmin right now: {}.",
+                limits::retry_in(lang, retry_at, ctx.now)
+            ),
+        }),
+        _ => None,
+    })
+}
+
 /// Text typed while the login waits for an answer.
 pub(super) async fn text(
     ctx: &FlowCtx<'_>,
@@ -327,8 +370,21 @@ pub(super) async fn text(
         }
         LoginState::Password { email } => {
             let password = SecretString::from(text.trim().to_owned());
+            if let Some(refused) = login_refused(ctx).await? {
+                drop(password);
+                save(ctx, None).await?;
+                let mut reply = Reply::text(refused);
+                // The password never stays on screen, even when it is not tried.
+                reply.delete_incoming = true;
+                return Ok(vec![reply]);
+            }
             let outcome = service.client.login(&email, &password).await;
             drop(password);
+            if let Err(GarminError::RateLimited { retry_after_s }) = &outcome {
+                // Garmin blocks the server's address: nobody's login is tried until it lifts.
+                let wait = retry_after_s.and_then(|s| i64::try_from(s).ok()).filter(|s| *s > 0).unwrap_or(3600);
+                ctx.store.pause_provider("garmin", ctx.now + chrono::Duration::seconds(wait), "login 429").await?;
+            }
             let mut replies = match outcome {
                 Ok(LoginStep::Done(tokens)) => {
                     save(ctx, None).await?;

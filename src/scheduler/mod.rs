@@ -529,6 +529,10 @@ pub async fn run(
         if let Err(e) = enqueue_due(store, clock.now()).await {
             tracing::warn!(error = %e, "scheduler: enqueue failed");
         }
+        // Limit windows that have ended are only clutter (each instance may do it; it is idempotent).
+        if let Err(e) = store.purge_windows(clock.now()).await {
+            tracing::warn!(error = %e, "scheduler: purging ended limit windows failed");
+        }
         if let Err(e) = drain(store, worker_id, notifier, clock, config).await {
             tracing::warn!(error = %e, "scheduler: delivery failed");
         }

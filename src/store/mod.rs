@@ -49,7 +49,9 @@ pub const USER_TABLES: &[&str] = &[
 ];
 
 /// Tables that hold no runner's data (no `user_id`): export, erase and link leave them alone.
-pub const GLOBAL_TABLES: &[&str] = &["kb_embeddings", "provider_pauses"];
+/// `rate_windows` holds counters keyed by a runner's id for at most a day (gone when the window
+/// ends); `api_keys` belongs to the operator.
+pub const GLOBAL_TABLES: &[&str] = &["kb_embeddings", "provider_pauses", "rate_windows", "api_keys"];
 
 /// Why a store call failed. A failure the database reported keeps sqlx's error as its source
 /// (`std::error::Error::source`), so logs show the whole chain; the message alone is what a
@@ -732,6 +734,39 @@ pub trait ScheduleStore: Send + Sync {
     async fn provider_paused_until(&self, provider: &str, now: DateTime<Utc>) -> StoreResult<Option<DateTime<Utc>>>;
 }
 
+/// An HTTP API key as the operator sees it (never its secret).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ApiKeyRecord {
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What every instance must agree on to protect the service: fixed-window counters for the
+/// limits, and the operator's API keys.
+#[async_trait]
+pub trait GuardStore: Send + Sync {
+    /// Adds `cost` to `bucket`'s window starting at `window_start`; the window's total after it.
+    async fn count_hits(
+        &self,
+        bucket: &str,
+        window_start: DateTime<Utc>,
+        window_end: DateTime<Utc>,
+        cost: i64,
+    ) -> StoreResult<i64>;
+    /// The window's total so far (0 when nothing was counted).
+    async fn window_hits(&self, bucket: &str, window_start: DateTime<Utc>) -> StoreResult<i64>;
+    /// Deletes the windows that ended before `now`; how many.
+    async fn purge_windows(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Stores a new key; false when the name is taken.
+    async fn insert_api_key(&self, name: &str, secret_sha256: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// The name of the live key whose secret hashes to `secret_sha256`.
+    async fn api_key_named(&self, secret_sha256: &str) -> StoreResult<Option<String>>;
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Revokes a live key; false when there is none by that name.
+    async fn revoke_api_key(&self, name: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+}
+
 /// Running clubs (Discord servers) and their members.
 #[async_trait]
 pub trait ClubStore: Send + Sync {
@@ -777,6 +812,7 @@ pub trait Store:
     + ClubStore
     + CredentialStore
     + EmbeddingStore
+    + GuardStore
     + Send
     + Sync
     + 'static

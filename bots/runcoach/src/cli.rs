@@ -8,6 +8,7 @@ use runcoach_core::config::Settings;
 use runcoach_core::garmin::{GarminEndpoints, SyncPolicy, parse_sync_every};
 use runcoach_core::i18n::Lang;
 use runcoach_core::knowledge::{KbConfig, ModelPaths};
+use runcoach_core::limits::{Limits, Rule};
 use secrecy::SecretString;
 
 #[derive(Debug, Parser)]
@@ -92,6 +93,30 @@ pub struct Cli {
     /// LLM tokens per runner per day, counted in the store [default: 60000].
     #[arg(long, global = true, env = "RUNCOACH_LLM_DAILY_TOKENS", hide = true)]
     pub llm_daily_tokens: Option<String>,
+
+    /// LLM tokens for the whole service per day, every runner together; 0: no cap [default: 2000000].
+    #[arg(long, global = true, env = "RUNCOACH_LLM_SERVICE_DAILY_TOKENS", hide = true)]
+    pub llm_service_daily_tokens: Option<String>,
+
+    /// Messages per runner per minute, every instance together; 0: off [default: 60].
+    #[arg(long, global = true, env = "RUNCOACH_LIMIT_MESSAGES_PER_MINUTE", hide = true)]
+    pub limit_messages: Option<String>,
+
+    /// Files imported per runner per hour; 0: off [default: 30].
+    #[arg(long, global = true, env = "RUNCOACH_LIMIT_IMPORTS_PER_HOUR", hide = true)]
+    pub limit_imports: Option<String>,
+
+    /// Garmin login attempts per runner per hour [default: 5].
+    #[arg(long, global = true, env = "RUNCOACH_LIMIT_GARMIN_LOGINS_PER_HOUR", hide = true)]
+    pub limit_garmin_logins: Option<String>,
+
+    /// Garmin login attempts for everyone per hour [default: 60].
+    #[arg(long, global = true, env = "RUNCOACH_LIMIT_GARMIN_LOGINS_ALL_PER_HOUR", hide = true)]
+    pub limit_garmin_logins_all: Option<String>,
+
+    /// HTTP API calls per key per minute [default: 120].
+    #[arg(long, global = true, env = "RUNCOACH_LIMIT_API_PER_MINUTE", hide = true)]
+    pub limit_api: Option<String>,
 
     /// Base64 32-byte key sealing stored Garmin tokens; without it Garmin sync is off.
     #[arg(long, env = "RUNCOACH_SECRET_KEY", hide = true, hide_env_values = true)]
@@ -419,6 +444,8 @@ impl Cli {
                 parsed("RUNCOACH_LLM_RATE_PER_MINUTE", &self.llm_rate_per_minute)?.unwrap_or(config.per_minute);
             config.daily_tokens =
                 parsed("RUNCOACH_LLM_DAILY_TOKENS", &self.llm_daily_tokens)?.unwrap_or(config.daily_tokens);
+            config.service_daily_tokens = parsed("RUNCOACH_LLM_SERVICE_DAILY_TOKENS", &self.llm_service_daily_tokens)?
+                .unwrap_or(config.service_daily_tokens);
             Some(config)
         } else {
             None
@@ -455,6 +482,27 @@ impl Cli {
                 SyncPolicy { every_hours: every, requests_per_s: rate }
             },
             secret_key: secret(&self.secret_key),
+            limits: {
+                let d = Limits::default();
+                let max = |name: &str, raw: &Option<String>, rule: Rule| -> anyhow::Result<Rule> {
+                    Ok(rule.with_max(parsed::<i64>(name, raw)?.unwrap_or(rule.max).max(0)))
+                };
+                Limits {
+                    messages: max("RUNCOACH_LIMIT_MESSAGES_PER_MINUTE", &self.limit_messages, d.messages)?,
+                    imports: max("RUNCOACH_LIMIT_IMPORTS_PER_HOUR", &self.limit_imports, d.imports)?,
+                    garmin_logins: max(
+                        "RUNCOACH_LIMIT_GARMIN_LOGINS_PER_HOUR",
+                        &self.limit_garmin_logins,
+                        d.garmin_logins,
+                    )?,
+                    garmin_logins_all: max(
+                        "RUNCOACH_LIMIT_GARMIN_LOGINS_ALL_PER_HOUR",
+                        &self.limit_garmin_logins_all,
+                        d.garmin_logins_all,
+                    )?,
+                    api_calls: max("RUNCOACH_LIMIT_API_PER_MINUTE", &self.limit_api, d.api_calls)?,
+                }
+            },
             knowledge: KbConfig {
                 kb_dir: path(&self.kb_dir, knowledge.kb_dir),
                 model: ModelPaths {

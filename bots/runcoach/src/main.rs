@@ -266,8 +266,12 @@ fn llm_agent(settings: &Settings) -> Option<Arc<runcoach_core::agent::Agent>> {
 
 /// The core with everything the environment turns on, and the knowledge base loading.
 fn build_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
-    let core =
-        Arc::new(BotCore::new(store.clone()).with_garmin(garmin_service(settings)?).with_agent(llm_agent(settings)));
+    let core = Arc::new(
+        BotCore::new(store.clone())
+            .with_garmin(garmin_service(settings)?)
+            .with_agent(llm_agent(settings))
+            .with_limits(settings.limits),
+    );
     attach_knowledge(&core, store, settings.knowledge.clone());
     Ok(core)
 }
@@ -276,7 +280,10 @@ fn build_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>
 async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode> {
     let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
     let store = open_store(settings).await?;
-    let core = BotCore::new(store.clone()).with_garmin(garmin_service(settings)?).with_agent(llm_agent(settings));
+    let core = BotCore::new(store.clone())
+        .with_garmin(garmin_service(settings)?)
+        .with_agent(llm_agent(settings))
+        .with_limits(settings.limits);
     // One question: wait for the full (embedded) index rather than answer from lexical search.
     match runcoach_core::knowledge::KnowledgeBase::load(&settings.knowledge) {
         Ok(mut kb) => {

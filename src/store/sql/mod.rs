@@ -10,6 +10,7 @@ pub(crate) mod clubs;
 pub(crate) mod conversations;
 pub(crate) mod credentials;
 pub(crate) mod embeddings;
+pub(crate) mod guards;
 pub(crate) mod plans;
 pub(crate) mod schedules;
 pub(crate) mod users;
@@ -250,6 +251,7 @@ macro_rules! impl_store {
         $crate::store::sql::clubs::impl_clubs!($ty, $db);
         $crate::store::sql::credentials::impl_credentials!($ty, $db);
         $crate::store::sql::embeddings::impl_embeddings!($ty, $db);
+        $crate::store::sql::guards::impl_guards!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::store::Store for $ty {
