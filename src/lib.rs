@@ -10,6 +10,7 @@
 pub use runcoach_pure::{domain, goal, i18n, import, plan, science};
 
 pub mod agent;
+pub mod api_keys;
 pub mod charts;
 pub mod chat;
 pub mod clock;

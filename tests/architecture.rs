@@ -35,6 +35,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("garmin", 2),
     // Limits every instance shares, counted in the store.
     ("limits", 2),
+    // HTTP API keys and the runners each may reach.
+    ("api_keys", 2),
     ("summary", 3),
     ("agent", 3),
     // Plan tracking: runs tick sessions off, days end with missed sessions marked.

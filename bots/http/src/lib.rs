@@ -14,13 +14,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use chrono::{NaiveDate, Utc};
+use runcoach_core::api_keys::{self, Caller, ConfiguredKey};
 use runcoach_core::chat::{BotCore, ChatRef, Content, Incoming, Sender};
-use runcoach_core::domain::{Platform, UserRef};
+use runcoach_core::domain::Platform;
 use runcoach_core::error::ErrorCode;
 use runcoach_core::i18n::Lang;
+use runcoach_core::limits::{self, Verdict};
 use runcoach_core::metrics::METRICS;
 use runcoach_core::plan::{self, Goal, Level, PlanLength, PlanRequest};
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -48,22 +49,22 @@ impl Readiness {
 #[derive(Clone)]
 pub struct AppState {
     pub core: Arc<BotCore>,
-    /// `RUNCOACH_API_KEYS`; none: the JSON API answers 401 to everyone.
-    pub api_keys: Arc<Vec<SecretString>>,
+    /// `RUNCOACH_API_KEYS` (keys made with `runcoach api-key create` are in the store).
+    pub api_keys: Arc<Vec<ConfiguredKey>>,
     pub readiness: Arc<Readiness>,
 }
 
 impl AppState {
     #[must_use]
-    pub fn new(core: Arc<BotCore>, api_keys: Vec<SecretString>) -> Self {
+    pub fn new(core: Arc<BotCore>, api_keys: Vec<ConfiguredKey>) -> Self {
         AppState { core, api_keys: Arc::new(api_keys), readiness: Arc::new(Readiness::default()) }
     }
 }
 
-/// API keys from a comma-separated list (`RUNCOACH_API_KEYS`).
+/// API keys from a comma-separated list of `name:secret` (`RUNCOACH_API_KEYS`).
 #[must_use]
-pub fn parse_api_keys(raw: &str) -> Vec<SecretString> {
-    raw.split(',').map(str::trim).filter(|k| !k.is_empty()).map(|k| SecretString::from(k.to_owned())).collect()
+pub fn parse_api_keys(raw: &str) -> Vec<ConfiguredKey> {
+    api_keys::parse_configured(raw)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -134,29 +135,47 @@ fn bad_body(lang: Lang, expected: &str) -> Response {
     error(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidArgument, lang, Some("body"), Some(expected))
 }
 
-/// Checks `Authorization: Bearer KEY` or `X-Api-Key: KEY` against the configured keys.
-fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>> {
+/// Checks `Authorization: Bearer KEY` or `X-Api-Key: KEY` against the configured and stored keys,
+/// then the key's calls per minute (shared by every instance): the key, or the answer to give.
+async fn authorised(state: &AppState, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
+    let lang = request_lang(headers);
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
-        .map(str::trim);
-    let ok = given
-        .is_some_and(|g| state.api_keys.iter().any(|k| constant_time_eq(k.expose_secret().as_bytes(), g.as_bytes())));
-    if ok {
-        Ok(())
-    } else {
-        Err(Box::new(error(StatusCode::UNAUTHORIZED, ErrorCode::ApiKeyRequired, request_lang(headers), None, None)))
+        .map(str::trim)
+        .filter(|g| !g.is_empty());
+    let store = state.core.store().as_ref();
+    let caller = match given {
+        Some(g) => match api_keys::identify(store, &state.api_keys, g).await {
+            Ok(c) => c,
+            Err(e) => return Err(Box::new(error(StatusCode::SERVICE_UNAVAILABLE, e.code(), lang, None, None))),
+        },
+        None => None,
+    };
+    let Some(caller) = caller else {
+        return Err(Box::new(error(StatusCode::UNAUTHORIZED, ErrorCode::ApiKeyRequired, lang, None, None)));
+    };
+    let now = Utc::now();
+    match limits::take(store, state.core.limits().api_calls, caller.name.as_str(), now).await {
+        Ok(Verdict::Allowed) => Ok(caller),
+        Ok(Verdict::Denied { retry_at }) => {
+            let wait = (retry_at - now).num_seconds().max(1);
+            let mut denied = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                lang,
+                None,
+                Some(&limits::retry_in(lang, retry_at, now)),
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&wait.to_string()) {
+                denied.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Err(Box::new(denied))
+        }
+        Err(e) => Err(Box::new(error(StatusCode::SERVICE_UNAVAILABLE, e.code(), lang, None, None))),
     }
-}
-
-/// Compares without stopping at the first difference (no timing hint about the key).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,31 +188,34 @@ struct ChatRequest {
 }
 
 async fn chat(State(state): State<AppState>, headers: HeaderMap, body: Option<Json<ChatRequest>>) -> Response {
-    if let Err(denied) = authorised(&state, &headers) {
-        return *denied;
-    }
+    let caller = match authorised(&state, &headers).await {
+        Ok(c) => c,
+        Err(denied) => return *denied,
+    };
     let Some(Json(req)) = body else {
         return bad_body(request_lang(&headers), "{\"user\": \"…\", \"text\": \"…\"}");
     };
     let lang = req.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or_else(|| request_lang(&headers));
     let user = req.user.trim();
-    if user.is_empty() || user.len() > 128 || user.chars().any(char::is_control) {
+    let Some(identity) = caller.runner(user) else {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::InvalidArgument,
             lang,
             Some("user"),
-            Some(lang.pick("(1 à 128 caractères imprimables)", "(1 to 128 printable characters)")),
+            Some(
+                lang.pick("(1 à 128 caractères imprimables, sans « : »)", "(1 to 128 printable characters, no \":\")"),
+            ),
         );
-    }
+    };
     let msg = Incoming {
         sender: Sender {
             platform: Platform::Api,
-            user_id: user.to_owned(),
+            user_id: identity.platform_user_id.clone(),
             username: Some(user.to_owned()),
             language_code: req.lang.clone(),
         },
-        chat: ChatRef::new(format!("api:{user}"), true),
+        chat: ChatRef::new(format!("api:{}", identity.platform_user_id), true),
         content: Content::Text(req.text),
     };
     let replies = state.core.handle(msg).await;
@@ -233,7 +255,7 @@ struct PlanBody {
 }
 
 async fn plans(State(state): State<AppState>, headers: HeaderMap, body: Option<Json<PlanBody>>) -> Response {
-    if let Err(denied) = authorised(&state, &headers) {
+    if let Err(denied) = authorised(&state, &headers).await {
         return *denied;
     }
     let Some(Json(b)) = body else {
@@ -295,22 +317,20 @@ async fn stats(
     Path(user): Path<String>,
     Query(q): Query<StatsQuery>,
 ) -> Response {
-    if let Err(denied) = authorised(&state, &headers) {
-        return *denied;
-    }
-    // `api:alice`, `telegram:12345`, or a plain name (an API user).
-    let user_ref = if user.contains(':') { UserRef::parse(&user) } else { UserRef::parse(&format!("api:{user}")) };
-    let lang = request_lang(&headers);
-    let Ok(user_ref) = user_ref else {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::InvalidArgument,
-            lang,
-            Some("user"),
-            Some("(NAME, platform:id)"),
-        );
+    let caller = match authorised(&state, &headers).await {
+        Ok(c) => c,
+        Err(denied) => return *denied,
     };
-    match state.core.stats_of(&user_ref.0, q.days).await {
+    let lang = request_lang(&headers);
+    // `alice`, `api:alice` or `api:<key>:alice`: this key's runners only. Anyone else (another
+    // key's, a Telegram or Discord runner) gets the same answer as nobody at all.
+    let name = user.strip_prefix("api:").unwrap_or(&user);
+    let prefix = format!("{}:", caller.name.as_str());
+    let name = if caller.unnamed { name } else { name.strip_prefix(&prefix).unwrap_or(name) };
+    let Some(identity) = caller.runner(name) else {
+        return error(StatusCode::NOT_FOUND, ErrorCode::UserNotFound, lang, Some("user"), None);
+    };
+    match state.core.stats_of(&identity, q.days).await {
         Ok(Some(stats)) => Json(stats).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, ErrorCode::UserNotFound, lang, Some("user"), None),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.code(), lang, None, None),

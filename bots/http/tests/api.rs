@@ -241,3 +241,80 @@ fn the_document_lists_every_error_code() {
     let codes: Vec<&str> = runcoach_core::error::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     assert_eq!(listed, codes, "openapi.json's error codes and ErrorCode::ALL differ");
 }
+
+/// Named keys act only for their own runners: another key's runner, a Telegram runner and an
+/// unknown name get the same 404; keys made by the operator work until revoked; each key has its
+/// calls per minute (429 with Retry-After).
+#[tokio::test]
+async fn a_key_reaches_only_its_own_runners() {
+    use runcoach_core::chat::{ChatRef, Content, Incoming, Sender};
+    use runcoach_core::domain::Platform;
+    use runcoach_core::limits::Limits;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let limits = Limits { api_calls: Limits::default().api_calls.with_max(12), ..Limits::default() };
+    let core = Arc::new(BotCore::new(store.clone()).with_limits(limits));
+    let state = AppState::new(core.clone(), parse_api_keys("club:club-secret, partner:partner-secret"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(runcoach_http::serve(listener, router(state.clone()), std::future::pending()));
+    let app = App { url, http: reqwest::Client::new(), state, _dir: dir };
+
+    // A Telegram runner with a history of sorts.
+    core.handle(Incoming {
+        sender: Sender { platform: Platform::Telegram, user_id: "4242".into(), username: None, language_code: None },
+        chat: ChatRef::new("4242", true),
+        content: Content::Text("/start".into()),
+    })
+    .await;
+    assert_eq!(app.post("/v1/chat", Some("club-secret"), json!({ "user": "alice", "text": "/start" })).await.0, 200);
+    let (status, _) = app.get("/v1/users/alice/stats", Some("club-secret")).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.get("/v1/users/api:club:alice/stats", Some("club-secret")).await.0, 200);
+    let (_, nobody) = app.get("/v1/users/nobody/stats", Some("club-secret")).await;
+    for stranger in ["alice", "api:club:alice", "telegram:4242", "api:alice"] {
+        let (status, body) = app.get(&format!("/v1/users/{stranger}/stats"), Some("partner-secret")).await;
+        assert_eq!((status, &body), (404, &nobody), "{stranger}");
+    }
+    let (status, body) = app.get("/v1/users/telegram:4242/stats", Some("club-secret")).await;
+    assert_eq!((status, &body), (404, &nobody));
+    // A name that would step outside the key's runners is refused.
+    let (status, body) =
+        app.post("/v1/chat", Some("club-secret"), json!({ "user": "partner:bob", "text": "hi" })).await;
+    assert_eq!((status, body["error"]["field"].clone()), (422, json!("user")));
+
+    // A key the operator makes: shown once, stored hashed, revoked at once.
+    let secret = runcoach_core::api_keys::create(store.as_ref(), "ops", chrono::Utc::now()).await.unwrap();
+    let secret = secrecy::ExposeSecret::expose_secret(&secret).to_owned();
+    assert!(secret.starts_with("rc_") && secret.len() == 67, "{secret}");
+    use runcoach_core::store::GuardStore;
+    let digest = runcoach_core::api_keys::digest(&secret);
+    assert_eq!(store.api_key_named(&digest).await.unwrap().as_deref(), Some("ops"), "stored as its SHA-256");
+    assert_eq!(store.api_key_named(&secret).await.unwrap(), None, "never as itself");
+    assert_eq!(app.post("/v1/chat", Some(&secret), json!({ "user": "alice", "text": "/start" })).await.0, 200);
+    assert_eq!(app.get("/v1/users/alice/stats", Some(&secret)).await.0, 200, "ops's own alice");
+    assert!(runcoach_core::api_keys::revoke(store.as_ref(), "ops", chrono::Utc::now()).await.unwrap());
+    assert_eq!(app.get("/v1/users/alice/stats", Some(&secret)).await.0, 401);
+
+    // 12 calls a minute per key: calling on, the club key is soon refused with Retry-After (a
+    // window may end meanwhile, so allow for one reset).
+    let mut last = (0, Value::Null);
+    let mut retry_after = None;
+    for _ in 0..30 {
+        let resp =
+            app.http.get(format!("{}/v1/users/alice/stats", app.url)).bearer_auth("club-secret").send().await.unwrap();
+        let status = resp.status().as_u16();
+        retry_after = resp.headers().get("retry-after").map(|v| v.to_str().unwrap().parse::<i64>().unwrap());
+        last = (status, resp.json().await.unwrap());
+        if status == 429 {
+            break;
+        }
+    }
+    assert_eq!(last.0, 429, "{last:?}");
+    assert_eq!(last.1["error"]["code"], json!("rate_limited"));
+    conforms("/v1/users/{user}/stats", "get", 429, &last.1);
+    assert!(retry_after.is_some_and(|s| (1..=60).contains(&s)), "{retry_after:?}");
+    // The partner key has its own budget.
+    assert_eq!(app.get("/v1/users/alice/stats", Some("partner-secret")).await.0, 404);
+}

@@ -40,7 +40,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "RUNCOACH_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: std::net::SocketAddr,
 
-    /// API keys for the JSON API (comma-separated).
+    /// API keys for the JSON API: comma-separated `name:secret` (runners are `api:name:…`).
     #[arg(long, env = "RUNCOACH_API_KEYS", hide = true, hide_env_values = true)]
     pub api_keys: Option<String>,
 
@@ -160,7 +160,7 @@ pub struct Cli {
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub http_addr: std::net::SocketAddr,
-    pub api_keys: Vec<SecretString>,
+    pub api_keys: Vec<runcoach_core::api_keys::ConfiguredKey>,
     pub webhook: Option<(url::Url, SecretString)>,
     /// Discord beyond its token (in [`Settings`]): API base, guild, shards.
     pub discord_api_url: Option<url::Url>,
@@ -350,8 +350,29 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    /// HTTP API keys: create one (its secret is shown once), list them, revoke one.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     #[command(skip)]
     Default,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Makes a key; prints its secret once (only its SHA-256 is stored).
+    Create {
+        /// 1 to 32 of a-z, 0-9, _ and - (its runners are `api:NAME:…`).
+        name: String,
+    },
+    /// The keys made here (configured ones are in RUNCOACH_API_KEYS).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revokes a key at once, on every instance.
+    Revoke { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The `runcoach` binary: parses the command line, opens the store and runs the chosen front end.
 
 mod activity_cmd;
+mod api_key_cmd;
 mod cli;
 mod goal_cmd;
 mod import_cmd;
@@ -170,6 +171,10 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             let store = open_store(&settings).await?;
             let id = runner_of(store.as_ref(), &user).await?;
             goal_cmd::add(store.as_ref(), id, &target, by).await
+        }
+        Commands::ApiKey { command } => {
+            let store = open_store(&settings).await?;
+            api_key_cmd::run(store.as_ref(), command).await
         }
         Commands::Goals { user, json, lang } => {
             let store = open_store(&settings).await?;

@@ -622,3 +622,25 @@ fn activities_follow_the_json_contract() {
     let nobody = runcoach(dir.path(), &["activity", "--user", "ivy", "424242", "--json"], "", None);
     assert_eq!(nobody.status.code(), Some(2));
 }
+
+/// `api-key create` prints the secret once; `list` shows names and states, never secrets;
+/// `revoke` ends a key; bad or taken names exit 2.
+#[test]
+fn api_keys_are_made_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = runcoach(dir.path(), &["api-key", "create", "club"], "", None);
+    assert!(made.status.success(), "{made:?}");
+    let secret = stdout(&made).trim().to_owned();
+    assert!(secret.starts_with("rc_") && secret.len() == 67, "{secret}");
+    assert_eq!(runcoach(dir.path(), &["api-key", "create", "club"], "", None).status.code(), Some(2), "taken");
+    assert_eq!(runcoach(dir.path(), &["api-key", "create", "Bad Name"], "", None).status.code(), Some(2));
+    let listed = stdout(&runcoach(dir.path(), &["api-key", "list", "--json"], "", None));
+    let keys: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(keys[0]["name"], "club");
+    assert!(keys[0]["revoked_at"].is_null());
+    assert!(!listed.contains(&secret[3..]), "no secret in the list");
+    assert!(runcoach(dir.path(), &["api-key", "revoke", "club"], "", None).status.success());
+    assert_eq!(runcoach(dir.path(), &["api-key", "revoke", "club"], "", None).status.code(), Some(2), "once");
+    let text = stdout(&runcoach(dir.path(), &["api-key", "list"], "", None));
+    assert!(text.starts_with("club\tcreated ") && text.contains("\trevoked "), "{text}");
+}
