@@ -113,6 +113,24 @@ impl BotCore {
         self.limits
     }
 
+    /// Which API key `given` is (configured or stored), for the HTTP adapter.
+    pub async fn api_caller(
+        &self,
+        configured: &[crate::api_keys::ConfiguredKey],
+        given: &str,
+    ) -> Result<Option<crate::api_keys::Caller>, StoreError> {
+        crate::api_keys::identify(self.store.as_ref(), configured, given).await
+    }
+
+    /// Counts one HTTP API call of `caller` against its per-minute limit.
+    pub async fn admit_api_call(
+        &self,
+        caller: &crate::api_keys::Caller,
+        now: DateTime<Utc>,
+    ) -> Result<Verdict, StoreError> {
+        limits::take(self.store.as_ref(), self.limits.api_calls, caller.name.as_str(), now).await
+    }
+
     /// Reads the time from `clock` instead of the system's (tests move time with a `TestClock`).
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {

@@ -146,9 +146,8 @@ async fn authorised(state: &AppState, headers: &HeaderMap) -> Result<Caller, Box
         .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
         .map(str::trim)
         .filter(|g| !g.is_empty());
-    let store = state.core.store().as_ref();
     let caller = match given {
-        Some(g) => match api_keys::identify(store, &state.api_keys, g).await {
+        Some(g) => match state.core.api_caller(&state.api_keys, g).await {
             Ok(c) => c,
             Err(e) => return Err(Box::new(error(StatusCode::SERVICE_UNAVAILABLE, e.code(), lang, None, None))),
         },
@@ -158,7 +157,7 @@ async fn authorised(state: &AppState, headers: &HeaderMap) -> Result<Caller, Box
         return Err(Box::new(error(StatusCode::UNAUTHORIZED, ErrorCode::ApiKeyRequired, lang, None, None)));
     };
     let now = Utc::now();
-    match limits::take(store, state.core.limits().api_calls, caller.name.as_str(), now).await {
+    match state.core.admit_api_call(&caller, now).await {
         Ok(Verdict::Allowed) => Ok(caller),
         Ok(Verdict::Denied { retry_at }) => {
             let wait = (retry_at - now).num_seconds().max(1);
