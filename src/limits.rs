@@ -105,6 +105,9 @@ pub struct Limits {
     pub garmin_logins: Rule,
     pub garmin_logins_all: Rule,
     pub api_calls: Rule,
+    /// Wrong `/link` codes per runner per hour, and for everyone.
+    pub link_failures: Rule,
+    pub link_failures_all: Rule,
 }
 
 impl Default for Limits {
@@ -115,6 +118,8 @@ impl Default for Limits {
             garmin_logins: Rule::new("garmin_logins", 5, Duration::hours(1)),
             garmin_logins_all: Rule::new("garmin_logins_all", 60, Duration::hours(1)),
             api_calls: Rule::new("api_calls", 120, Duration::minutes(1)),
+            link_failures: Rule::new("link_failures", 5, Duration::hours(1)),
+            link_failures_all: Rule::new("link_failures_all", 200, Duration::hours(1)),
         }
     }
 }

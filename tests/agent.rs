@@ -291,6 +291,7 @@ async fn memory_survives_restarts_and_follows_linked_platforms(t: TestStore) {
     let code = tg.say("/link").await;
     let code = code.split('`').nth(1).or_else(|| code.split("**").nth(1)).unwrap().trim().to_owned();
     assert!(dc.say(&format!("/link {code}")).await.to_lowercase().contains("telegram"));
+    assert!(joined(&dc.press("link:yes").await).contains("Accounts linked"));
     dc.say("what should I do this weekend?").await;
     let last = llm.requests().last().unwrap()["messages"].to_string();
     assert!(last.contains("Paris marathon in April"), "earlier turn missing: {last}");

@@ -158,10 +158,49 @@ async fn link_joins_telegram_and_discord(t: TestStore) {
     dc.say("/profile vma 16").await;
     let text = tg.say("/link").await;
     let code: String = text.split('`').nth(1).expect("code in backticks").to_owned();
-    assert_eq!(code.len(), 6);
+    // 10 characters of 32 (50 bits), shown as two groups of five.
+    assert_eq!((code.len(), code.chars().nth(5)), (11, Some('-')), "{code}");
     assert!(dc.say("/link WRONG9").await.contains("doesn't exist"));
-    let text = dc.say(&format!("/link {}", code.to_lowercase())).await;
+    // The runner sees which account they join, and nothing happens before they say yes.
+    let confirm = dc.send(&format!("/link {}", code.to_lowercase().replace('-', " "))).await;
+    assert!(
+        joined(&confirm).contains("This code comes from the account **runner11** (Telegram)"),
+        "{}",
+        joined(&confirm)
+    );
+    let no = dc.press(&button(&confirm, "No")).await;
+    assert!(joined(&no).contains("nothing was linked"));
+    assert_ne!(
+        t.store.find_user(&ident(Platform::Telegram, "11")).await.unwrap().unwrap().id,
+        t.store.find_user(&ident(Platform::Discord, "22")).await.unwrap().unwrap().id
+    );
+    let confirm = dc.send(&format!("/link {code}")).await;
+    let text = joined(&dc.press(&button(&confirm, "Yes, link them")).await);
     assert!(text.contains("Accounts linked") && text.contains("Telegram") && text.contains("Discord"), "{text}");
+    // The code's owner is told in their Telegram chat, in their language, by the scheduler.
+    struct Inbox(tokio::sync::Mutex<Vec<(runcoach_core::chat::ChatKey, String)>>);
+    #[async_trait::async_trait]
+    impl runcoach_core::message::Notifier for Inbox {
+        async fn send(
+            &self,
+            chat: &runcoach_core::chat::ChatKey,
+            replies: &[runcoach_core::chat::Reply],
+        ) -> Result<(), runcoach_core::message::NotifyError> {
+            self.0.lock().await.push((chat.clone(), replies[0].text.clone()));
+            Ok(())
+        }
+    }
+    let inbox = Inbox(tokio::sync::Mutex::new(Vec::new()));
+    let clock = TestClock::at(Utc::now());
+    let report = runcoach_core::scheduler::run_once(t.store.as_ref(), "w", &inbox, &clock).await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let told = inbox.0.lock().await;
+    assert_eq!((told[0].0.platform, told[0].0.chat_id.as_str()), (Platform::Telegram, "11"));
+    assert!(told[0].1.starts_with("🔗 Un compte Discord vient d'être lié au tien"), "{}", told[0].1);
+    drop(told);
+    // A code links once.
+    let again = dc.send(&format!("/link {code}")).await;
+    assert_eq!(joined(&again), ErrorCode::LinkCodeInvalid.message(Lang::Fr), "the kept account speaks French");
     let a = t.store.find_user(&ident(Platform::Telegram, "11")).await.unwrap().unwrap();
     let b = t.store.find_user(&ident(Platform::Discord, "22")).await.unwrap().unwrap();
     assert_eq!(a.id, b.id);
@@ -179,14 +218,43 @@ async fn a_link_code_expires_on_the_cores_clock(t: TestStore) {
     let dc = Runner::new(&core, Platform::Discord, "32", Some("en"));
     let text = tg.say("/link").await;
     let code: String = text.split('`').nth(1).expect("code in backticks").to_owned();
-    clock.advance(chrono::Duration::minutes(16));
+    clock.advance(chrono::Duration::minutes(11));
     let text = dc.say(&format!("/link {code}")).await;
     assert_eq!(text, ErrorCode::LinkCodeExpired.message(Lang::En), "{text}");
-    // A new code, used within its 15 minutes, links.
+    // A new code, used within its 10 minutes, links; a code that expires at the confirmation
+    // step links nothing.
     let text = tg.say("/link").await;
     let code: String = text.split('`').nth(1).expect("code in backticks").to_owned();
-    clock.advance(chrono::Duration::minutes(14));
-    assert!(dc.say(&format!("/link {code}")).await.contains("Accounts linked"));
+    let confirm = dc.send(&format!("/link {code}")).await;
+    clock.advance(chrono::Duration::minutes(11));
+    assert_eq!(joined(&dc.press("link:yes").await), ErrorCode::LinkCodeExpired.message(Lang::En));
+    let text = tg.say("/link").await;
+    let code: String = text.split('`').nth(1).expect("code in backticks").to_owned();
+    clock.advance(chrono::Duration::minutes(9));
+    let confirm2 = dc.send(&format!("/link {code}")).await;
+    assert!(joined(&dc.press(&button(&confirm2, "Yes")).await).contains("Accounts linked"));
+    drop(confirm);
+}
+
+/// Guessing link codes: five wrong codes an hour per runner, then locked (right or wrong); a
+/// stranger never gets a code's account without its owner's code.
+async fn link_codes_cannot_be_guessed(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let owner = Runner::new(&core, Platform::Telegram, "41", Some("en"));
+    let code = owner.say("/link").await.split('`').nth(1).unwrap().to_owned();
+    let thief = Runner::new(&core, Platform::Discord, "666", Some("fr"));
+    for guess in ["AAAAA-AAAAA", "BBBBBBBBBB", "CCCCC CCCCC", "DDDDD-DDDDD", "EEEEE-EEEEE"] {
+        assert_eq!(thief.say(&format!("/link {guess}")).await, ErrorCode::LinkCodeInvalid.message(Lang::Fr));
+    }
+    let locked = thief.say(&format!("/link {code}")).await;
+    assert!(locked.starts_with("⏳ Trop de codes de liaison erronés : réessaie dans"), "{locked}");
+    assert!(t.store.find_user(&ident(Platform::Discord, "666")).await.unwrap().is_some());
+    assert_ne!(
+        t.store.find_user(&ident(Platform::Telegram, "41")).await.unwrap().unwrap().id,
+        t.store.find_user(&ident(Platform::Discord, "666")).await.unwrap().unwrap().id
+    );
+    // A button pressed without a pending confirmation does nothing.
+    assert!(!joined(&thief.press("link:yes").await).contains("liés"));
 }
 
 async fn unknown_input_gets_a_helpful_answer(t: TestStore) {
@@ -222,6 +290,7 @@ on_both_stores!(
     personal_commands_stay_out_of_groups,
     link_joins_telegram_and_discord,
     a_link_code_expires_on_the_cores_clock,
+    link_codes_cannot_be_guessed,
     unknown_input_gets_a_helpful_answer,
     huge_messages_are_refused_before_storing,
 );
@@ -584,7 +653,27 @@ mod garmin_sync {
         mfa_codes_are_asked_and_checked,
         the_mfa_code_may_reach_another_instance,
         a_wrong_password_says_so_and_a_slash_password_is_not_a_command,
+        linked_garmin_tokens_keep_working,
     );
+
+    /// Garmin tokens sealed for an account that is linked into another are sealed again for the
+    /// kept account: the runner syncs without reconnecting.
+    async fn linked_garmin_tokens_keep_working(t: TestStore) {
+        let now = chrono::Utc::now();
+        let core =
+            core_with_garmin(&t, Fake { activities: garmin_fake::activities(3000, 3, now), ..Fake::default() }).await;
+        let dc = Runner::new(&core, Platform::Discord, "52", Some("en"));
+        dc.say("/sync").await;
+        dc.say(EMAIL).await;
+        assert!(dc.say(PASSWORD).await.contains("Garmin account connected"));
+        let tg = Runner::new(&core, Platform::Telegram, "51", Some("en"));
+        let code = tg.say("/link").await.split('`').nth(1).unwrap().to_owned();
+        let confirm = dc.send(&format!("/link {code}")).await;
+        assert!(joined(&dc.press(&button(&confirm, "Yes")).await).contains("Accounts linked"));
+        let synced = tg.say("/sync").await;
+        assert!(!synced.contains("email address"), "no new login: {synced}");
+        assert!(synced.contains("0 new"), "{synced}");
+    }
 
     #[tokio::test]
     async fn without_a_secret_key_sync_explains() {

@@ -455,7 +455,27 @@ async fn saving_a_plan_archives_the_previous_one(t: TestStore) {
     assert_eq!(statuses, vec!["archived", "active"]);
 }
 
+/// Two runners redeeming one link code at once (two instances, two pools on PostgreSQL): the code
+/// is claimed once, so exactly one is merged into its owner.
+async fn a_link_code_is_claimed_once(t: TestStore) {
+    let s = t.store.as_ref();
+    let other = t.second_instance().await;
+    let owner = new_user(s, Platform::Telegram, "owner").await;
+    let b = new_user(s, Platform::Discord, "b").await;
+    let c = new_user(s, Platform::Discord, "c").await;
+    let now = Utc::now();
+    s.create_link_code(owner, "ABCDEFGHJK", now + Duration::minutes(10)).await.unwrap();
+    assert_eq!(s.peek_link_code("ABCDEFGHJK", now).await.unwrap(), Ok(owner), "peeking claims nothing");
+    let (first, second) =
+        tokio::join!(s.redeem_link_code("ABCDEFGHJK", b, now), other.redeem_link_code("ABCDEFGHJK", c, now));
+    let outcomes = [first.unwrap(), second.unwrap()];
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(outcomes.contains(&Err(runcoach_core::store::LinkError::Invalid)), "{outcomes:?}");
+    assert_eq!(s.peek_link_code("ABCDEFGHJK", now).await.unwrap(), Err(runcoach_core::store::LinkError::Invalid));
+}
+
 on_both_stores!(
+    a_link_code_is_claimed_once,
     coach_memory_is_per_runner,
     identities_resolve_once,
     concurrent_first_contacts_make_one_runner,

@@ -346,7 +346,10 @@ impl Command {
             "profile" => Command::Profile(profile_pairs(args)?),
             "export" => Command::Export,
             "forget" => Command::Forget,
-            "link" => Command::Link(first.map(|c| c.to_uppercase())),
+            // The whole argument: a code may be typed in its two groups ("ABCDE FGHJK").
+            "link" => {
+                Command::Link((!args.is_empty()).then(|| args.chars().take(40).collect::<String>().to_uppercase()))
+            }
             "sync" => Command::Sync,
             "garmin_logout" => Command::GarminLogout,
             "import" => Command::Import,

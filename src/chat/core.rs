@@ -35,7 +35,12 @@ pub const MAX_MESSAGE_CHARS: usize = 8_000;
 /// Largest file the core accepts from a chat (a long FIT file is a few MB; Garmin's ZIPs less).
 pub const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 /// How long a `/link` code stays valid.
-const LINK_CODE_MINUTES: i64 = 15;
+const LINK_CODE_MINUTES: i64 = 10;
+/// Characters in a link code: 10 of 32 is 50 bits, shown as two groups of five.
+const LINK_CODE_LEN: usize = 10;
+const BTN_LINK_YES: &str = "link:yes";
+const BTN_LINK_NO: &str = "link:no";
+const STATE_LINK: &str = "confirm_link";
 /// No 0/O or 1/I: codes are read aloud and typed on phones.
 const LINK_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
@@ -472,6 +477,9 @@ impl BotCore {
             BTN_FORGET_YES | BTN_FORGET_NO if pending == Some(STATE_FORGET) => {
                 self.forget_answer(ctx, data == BTN_FORGET_YES).await
             }
+            BTN_LINK_YES | BTN_LINK_NO if pending == Some(STATE_LINK) && ctx.private => {
+                self.link_answer(ctx, data == BTN_LINK_YES).await
+            }
             other if other.starts_with(BTN_RATE) => self.rate(ctx, other).await,
             other => match other.strip_prefix(BTN_COMMAND) {
                 Some(command) => match commands::parse_text(command) {
@@ -637,10 +645,65 @@ impl BotCore {
             let code = new_link_code();
             let expires = ctx.now + Duration::minutes(LINK_CODE_MINUTES);
             self.store.create_link_code(ctx.user.id, &code, expires).await?;
-            return Ok(vec![Reply::text(texts::link_code(lang, &code, LINK_CODE_MINUTES))]);
+            return Ok(vec![Reply::text(texts::link_code(lang, &show_link_code(&code), LINK_CODE_MINUTES))]);
+        };
+        let code = normalize_link_code(&code);
+        // Wrong codes are counted per runner and for everyone: guessing is slow from one account
+        // and from many.
+        let me = ctx.user.id.to_string();
+        for (rule, key) in [(self.limits.link_failures, me.as_str()), (self.limits.link_failures_all, "all")] {
+            if let Verdict::Denied { retry_at } = limits::check(self.store.as_ref(), rule, key, ctx.now).await? {
+                return Ok(vec![Reply::text(texts::link_locked(lang, &limits::retry_in(lang, retry_at, ctx.now)))]);
+            }
+        }
+        let owner = match self.store.peek_link_code(&code, ctx.now).await? {
+            Ok(owner) if owner == ctx.user.id => {
+                return Ok(vec![Reply::text(ErrorCode::LinkSameUser.message(lang))]);
+            }
+            Ok(owner) => owner,
+            Err(e) => {
+                for (rule, key) in [(self.limits.link_failures, me.as_str()), (self.limits.link_failures_all, "all")] {
+                    limits::spend(self.store.as_ref(), rule, key, ctx.now, 1).await?;
+                }
+                info!(user = %ctx.user.id, "wrong or expired link code");
+                let code =
+                    if e == LinkError::Expired { ErrorCode::LinkCodeExpired } else { ErrorCode::LinkCodeInvalid };
+                return Ok(vec![Reply::text(code.message(lang))]);
+            }
+        };
+        // Say which account is joined (platform and name only) and wait for a yes.
+        let other = self.store.get_user(owner).await?;
+        let platforms: Vec<&str> =
+            self.store.identities(owner).await?.iter().map(|i| platform_name(i.platform)).collect();
+        let state = json!({ "kind": STATE_LINK, "code": code });
+        self.store.set_dialogue_state(ctx.user.id, &ctx.chat, Some(&state)).await?;
+        Ok(vec![
+            Reply::text(texts::link_confirm(lang, &platforms.join(", "), other.display_name.as_deref())).with_buttons(
+                vec![vec![
+                    Button::new(texts::link_yes(lang), BTN_LINK_YES),
+                    Button::new(texts::link_no(lang), BTN_LINK_NO),
+                ]],
+            ),
+        ])
+    }
+
+    /// The answer to "join this account?": the code is claimed and the accounts merged.
+    async fn link_answer(&self, ctx: Ctx<'_>, yes: bool) -> Handled {
+        let lang = ctx.lang();
+        let state = self.store.dialogue_state(ctx.user.id, &ctx.chat).await?;
+        self.store.set_dialogue_state(ctx.user.id, &ctx.chat, None).await?;
+        let code = state.as_ref().and_then(|s| s.get("code")).and_then(|c| c.as_str()).map(str::to_owned);
+        let (true, Some(code)) = (yes, code) else {
+            return Ok(vec![Reply::text(texts::link_cancelled(lang))]);
         };
         match self.store.redeem_link_code(&code, ctx.user.id, ctx.now).await? {
             Ok(outcome) => {
+                if let Some(garmin) = &self.garmin {
+                    garmin.reseal_after_link(self.store.as_ref(), outcome.kept, outcome.merged).await?;
+                }
+                self.store.audit(Some(outcome.kept), "user", "link", &json!({ "platform": ctx.chat.platform })).await?;
+                // The code's owner hears of it on their side, whoever redeemed it.
+                crate::scheduler::notify_link(self.store.as_ref(), outcome.kept, ctx.chat.platform, ctx.now).await?;
                 let platforms: Vec<String> = self
                     .store
                     .identities(outcome.kept)
@@ -856,9 +919,20 @@ fn platform_name(p: Platform) -> &'static str {
     }
 }
 
+/// `ABCDE-FGHJK`: easier to read and type.
+fn show_link_code(code: &str) -> String {
+    let (a, b) = code.split_at(code.len().min(LINK_CODE_LEN / 2));
+    format!("{a}-{b}")
+}
+
+/// What the runner typed, as stored: upper case, without spaces or dashes.
+fn normalize_link_code(typed: &str) -> String {
+    typed.chars().filter(|c| !matches!(c, '-' | ' ')).flat_map(char::to_uppercase).collect()
+}
+
 fn new_link_code() -> String {
     let mut rng = rand::rng();
-    (0..6)
+    (0..LINK_CODE_LEN)
         .map(|_| {
             let i = rng.random_range(0..LINK_ALPHABET.len());
             LINK_ALPHABET.get(i).map_or('X', |b| char::from(*b))

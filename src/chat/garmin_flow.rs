@@ -47,6 +47,29 @@ impl GarminService {
         GarminService { client, sealer, every_hours: SyncPolicy::default().every_hours }
     }
 
+    /// After `merged` was linked into `kept`: Garmin tokens sealed for `merged` (they moved with
+    /// its rows) are sealed again for `kept`, so the runner need not reconnect.
+    pub(super) async fn reseal_after_link(
+        &self,
+        store: &dyn crate::store::Store,
+        kept: UserId,
+        merged: UserId,
+    ) -> Result<(), crate::store::StoreError> {
+        let Some(sealed) = store.get_credential(kept, garmin::PROVIDER).await? else {
+            return Ok(());
+        };
+        if self.sealer.open(kept, &sealed).is_ok() {
+            return Ok(());
+        }
+        match self.sealer.open(merged, &sealed).and_then(|t| self.sealer.seal(kept, &t)) {
+            Ok(resealed) => store.put_credential(kept, garmin::PROVIDER, &resealed).await,
+            Err(e) => {
+                warn!(error = %e, "linked Garmin tokens could not be sealed again: the runner reconnects");
+                Ok(())
+            }
+        }
+    }
+
     /// From the settings: the sealing key (required to store tokens), Garmin's endpoints and the
     /// sync policy (the client is paced by it). `Ok(None)` when no key is configured.
     pub fn configured(

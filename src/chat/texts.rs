@@ -227,6 +227,48 @@ Don't share this code with anyone."
     }
 }
 
+pub fn link_confirm(lang: Lang, platforms: &str, name: Option<&str>) -> String {
+    // The other account's name is the platform's, cleaned to a short line.
+    let name: Option<String> = name.map(|n| n.chars().filter(|c| !c.is_control()).take(40).collect());
+    match (lang, name) {
+        (Lang::Fr, Some(n)) => format!(
+            "🔗 Ce code vient du compte **{n}** ({platforms}). Lier tes comptes réunit tout (historique, plans, Garmin) dans ce compte-là. On y va ?"
+        ),
+        (Lang::Fr, None) => format!(
+            "🔗 Ce code vient d'un compte {platforms}. Lier tes comptes réunit tout (historique, plans, Garmin) dans ce compte-là. On y va ?"
+        ),
+        (Lang::En, Some(n)) => format!(
+            "🔗 This code comes from the account **{n}** ({platforms}). Linking brings everything (history, plans, Garmin) into that account. Go ahead?"
+        ),
+        (Lang::En, None) => format!(
+            "🔗 This code comes from a {platforms} account. Linking brings everything (history, plans, Garmin) into that account. Go ahead?"
+        ),
+    }
+}
+
+pub fn link_yes(lang: Lang) -> &'static str {
+    lang.pick("✅ Oui, lier", "✅ Yes, link them")
+}
+
+pub fn link_no(lang: Lang) -> &'static str {
+    lang.pick("✖️ Non", "✖️ No")
+}
+
+pub fn link_cancelled(lang: Lang) -> &'static str {
+    lang.pick("Ok, je ne lie rien.", "OK, nothing was linked.")
+}
+
+pub fn link_locked(lang: Lang, retry: &str) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "⏳ Trop de codes de liaison erronés : {retry}. Demande un nouveau code avec /link sur l'autre compte."
+        ),
+        Lang::En => {
+            format!("⏳ Too many wrong link codes: {retry}. Ask for a new code with /link on the other account.")
+        }
+    }
+}
+
 pub fn link_done(lang: Lang, platforms: &[String]) -> String {
     let list = platforms.join(", ");
     match lang {

@@ -252,6 +252,9 @@ struct JobPayload {
     /// The day a plan-day job ends.
     #[serde(default)]
     day: Option<NaiveDate>,
+    /// A link notice: the platform of the account that joined.
+    #[serde(default)]
+    joined: Option<Platform>,
 }
 
 fn payload(s: &ScheduleRecord, week: IsoWeek, day: Option<NaiveDate>) -> serde_json::Value {
@@ -265,6 +268,7 @@ fn payload(s: &ScheduleRecord, week: IsoWeek, day: Option<NaiveDate>) -> serde_j
         week,
         lang: s.lang,
         day,
+        joined: None,
     };
     // A struct of strings, numbers and enums always encodes.
     serde_json::to_value(p).unwrap_or_default()
@@ -279,6 +283,7 @@ struct JobTarget {
     week: IsoWeek,
     lang: Option<Lang>,
     day: Option<NaiveDate>,
+    joined: Option<Platform>,
 }
 
 fn target(job: &ClaimedJob) -> Option<JobTarget> {
@@ -291,6 +296,7 @@ fn target(job: &ClaimedJob) -> Option<JobTarget> {
         week: p.week,
         lang: p.lang,
         day: p.day,
+        joined: p.joined,
     })
 }
 
@@ -335,6 +341,28 @@ async fn build(
         }
         // Handled before building (see `deliver`): a sync decides its own retries.
         ScheduleKind::GarminSync => Ok(Some(Vec::new())),
+        ScheduleKind::LinkNotice => {
+            let Some(id) = job.user_id else { return Ok(None) };
+            let user = match store.get_user(id).await {
+                Ok(u) => u,
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let joined = match t.joined {
+                Some(Platform::Telegram) => "Telegram",
+                Some(Platform::Discord) => "Discord",
+                Some(Platform::Api) => "API",
+                Some(Platform::Console) | None => "console",
+            };
+            Ok(Some(vec![Reply::text(match user.lang {
+                Lang::Fr => format!(
+                    "🔗 Un compte {joined} vient d'être lié au tien avec ton code /link : ses sorties et ses plans sont maintenant les tiens. Si ce n'était pas toi, écris /export pour garder tes données puis /forget, et préviens l'administrateur du bot."
+                ),
+                Lang::En => format!(
+                    "🔗 A {joined} account was just linked to yours with your /link code: its runs and plans are yours now. If this wasn't you, send /export to keep your data, then /forget, and tell the bot's admin."
+                ),
+            })]))
+        }
         ScheduleKind::ClubDigest => {
             let Some(guild) = t.guild_id.as_deref() else { return Ok(None) };
             let d = summary::club_digest(store, guild, t.week, today).await?;
@@ -342,6 +370,41 @@ async fn build(
             Ok(Some(vec![Reply::text(summary::render_digest(&d, t.lang.unwrap_or(Lang::En)))]))
         }
     }
+}
+
+/// Tells `kept` (in a private chat of theirs: Telegram, else a Discord DM) that an account on
+/// `joined` was linked into theirs. False when they have no chat the bot can write to.
+pub async fn notify_link(store: &dyn Store, kept: UserId, joined: Platform, now: DateTime<Utc>) -> StoreResult<bool> {
+    let identities = store.identities(kept).await?;
+    let chat = [Platform::Telegram, Platform::Discord].into_iter().find_map(|p| {
+        let id = identities.iter().find(|i| i.platform == p && p != joined)?;
+        Some(match p {
+            Platform::Discord => ChatKey { platform: p, chat_id: format!("dm:{}", id.platform_user_id) },
+            _ => ChatKey { platform: p, chat_id: id.platform_user_id.clone() },
+        })
+    });
+    let Some(chat) = chat else { return Ok(false) };
+    let p = JobPayload {
+        schedule_id: 0,
+        kind: Some(ScheduleKind::LinkNotice),
+        platform: chat.platform,
+        chat_id: chat.chat_id,
+        guild_id: None,
+        timezone: None,
+        week: IsoWeek::of(now.date_naive()),
+        lang: None,
+        day: None,
+        joined: Some(joined),
+    };
+    store
+        .enqueue_job(&NewJob {
+            kind: ScheduleKind::LinkNotice.as_str().to_owned(),
+            dedupe_key: format!("link_notice:{}:{}", kept.0, now.timestamp_millis()),
+            user_id: Some(kept),
+            payload: serde_json::to_value(p).unwrap_or_default(),
+            run_at: now,
+        })
+        .await
 }
 
 /// One pass of the delivery worker with the default settings.

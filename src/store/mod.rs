@@ -462,11 +462,18 @@ pub enum ScheduleKind {
     PlanDay,
     /// A runner's Garmin Connect sync in the background (new runs announced in their chat).
     GarminSync,
+    /// A one-off job, never a schedule: a runner told that another account was linked to theirs.
+    LinkNotice,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 4] =
-        [ScheduleKind::WeeklySummary, ScheduleKind::ClubDigest, ScheduleKind::PlanDay, ScheduleKind::GarminSync];
+    pub const ALL: [ScheduleKind; 5] = [
+        ScheduleKind::WeeklySummary,
+        ScheduleKind::ClubDigest,
+        ScheduleKind::PlanDay,
+        ScheduleKind::GarminSync,
+        ScheduleKind::LinkNotice,
+    ];
 
     /// The stored name.
     #[must_use]
@@ -476,6 +483,7 @@ impl ScheduleKind {
             ScheduleKind::ClubDigest => "club_digest",
             ScheduleKind::PlanDay => "plan_day",
             ScheduleKind::GarminSync => "garmin_sync",
+            ScheduleKind::LinkNotice => "link_notice",
         }
     }
 
@@ -601,7 +609,10 @@ pub trait UserStore: Send + Sync {
     async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> StoreResult<User>;
     async fn identities(&self, id: UserId) -> StoreResult<Vec<IdentityRecord>>;
     async fn create_link_code(&self, id: UserId, code: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
-    /// Merges the redeemer into the runner who issued `code`, in one transaction.
+    /// Who issued `code`, if it is live (nothing is claimed: for the confirmation step).
+    async fn peek_link_code(&self, code: &str, now: DateTime<Utc>) -> StoreResult<Result<UserId, LinkError>>;
+    /// Merges the redeemer into the runner who issued `code`, in one transaction; the code is
+    /// claimed atomically, so it links once.
     async fn redeem_link_code(
         &self,
         code: &str,

@@ -522,6 +522,7 @@ impl Cli {
                         d.garmin_logins_all,
                     )?,
                     api_calls: max("RUNCOACH_LIMIT_API_PER_MINUTE", &self.limit_api, d.api_calls)?,
+                    ..d
                 }
             },
             knowledge: KbConfig {

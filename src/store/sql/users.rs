@@ -164,6 +164,22 @@ macro_rules! impl_users {
                 Ok(())
             }
 
+            #[tracing::instrument(skip_all)]
+            async fn peek_link_code(&self, code: &str, now: DateTime<Utc>) -> StoreResult<Result<UserId, LinkError>> {
+                let row = sqlx::query("SELECT user_id, expires_at FROM link_codes WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else {
+                    return Ok(Err(LinkError::Invalid));
+                };
+                let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
+                if expires_at < now {
+                    return Ok(Err(LinkError::Expired));
+                }
+                Ok(Ok(UserId(row.try_get("user_id")?)))
+            }
+
             #[tracing::instrument(skip_all, fields(user = %redeemer))]
             async fn redeem_link_code(
                 &self,
@@ -172,7 +188,9 @@ macro_rules! impl_users {
                 now: DateTime<Utc>,
             ) -> StoreResult<Result<LinkOutcome, LinkError>> {
                 let mut tx = self.begin_write().await?;
-                let row = sqlx::query("SELECT user_id, expires_at FROM link_codes WHERE code = $1")
+                // Claimed first, in one statement: of two redemptions at once, the second finds
+                // no code (on PostgreSQL it waits for the first and then deletes nothing).
+                let row = sqlx::query("DELETE FROM link_codes WHERE code = $1 RETURNING user_id, expires_at")
                     .bind(code)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -182,11 +200,11 @@ macro_rules! impl_users {
                 let kept: i64 = row.try_get("user_id")?;
                 let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
                 if expires_at < now {
-                    sqlx::query("DELETE FROM link_codes WHERE code = $1").bind(code).execute(&mut *tx).await?;
                     tx.commit().await?;
                     return Ok(Err(LinkError::Expired));
                 }
                 if kept == redeemer.0 {
+                    // The code stays usable from the other account: nothing is claimed.
                     return Ok(Err(LinkError::SameUser));
                 }
                 let (k, m) = (kept, redeemer.0);
@@ -236,7 +254,6 @@ macro_rules! impl_users {
                 for sql in ["DELETE FROM link_codes WHERE user_id = $1", "DELETE FROM dialogue_states WHERE user_id = $1"] {
                     sqlx::query(sql).bind(m).execute(&mut *tx).await?;
                 }
-                sqlx::query("DELETE FROM link_codes WHERE code = $1").bind(code).execute(&mut *tx).await?;
                 for statement in statements {
                     sqlx::query(*statement).bind(k).bind(m).execute(&mut *tx).await?;
                 }
