@@ -173,7 +173,8 @@ function normaliseUpdate(u) {
 // ---- webhooks ----------------------------------------------------------------------------------
 
 const hooks = new Map(); // token -> { url, secret }
-const hookDeliveries = []; // { token, update_id, status }
+const hookDeliveries = [];
+const webhookSets = []; // every setWebhook's url, in order // { token, update_id, status }
 
 // Posts every unread update of a webhook bot to its URL, one at a time, in order. An update the
 // bot does not accept (not 2xx, or no connection) stays first in line and is posted again, as
@@ -233,6 +234,7 @@ app.use(express.urlencoded({ extended: true }));
 
 app.get('/_peer/violations', (_req, res) => res.json(violations));
 app.get('/_peer/hook_deliveries', (_req, res) => res.json(hookDeliveries));
+app.get('/_peer/webhook_sets', (_req, res) => res.json(webhookSets));
 app.get('/_peer/commands', (_req, res) => res.json(commands));
 app.get('/_peer/sent', (req, res) => res.json(sent.filter((s) => !req.query.chat_id || String(s.message.chat.id) === String(req.query.chat_id))));
 app.post('/_peer/block', (req, res) => { blocked.add(String(req.body.chat_id)); res.json({ ok: true }); });
@@ -382,6 +384,7 @@ app.all('/bot:token/:method', async (req, res, next) => {
       // webhook updates itself (Bot API-shaped, checked, with X-Telegram-Bot-Api-Secret-Token).
       if (!body.url) return fail(res, 400, 'Bad Request: bad webhook: An HTTPS URL must be provided for webhook');
       hooks.set(token, { url: String(body.url), secret: body.secret_token ? String(body.secret_token) : undefined });
+      webhookSets.push(String(body.url));
       pumpHooks();
       return ok(res, method, true);
     }

@@ -350,6 +350,12 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    /// Telegram administration: `telegram webhook delete` removes the webhook (stopping an
+    /// instance leaves it for the others).
+    Telegram {
+        #[command(subcommand)]
+        command: TelegramCommand,
+    },
     /// HTTP API keys: create one (its secret is shown once), list them, revoke one.
     ApiKey {
         #[command(subcommand)]
@@ -357,6 +363,21 @@ pub enum Commands {
     },
     #[command(skip)]
     Default,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TelegramCommand {
+    /// The bot's webhook.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Removes the webhook: Telegram stops posting updates (long polling works again).
+    Delete,
 }
 
 #[derive(Debug, Subcommand)]
@@ -433,7 +454,21 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 
 impl Cli {
     pub fn serve_options(&self) -> anyhow::Result<ServeOptions> {
-        let secret = self.telegram_webhook_secret.clone().filter(|s| !s.is_empty()).unwrap_or_else(random_secret);
+        let configured = self.telegram_webhook_secret.clone().filter(|s| !s.is_empty());
+        if let Some(s) = &configured
+            && !runcoach_telegram::valid_webhook_secret(s)
+        {
+            anyhow::bail!("RUNCOACH_TELEGRAM_WEBHOOK_SECRET must be 1 to 256 of A-Z, a-z, 0-9, _ and -");
+        }
+        let shared_store = self.database_url.as_deref().is_some_and(|u| u.starts_with("postgres"));
+        if self.telegram_webhook_url.is_some() && configured.is_none() && shared_store {
+            // A random secret per instance would leave Telegram with only the last one's.
+            anyhow::bail!(
+                "webhook mode on PostgreSQL (several instances behind one URL) needs the same \
+                 RUNCOACH_TELEGRAM_WEBHOOK_SECRET on every instance (1 to 256 of A-Z, a-z, 0-9, _ and -)"
+            );
+        }
+        let secret = configured.unwrap_or_else(random_secret);
         Ok(ServeOptions {
             http_addr: self.http_addr,
             api_keys: runcoach_http::parse_api_keys(self.api_keys.as_deref().unwrap_or_default()),

@@ -172,6 +172,16 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             let id = runner_of(store.as_ref(), &user).await?;
             goal_cmd::add(store.as_ref(), id, &target, by).await
         }
+        Commands::Telegram { command: cli::TelegramCommand::Webhook { command: cli::WebhookCommand::Delete } } => {
+            let Some(token) = settings.telegram_token.clone() else {
+                eprintln!("runcoach telegram: set TELEGRAM_BOT_TOKEN");
+                return Ok(ExitCode::from(2));
+            };
+            let config = runcoach_telegram::TelegramConfig { token, api_url: settings.telegram_api_url.clone() };
+            runcoach_telegram::delete_webhook(&config).await.context("deleting the webhook")?;
+            eprintln!("runcoach telegram: webhook deleted");
+            Ok(ExitCode::SUCCESS)
+        }
         Commands::ApiKey { command } => {
             let store = open_store(&settings).await?;
             api_key_cmd::run(store.as_ref(), command).await

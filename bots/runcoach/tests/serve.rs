@@ -70,7 +70,8 @@ async fn serve_in_webhook_mode_behind_its_http_server() {
     let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("runcoach_messages_in_total{platform=\"telegram\"} 1"), "{metrics}");
 
-    // SIGTERM: a graceful stop (exit 0), and the webhook is removed on the way out.
+    // SIGTERM: a graceful stop (exit 0). The webhook stays for the other instances behind the
+    // same URL; the operator removes it with `runcoach telegram webhook delete`.
     let pid = serve.0.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -83,7 +84,16 @@ async fn serve_in_webhook_mode_behind_its_http_server() {
     };
     assert!(status.success(), "{status:?}");
     let info = peer.get(&format!("/bot{TOKEN}/getWebhookInfo")).await;
-    assert_eq!(info["result"]["url"], json!(""), "webhook deleted on shutdown: {info}");
+    assert_eq!(info["result"]["url"], json!(format!("{base}/telegram/webhook")), "kept on shutdown: {info}");
+    let deleted = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .args(["telegram", "webhook", "delete"])
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("RUNCOACH_TELEGRAM_API_URL", &peer.url)
+        .output()
+        .unwrap();
+    assert!(deleted.status.success(), "{deleted:?}");
+    let info = peer.get(&format!("/bot{TOKEN}/getWebhookInfo")).await;
+    assert_eq!(info["result"]["url"], json!(""), "deleted by the operator: {info}");
     assert_eq!(peer.sent(7007).await.len(), n, "the forged /forget did nothing");
     let violations = peer.get("/_peer/violations").await;
     assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");

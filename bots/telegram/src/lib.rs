@@ -47,6 +47,8 @@ pub struct TelegramConfig {
 pub enum TelegramError {
     #[error("Telegram refused the bot token or could not be reached: {0}")]
     Start(#[source] RequestError),
+    #[error("the webhook secret must be 1 to 256 of A-Z, a-z, 0-9, _ and -")]
+    BadSecret,
 }
 
 /// The bot for sending outside an update (the scheduler's weekly summaries), behind the same
@@ -120,15 +122,24 @@ pub async fn run_with(
 }
 
 /// Webhook mode: Telegram posts updates to `url` (on our HTTP server) with the secret in the
-/// `X-Telegram-Bot-Api-Secret-Token` header, which is checked on every request.
+/// `X-Telegram-Bot-Api-Secret-Token` header, which is checked on every request. Every instance
+/// behind one URL has the same secret (from the configuration).
 #[derive(Debug, Clone)]
 pub struct Webhook {
     pub url: Url,
     pub secret: SecretString,
 }
 
-/// Registers the webhook and returns the router to mount in the HTTP server, and the task that
-/// dispatches the updates it receives (until `shutdown`; the webhook is then deleted).
+/// Telegram accepts 1 to 256 of `A-Z a-z 0-9 _ -` (checked here: teloxide panics on others).
+#[must_use]
+pub fn valid_webhook_secret(secret: &str) -> bool {
+    (1..=256).contains(&secret.len()) && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Registers the webhook when Telegram does not already have it, and returns the router to mount
+/// in the HTTP server and the task that dispatches the updates it receives (until `shutdown`).
+/// A stopping instance leaves the webhook in place: the others behind the same URL go on
+/// (`runcoach telegram webhook delete` removes it).
 pub async fn start_webhook(
     core: Arc<BotCore>,
     config: TelegramConfig,
@@ -137,30 +148,81 @@ pub async fn start_webhook(
     ready: impl Fn(bool) + Send + Sync + 'static,
 ) -> Result<(axum::Router, tokio::task::JoinHandle<()>), TelegramError> {
     use teloxide::update_listeners::webhooks;
+    if !valid_webhook_secret(hook.secret.expose_secret()) {
+        return Err(TelegramError::BadSecret);
+    }
     let (bot, me) = connect(&config).await?;
+    let plain = bot.inner().clone();
+    // setWebhook only when Telegram's registration differs: N instances starting do not fight
+    // over it. A registration failing with 401 means the secret changed: set it again.
+    let info = plain.get_webhook_info().await.map_err(TelegramError::Start)?;
+    let stale_secret = info.last_error_message.as_deref().is_some_and(|m| m.contains("401"));
+    if info.url.as_ref() != Some(&hook.url) || stale_secret {
+        plain
+            .set_webhook(hook.url.clone())
+            .secret_token(hook.secret.expose_secret().to_owned())
+            .await
+            .map_err(TelegramError::Start)?;
+        info!("telegram webhook registered");
+    } else {
+        info!("telegram webhook already registered");
+    }
     // The address is only used by teloxide's own server, which we do not start.
     let unused = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let options = webhooks::Options::new(unused, hook.url.clone()).secret_token(hook.secret.expose_secret().to_owned());
-    let plain = bot.inner().clone();
     // teloxide's stop future is not awaited: when our HTTP server stops first, the update stream
     // ends before the dispatcher stops the listener, and that future would never resolve.
-    let (listener, _stop_flag, router) =
-        webhooks::axum_to_router(plain.clone(), options).await.map_err(TelegramError::Start)?;
-    info!(url = %hook.url, "telegram webhook registered");
+    let (listener, _stop_flag, router) = webhooks::axum_no_setup(options);
+    let router = router.layer(axum::middleware::from_fn_with_state(Arc::new(hook.secret.clone()), guard_webhook));
     ready(true);
     let mut dispatcher = dispatcher(bot, core, me);
     stop_on(&dispatcher, shutdown);
     let task = tokio::spawn(async move {
         let handler = LoggingErrorHandler::with_custom_text("telegram webhook listener failed");
         dispatcher.dispatch_with_listener(listener, handler).await;
-        // Deletes the webhook so a restart in polling mode is not left without updates.
-        if let Err(e) = plain.delete_webhook().await {
-            warn!(error = %e, "could not delete the webhook");
-        }
         ready(false);
         info!("telegram adapter stopped");
     });
     Ok((router, task))
+}
+
+/// Before teloxide sees a webhook request: the secret compared in constant time, and an update
+/// teloxide could not read dropped here with its id only (teloxide would log the whole update,
+/// the runner's text included).
+async fn guard_webhook(
+    axum::extract::State(secret): axum::extract::State<Arc<SecretString>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let given = request.headers().get("x-telegram-bot-api-secret-token").map_or(&b""[..], |v| v.as_bytes());
+    if !runcoach_core::api_keys::constant_time_eq(given, secret.expose_secret().as_bytes()) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    // Telegram's updates are small; files come by reference.
+    let Ok(bytes) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    if serde_json::from_slice::<teloxide::types::Update>(&bytes).is_err() {
+        let id = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("update_id").and_then(serde_json::Value::as_i64));
+        warn!(update_id = ?id, "dropped a webhook update that does not read as one (content not logged)");
+        return StatusCode::OK.into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
+/// Removes the webhook (the operator's `runcoach telegram webhook delete`).
+pub async fn delete_webhook(config: &TelegramConfig) -> Result<(), TelegramError> {
+    let mut bot = Bot::new(config.token.expose_secret());
+    if let Some(url) = config.api_url.clone() {
+        bot = bot.set_api_url(url);
+    }
+    bot.delete_webhook().await.map_err(TelegramError::Start)?;
+    Ok(())
 }
 
 async fn connect(config: &TelegramConfig) -> Result<(TgBot, Me), TelegramError> {

@@ -29,16 +29,25 @@ pub fn runcoach(data_dir: &Path) -> Command {
     cmd
 }
 
+/// The webhook secret every instance of a test deployment shares.
+pub const WEBHOOK_SECRET: &str = "scale-out_s3cret";
+
 /// `runcoach serve` on `database_url`: Telegram through the peer in webhook mode (the webhook on
 /// this instance's HTTP port), the scheduler polling every second.
 pub fn serve(peer: &Peer, database_url: &str, data_dir: &Path, port: u16) -> Serve {
+    serve_behind(peer, database_url, data_dir, port, &format!("http://127.0.0.1:{port}/telegram/webhook"))
+}
+
+/// [`serve`] with the webhook at `hook_url` (a load balancer in front of several instances).
+pub fn serve_behind(peer: &Peer, database_url: &str, data_dir: &Path, port: u16, hook_url: &str) -> Serve {
     let child = runcoach(data_dir)
         .arg("serve")
         .env("DATABASE_URL", database_url)
         .env("TELEGRAM_BOT_TOKEN", TOKEN)
         .env("RUNCOACH_TELEGRAM_API_URL", &peer.url)
         .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("RUNCOACH_TELEGRAM_WEBHOOK_URL", format!("http://127.0.0.1:{port}/telegram/webhook"))
+        .env("RUNCOACH_TELEGRAM_WEBHOOK_URL", hook_url)
+        .env("RUNCOACH_TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .env("RUNCOACH_SCHEDULER_POLL_SECS", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
