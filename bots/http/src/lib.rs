@@ -67,16 +67,31 @@ pub fn parse_api_keys(raw: &str) -> Vec<ConfiguredKey> {
     api_keys::parse_configured(raw)
 }
 
+/// Everything on one listener (development, tests): [`public_router`] and the operations routes.
 pub fn router(state: AppState) -> Router {
+    public_router(state.clone()).merge(operations_only(state))
+}
+
+/// What the world may reach: `/healthz`, `/openapi.json` and the JSON API (and the Telegram
+/// webhook, merged in by the binary).
+pub fn public_router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }))
         .route("/v1/chat", post(chat))
         .route("/v1/plans", post(plans))
         .route("/v1/users/{user}/stats", get(stats))
         .with_state(state)
+}
+
+/// The operations listener (`RUNCOACH_OPS_ADDR`): `/metrics` and `/readyz` both query the
+/// database, so they stay off the public address; `/healthz` too, for probes.
+pub fn operations_router(state: AppState) -> Router {
+    operations_only(state).route("/healthz", get(|| async { "ok" }))
+}
+
+fn operations_only(state: AppState) -> Router {
+    Router::new().route("/readyz", get(readyz)).route("/metrics", get(metrics)).with_state(state)
 }
 
 /// Serves until `shutdown` completes; requests in flight are finished first.

@@ -40,6 +40,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "RUNCOACH_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: std::net::SocketAddr,
 
+    /// Where `serve` answers /metrics and /readyz (and /healthz): keep it internal. The HTTP
+    /// address itself serves everything on one listener (development).
+    #[arg(long, global = true, env = "RUNCOACH_OPS_ADDR", default_value = "127.0.0.1:9090")]
+    pub ops_addr: std::net::SocketAddr,
+
     /// API keys for the JSON API: comma-separated `name:secret` (runners are `api:name:…`).
     #[arg(long, env = "RUNCOACH_API_KEYS", hide = true, hide_env_values = true)]
     pub api_keys: Option<String>,
@@ -160,6 +165,7 @@ pub struct Cli {
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub http_addr: std::net::SocketAddr,
+    pub ops_addr: std::net::SocketAddr,
     pub api_keys: Vec<runcoach_core::api_keys::ConfiguredKey>,
     pub webhook: Option<(url::Url, SecretString)>,
     /// Discord beyond its token (in [`Settings`]): API base, guild, shards.
@@ -471,6 +477,7 @@ impl Cli {
         let secret = configured.unwrap_or_else(random_secret);
         Ok(ServeOptions {
             http_addr: self.http_addr,
+            ops_addr: self.ops_addr,
             api_keys: runcoach_http::parse_api_keys(self.api_keys.as_deref().unwrap_or_default()),
             webhook: self.telegram_webhook_url.clone().map(|u| (u, SecretString::from(secret))),
             discord_api_url: parsed("RUNCOACH_DISCORD_API_URL", &self.discord_api_url)?,

@@ -365,24 +365,43 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
 }
 
 async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCode> {
-    if !settings.has_platform() {
+    let store = open_store(settings).await?;
+    // Without a chat platform, the HTTP API and the scheduler can still run, given a key.
+    let api = !options.api_keys.is_empty() || store.api_keys().await?.iter().any(|k| k.revoked_at.is_none());
+    if !settings.has_platform() && !api {
         eprintln!(
-            "runcoach serve: no chat platform configured. Set TELEGRAM_BOT_TOKEN or DISCORD_TOKEN, \
+            "runcoach serve: nothing to serve. Set TELEGRAM_BOT_TOKEN or DISCORD_TOKEN for the chats, \
+             or RUNCOACH_API_KEYS (or `runcoach api-key create NAME`) for the HTTP API alone; \
              or talk to the coach here with `runcoach chat --user NAME`."
         );
         return Ok(ExitCode::from(2));
     }
-    let store = open_store(settings).await?;
+    if !settings.has_platform() {
+        tracing::info!("no chat platform configured: serving the HTTP API and the scheduler");
+    }
     let core = build_core(settings, store)?;
     let state = runcoach_http::AppState::new(core.clone(), options.api_keys.clone());
     let listener = tokio::net::TcpListener::bind(options.http_addr)
         .await
         .with_context(|| format!("cannot listen on {} (RUNCOACH_HTTP_ADDR)", options.http_addr))?;
+    // The operations routes on their own address, unless it is the HTTP one (development).
+    let ops_listener = if options.ops_addr == options.http_addr {
+        None
+    } else {
+        Some(
+            tokio::net::TcpListener::bind(options.ops_addr)
+                .await
+                .with_context(|| format!("cannot listen on {} (RUNCOACH_OPS_ADDR)", options.ops_addr))?,
+        )
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let mut app = runcoach_http::router(state.clone());
+    let mut app = match ops_listener {
+        Some(_) => runcoach_http::public_router(state.clone()),
+        None => runcoach_http::router(state.clone()),
+    };
     let mut tasks = tokio::task::JoinSet::new();
     let mut notifier = PlatformNotifier::default();
     if let Some(token) = settings.telegram_token.clone() {
@@ -453,7 +472,15 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
             Ok(())
         });
     }
-    tracing::info!(addr = %options.http_addr, "HTTP server listening (/healthz, /readyz, /metrics, /v1)");
+    if let Some(ops) = ops_listener {
+        tracing::info!(addr = %options.ops_addr, "operations listening (/metrics, /readyz, /healthz)");
+        let ops_app = runcoach_http::operations_router(state.clone());
+        let ops_stop = stopped(stop_rx.clone());
+        tasks.spawn(async move { runcoach_http::serve(ops, ops_app, ops_stop).await.map_err(anyhow::Error::from) });
+        tracing::info!(addr = %options.http_addr, "HTTP server listening (/healthz, /v1, the webhook)");
+    } else {
+        tracing::info!(addr = %options.http_addr, "HTTP server listening (/healthz, /readyz, /metrics, /v1)");
+    }
     let http_stop = stopped(stop_rx.clone());
     tasks.spawn(async move {
         let served = runcoach_http::serve(listener, app, http_stop).await;

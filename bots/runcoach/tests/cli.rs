@@ -342,6 +342,8 @@ fn serve_with_a_discord_token_it_cannot_use_stops_and_says_why() {
         .env("DISCORD_TOKEN", "not-a-real-token")
         // Nothing listens there: the token cannot be checked.
         .env("RUNCOACH_DISCORD_API_URL", "http://127.0.0.1:9")
+        .env("RUNCOACH_HTTP_ADDR", "127.0.0.1:0")
+        .env("RUNCOACH_OPS_ADDR", "127.0.0.1:0")
         .stdin(Stdio::null())
         .output()
         .unwrap();

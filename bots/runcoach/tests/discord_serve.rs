@@ -40,6 +40,7 @@ async fn serve_runs_the_discord_adapter_configured_by_the_environment() {
             .env("RUNCOACH_DISCORD_GUILD_ID", guild.to_string())
             .env("RUNCOACH_DISCORD_SHARDS", "0/1")
             .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUNCOACH_OPS_ADDR", format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
             .spawn()
             .unwrap(),

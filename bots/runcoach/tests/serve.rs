@@ -30,6 +30,7 @@ async fn serve_in_webhook_mode_behind_its_http_server() {
         .env("TELEGRAM_BOT_TOKEN", TOKEN)
         .env("RUNCOACH_TELEGRAM_API_URL", &peer.url)
         .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUNCOACH_OPS_ADDR", format!("127.0.0.1:{port}"))
         .env("RUNCOACH_TELEGRAM_WEBHOOK_URL", format!("{base}/telegram/webhook"))
         .env("RUNCOACH_TELEGRAM_WEBHOOK_SECRET", secret)
         .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
@@ -97,4 +98,71 @@ async fn serve_in_webhook_mode_behind_its_http_server() {
     assert_eq!(peer.sent(7007).await.len(), n, "the forged /forget did nothing");
     let violations = peer.get("/_peer/violations").await;
     assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
+}
+
+/// `serve` with no chat platform but an API key: the JSON API and the scheduler run; `/metrics`
+/// and `/readyz` answer only on the operations address; SIGTERM stops it cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_the_api_alone_with_operations_on_their_own_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, ops) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("RUNCOACH_LLM_BASE_URL")
+        .env_remove("RUNCOACH_LLM_API_KEY")
+        .env("RUNCOACH_API_KEYS", "club:club-s3cret")
+        .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUNCOACH_OPS_ADDR", format!("127.0.0.1:{ops}"))
+        .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
+        .env("RUNCOACH_MODEL_DIR", dir.path().join("no-model"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut serve = Serve(child);
+    let ready = wait_ready(ops).await;
+    assert_eq!(ready["adapters"], json!({}), "{ready}");
+    let http = reqwest::Client::new();
+    let (public, internal) = (format!("http://127.0.0.1:{port}"), format!("http://127.0.0.1:{ops}"));
+    let chat = http
+        .post(format!("{public}/v1/chat"))
+        .bearer_auth("club-s3cret")
+        .json(&json!({ "user": "alice", "text": "/start" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chat.status().as_u16(), 200);
+    let body: serde_json::Value = chat.json().await.unwrap();
+    assert!(body["replies"][0]["text"].as_str().unwrap().contains("alice"), "{body}");
+    let status = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(format!("{public}/healthz")).await, 200);
+    assert_eq!(status(format!("{public}/metrics")).await, 404, "metrics stay off the public address");
+    assert_eq!(status(format!("{public}/readyz")).await, 404);
+    assert_eq!(status(format!("{internal}/metrics")).await, 200);
+    assert_eq!(status(format!("{internal}/healthz")).await, 200);
+    assert_eq!(
+        status(format!("{internal}/v1/users/alice/stats")).await,
+        404,
+        "the API is not on the operations address"
+    );
+
+    let pid = serve.0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = serve.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
 }

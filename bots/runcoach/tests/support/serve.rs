@@ -46,6 +46,8 @@ pub fn serve_behind(peer: &Peer, database_url: &str, data_dir: &Path, port: u16,
         .env("TELEGRAM_BOT_TOKEN", TOKEN)
         .env("RUNCOACH_TELEGRAM_API_URL", &peer.url)
         .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
+        // One listener for everything: the tests read /readyz on the instance's port.
+        .env("RUNCOACH_OPS_ADDR", format!("127.0.0.1:{port}"))
         .env("RUNCOACH_TELEGRAM_WEBHOOK_URL", hook_url)
         .env("RUNCOACH_TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .env("RUNCOACH_SCHEDULER_POLL_SECS", "1")
