@@ -144,6 +144,12 @@ async fn personal_commands_stay_out_of_groups(t: TestStore) {
         assert!(joined(&replies).contains("message me privately"), "{cmd}");
         assert!(replies.iter().all(|r| r.attachment.is_none()));
     }
+    // A plan's buttons pressed in a group show nothing of the presser's plan.
+    for data in ["plan:ics", "plan:full", "plan:keep", "plan:goal:10k"] {
+        let replies = r.press(data).await;
+        assert!(joined(&replies).contains("message me privately"), "{data}");
+        assert!(replies.iter().all(|r| r.attachment.is_none()), "{data}");
+    }
     let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
     assert!(user.profile.weight.is_none());
     // Public commands still work in groups.

@@ -409,7 +409,9 @@ async fn club_digest_names_only_opted_in_members(t: TestStore) {
     let sent = notifier.sent.lock().await;
     let text = &sent[0].1[0].text;
     assert_eq!(sent[0].0, channel);
-    assert!(text.contains("Active runners: 2 / 3 · 6 runs · **66.0 km**"), "{text}");
+    // bob ran too, hidden: alone among the hidden, his distance would be the total less ana's,
+    // so the totals are the opted-in members' only.
+    assert!(text.contains("Active runners: 2 / 3 · 3 runs · **33.0 km** (opted-in members)"), "{text}");
     assert!(text.contains("ana — 33.0 km"), "{text}");
     assert!(!text.contains("bob"), "bob did not opt in: {text}");
     let again = enqueue_due(store, clock.now()).await.unwrap();

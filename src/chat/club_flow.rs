@@ -207,9 +207,7 @@ pub async fn leaderboard_lines(
 }
 
 fn display_name(name: Option<&str>, id: UserId) -> String {
-    // Names come from the platform: keep them on one line and short.
-    let name: String = name.unwrap_or_default().chars().filter(|c| !c.is_control()).take(32).collect();
-    if name.trim().is_empty() { format!("#{}", id.0) } else { name }
+    crate::summary::member_name(name, id)
 }
 
 fn hours_minutes(seconds: f64) -> String {

@@ -390,6 +390,11 @@ impl BotCore {
         let pending = self.store.dialogue_state(ctx.user.id, &ctx.chat).await?;
         let pending_kind = pending.as_ref().and_then(|s| s.get("kind")).and_then(|k| k.as_str()).map(str::to_owned);
         match content {
+            // A plan is personal: its buttons (the calendar, the full plan, the wizard) answer
+            // in private only, whoever presses them in a group.
+            Content::Button(data) if data.starts_with(plan_flow::BUTTON_PREFIX) && !ctx.private => {
+                Ok(vec![Reply::text(ErrorCode::PrivateChatOnly.message(ctx.lang()))])
+            }
             Content::Button(data) if data.starts_with(plan_flow::BUTTON_PREFIX) => {
                 let wizard = pending.as_ref().and_then(Wizard::from_state);
                 plan_flow::button(&self.flow_ctx(&ctx), &data, wizard).await

@@ -14,6 +14,18 @@ use crate::store::{Store, StoreResult};
 /// Leaderboard lines shown.
 pub const LEADERBOARD_SIZE: usize = 10;
 
+/// Members who did not opt in are only ever counted in totals shared with at least this many of
+/// them: with one or two, the total less the leaderboard would give their distance away.
+pub const MIN_HIDDEN_IN_TOTALS: u32 = 3;
+
+/// A member's name as the club sees it: from the platform, on one line, at most 32 characters,
+/// `#id` when there is none.
+#[must_use]
+pub fn member_name(name: Option<&str>, id: crate::domain::UserId) -> String {
+    let name: String = name.unwrap_or_default().chars().filter(|c| !c.is_control()).take(32).collect();
+    if name.trim().is_empty() { format!("#{}", id.0) } else { name.trim().to_owned() }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DigestEntry {
     pub name: String,
@@ -32,6 +44,8 @@ pub struct ClubDigest {
     pub distance_km: f64,
     /// Opted-in members who ran, by distance.
     pub leaderboard: Vec<DigestEntry>,
+    /// The runs and distance cover the opted-in members only (too few others ran to hide them).
+    pub totals_opted_in_only: bool,
 }
 
 /// Reads the club's members and their runs of `week` (up to `today`).
@@ -52,7 +66,9 @@ pub async fn club_digest(
         runs: 0,
         distance_km: 0.0,
         leaderboard: Vec::new(),
+        totals_opted_in_only: false,
     };
+    let (mut hidden, mut hidden_runs, mut hidden_km) = (0u32, 0u32, 0.0f64);
     for (id, opted_in) in members {
         let runs: Vec<_> = store
             .activities(id, Some(since))
@@ -71,9 +87,18 @@ pub async fn club_digest(
         digest.distance_km += km_total;
         if opted_in {
             let user = store.get_user(id).await?;
-            let name = user.display_name.unwrap_or_else(|| format!("#{}", id.0));
+            let name = member_name(user.display_name.as_deref(), id);
             digest.leaderboard.push(DigestEntry { name, runs: n, distance_km: (km_total * 10.0).round() / 10.0 });
+        } else {
+            hidden += 1;
+            hidden_runs += n;
+            hidden_km += km_total;
         }
+    }
+    if hidden > 0 && hidden < MIN_HIDDEN_IN_TOTALS {
+        digest.runs -= hidden_runs;
+        digest.distance_km -= hidden_km;
+        digest.totals_opted_in_only = true;
     }
     digest.distance_km = (digest.distance_km * 10.0).round() / 10.0;
     digest.leaderboard.sort_by(|a, b| b.distance_km.total_cmp(&a.distance_km).then_with(|| a.name.cmp(&b.name)));
@@ -102,13 +127,14 @@ pub fn render_digest(d: &ClubDigest, lang: Lang) -> String {
     }
     let _ = writeln!(
         out,
-        "{} {} / {} · {} {} · **{}**",
+        "{} {} / {} · {} {} · **{}**{}",
         lang.pick("🏃 Coureurs actifs :", "🏃 Active runners:"),
         d.active,
         d.members,
         d.runs,
         lang.pick("sorties", "runs"),
-        km(lang, d.distance_km)
+        km(lang, d.distance_km),
+        if d.totals_opted_in_only { lang.pick(" (membres volontaires)", " (opted-in members)") } else { "" }
     );
     if !d.leaderboard.is_empty() {
         let _ =

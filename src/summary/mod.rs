@@ -13,7 +13,7 @@ use serde::Serialize;
 
 pub use crate::charts::ChartError;
 pub use chart::{CHART_HEIGHT, CHART_WIDTH, chart_png};
-pub use digest::{ClubDigest, DigestEntry, club_digest, render_digest};
+pub use digest::{ClubDigest, DigestEntry, MIN_HIDDEN_IN_TOTALS, club_digest, member_name, render_digest};
 pub use render::{render, replies, to_json};
 pub use week::{InvalidWeek, IsoWeek};
 
