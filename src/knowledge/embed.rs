@@ -62,7 +62,11 @@ impl FastEmbedder {
         };
         // The builder is not needed: fastembed's sessions use the default environment once the
         // library is loaded.
-        drop(ort::init_from(ort_library).map_err(|e| KbError::Model(format!("ONNX Runtime: {e}")))?);
+        // An absolute path: dlopen never searches the library path or the working directory
+        // for a file that merely has the same name.
+        let ort_library = std::fs::canonicalize(ort_library)
+            .map_err(|source| KbError::Io { path: ort_library.to_path_buf(), source })?;
+        drop(ort::init_from(&ort_library).map_err(|e| KbError::Model(format!("ONNX Runtime: {e}")))?);
         let onnx = read("model.onnx")?;
         let config = read("config.json")?;
         let id = model_id(model_dir, &onnx, &config);

@@ -26,10 +26,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "RUNCOACH_LOG_JSON")]
     pub log_json: bool,
 
-    #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide = true, hide_env_values = true)]
+    /// `TELEGRAM_BOT_TOKEN` (or `TELEGRAM_BOT_TOKEN_FILE`): never a flag, which other local
+    /// users could read in the process list. Read by [`Cli::read_secrets`].
+    #[arg(skip)]
     pub telegram_token: Option<String>,
 
-    #[arg(long, env = "DISCORD_TOKEN", hide = true, hide_env_values = true)]
+    /// `DISCORD_TOKEN` (or `_FILE`).
+    #[arg(skip)]
     pub discord_token: Option<String>,
 
     /// A custom Telegram Bot API server (self-hosted Bot API, tests).
@@ -46,7 +49,7 @@ pub struct Cli {
     pub ops_addr: std::net::SocketAddr,
 
     /// API keys for the JSON API: comma-separated `name:secret` (runners are `api:name:…`).
-    #[arg(long, env = "RUNCOACH_API_KEYS", hide = true, hide_env_values = true)]
+    #[arg(skip)]
     pub api_keys: Option<String>,
 
     /// Public URL of the Telegram webhook (turns long polling off); it must reach RUNCOACH_HTTP_ADDR.
@@ -54,7 +57,7 @@ pub struct Cli {
     pub telegram_webhook_url: Option<url::Url>,
 
     /// Secret Telegram sends back with every webhook request (random when unset).
-    #[arg(long, env = "RUNCOACH_TELEGRAM_WEBHOOK_SECRET", hide = true, hide_env_values = true)]
+    #[arg(skip)]
     pub telegram_webhook_secret: Option<String>,
 
     // The settings below come from the environment as deployments template it: a variable set
@@ -76,7 +79,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "RUNCOACH_LLM_BASE_URL", hide = true)]
     pub llm_base_url: Option<String>,
 
-    #[arg(long, env = "RUNCOACH_LLM_API_KEY", hide = true, hide_env_values = true)]
+    #[arg(skip)]
     pub llm_api_key: Option<String>,
 
     /// The LLM's model name [default: gpt-4o-mini].
@@ -124,7 +127,7 @@ pub struct Cli {
     pub limit_api: Option<String>,
 
     /// Base64 32-byte key sealing stored Garmin tokens; without it Garmin sync is off.
-    #[arg(long, env = "RUNCOACH_SECRET_KEY", hide = true, hide_env_values = true)]
+    #[arg(skip)]
     pub secret_key: Option<String>,
 
     /// Garmin Connect's endpoints (proxies, tests).
@@ -458,7 +461,38 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
     s.parse::<Lang>().map_err(|e| e.to_string())
 }
 
+/// A secret from the environment: `NAME`, or the contents of the file `NAME_FILE` (trimmed; a
+/// mounted secret). Both set is an error: which one wins would be a guess.
+fn secret_from_env(name: &str) -> anyhow::Result<Option<String>> {
+    let direct = std::env::var(name).ok().filter(|v| !v.is_empty());
+    let file = std::env::var(format!("{name}_FILE")).ok().filter(|v| !v.is_empty());
+    match (direct, file) {
+        (Some(_), Some(_)) => anyhow::bail!("set {name} or {name}_FILE, not both"),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| anyhow::anyhow!("{name}_FILE={path}: cannot read it: {e}"))?;
+            Ok(Some(text.trim().to_owned()).filter(|v| !v.is_empty()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 impl Cli {
+    /// Reads the secrets from the environment (`NAME` or `NAME_FILE`), never from flags.
+    pub fn read_secrets(&mut self) -> anyhow::Result<()> {
+        self.telegram_token = secret_from_env("TELEGRAM_BOT_TOKEN")?;
+        self.discord_token = secret_from_env("DISCORD_TOKEN")?;
+        self.api_keys = secret_from_env("RUNCOACH_API_KEYS")?;
+        self.telegram_webhook_secret = secret_from_env("RUNCOACH_TELEGRAM_WEBHOOK_SECRET")?;
+        self.llm_api_key = secret_from_env("RUNCOACH_LLM_API_KEY")?;
+        self.secret_key = secret_from_env("RUNCOACH_SECRET_KEY")?;
+        if self.database_url.is_none() {
+            self.database_url = secret_from_env("DATABASE_URL")?;
+        }
+        Ok(())
+    }
+
     pub fn serve_options(&self) -> anyhow::Result<ServeOptions> {
         let configured = self.telegram_webhook_secret.clone().filter(|s| !s.is_empty());
         if let Some(s) = &configured

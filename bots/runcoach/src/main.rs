@@ -41,8 +41,12 @@ fn init_tracing(json: bool) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     init_tracing(cli.log_json);
+    if let Err(e) = cli.read_secrets() {
+        eprintln!("runcoach: {e:#}");
+        return ExitCode::from(2);
+    }
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {

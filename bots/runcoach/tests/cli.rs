@@ -646,3 +646,36 @@ fn api_keys_are_made_listed_and_revoked() {
     let text = stdout(&runcoach(dir.path(), &["api-key", "list"], "", None));
     assert!(text.starts_with("club\tcreated ") && text.contains("\trevoked "), "{text}");
 }
+
+/// Secrets come from the environment or a file, never from flags (the process list shows flags
+/// to every local user).
+#[test]
+fn secrets_are_never_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let flag = runcoach(dir.path(), &["--telegram-token", "123:abc", "serve"], "", None);
+    assert_eq!(flag.status.code(), Some(2), "{flag:?}");
+    let file = dir.path().join("token");
+    std::fs::write(&file, "123:abc\n").unwrap();
+    let both = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("serve")
+        .env("TELEGRAM_BOT_TOKEN", "123:abc")
+        .env("TELEGRAM_BOT_TOKEN_FILE", &file)
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&both.stderr).contains("set TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN_FILE, not both")
+    );
+    let missing = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("serve")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .env("TELEGRAM_BOT_TOKEN_FILE", dir.path().join("nope"))
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read it"), "{missing:?}");
+}

@@ -106,6 +106,8 @@ async fn serve_in_webhook_mode_behind_its_http_server() {
 async fn serve_runs_the_api_alone_with_operations_on_their_own_address() {
     let dir = tempfile::tempdir().unwrap();
     let (port, ops) = (free_port(), free_port());
+    let keys_file = dir.path().join("api-keys");
+    std::fs::write(&keys_file, "club:club-s3cret\n").unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
         .arg("--data-dir")
         .arg(dir.path())
@@ -115,7 +117,8 @@ async fn serve_runs_the_api_alone_with_operations_on_their_own_address() {
         .env_remove("DISCORD_TOKEN")
         .env_remove("RUNCOACH_LLM_BASE_URL")
         .env_remove("RUNCOACH_LLM_API_KEY")
-        .env("RUNCOACH_API_KEYS", "club:club-s3cret")
+        // A mounted secret file, as a container orchestrator provides it.
+        .env("RUNCOACH_API_KEYS_FILE", &keys_file)
         .env("RUNCOACH_HTTP_ADDR", format!("127.0.0.1:{port}"))
         .env("RUNCOACH_OPS_ADDR", format!("127.0.0.1:{ops}"))
         .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
