@@ -59,6 +59,21 @@ pub(super) fn describe(a: &NewActivity, lang: Lang, units: Units) -> String {
     parts.join(" · ")
 }
 
+/// Files parsed at once, at most: one per core. Parsing (up to 100 MB decompressed) is CPU work,
+/// done on the blocking pool so the async threads keep answering everyone else meanwhile.
+fn parsing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+async fn parse_off_the_runtime(name: &str, data: &[u8]) -> Result<Result<Vec<Imported>, import::ImportError>, Failure> {
+    let _slot = parsing_slots().acquire().await.map_err(|e| Failure::Internal(format!("parsing slots: {e}")))?;
+    let (name, data) = (name.to_owned(), data.to_vec());
+    tokio::task::spawn_blocking(move || import::import_bytes(&name, &data))
+        .await
+        .map_err(|e| Failure::Internal(format!("parsing task: {e}")))
+}
+
 /// A file from the chat: import, store once, tick off the plan, say what it means.
 pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
@@ -78,7 +93,7 @@ pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> R
             ),
         })]);
     }
-    let imported: Vec<Imported> = match import::import_bytes(name, data) {
+    let imported: Vec<Imported> = match parse_off_the_runtime(name, data).await? {
         Ok(items) => items,
         Err(e) => return Ok(vec![Reply::text(format!("📎 {}", e.message(lang)))]),
     };

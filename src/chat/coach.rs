@@ -6,7 +6,7 @@
 
 use super::Reply;
 use crate::i18n::{self, Lang};
-use crate::knowledge::{Hit, KnowledgeBase};
+use crate::knowledge::Hit;
 use crate::science::{RaceDistance, format_duration, parse_race_time, training_paces, vdot_from_performance};
 
 /// What a message asks for, from keywords in French and English.
@@ -243,9 +243,8 @@ pub(super) fn cite(hit: &Hit) -> String {
     format!("📚 _{} › {}_", hit.title, hit.heading)
 }
 
-/// Answers a question from the knowledge base, in the runner's language.
-pub(super) fn answer(kb: Option<&KnowledgeBase>, question: &str, lang: Lang, medical: bool) -> Reply {
-    let hits = kb.map(|kb| kb.search(question, Some(lang), 3)).unwrap_or_default();
+/// Answers a question from the knowledge base's `hits` for it, in the runner's language.
+pub(super) fn answer(hits: Vec<Hit>, lang: Lang, medical: bool) -> Reply {
     let mut text = match hits.first() {
         Some(best) => {
             let mut out = format!(

@@ -807,7 +807,11 @@ impl BotCore {
                 }
             }
         }
-        Ok(coach::answer(kb.as_deref(), text, lang, medical))
+        let hits = match kb {
+            Some(kb) => kb.search_off_runtime(text.to_owned(), Some(lang), 3).await,
+            None => Vec::new(),
+        };
+        Ok(coach::answer(hits, lang, medical))
     }
 
     /// Folds turns that left the LLM's window into the running summary, in the background.

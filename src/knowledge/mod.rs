@@ -360,6 +360,27 @@ impl KnowledgeBase {
     /// The `top_k` best passages for `query`. `lang` keeps only passages in that language (the
     /// runner's, to quote them); `None` searches both. The query may be in either language.
     /// Embedding the query blocks for a few tens of milliseconds.
+    /// [`KnowledgeBase::search`] for async callers: with a model, the query's embedding (ONNX
+    /// inference) runs on the blocking pool, one per core at most, so the async threads keep
+    /// answering everyone else. Lexical search alone is quick and runs in place.
+    pub async fn search_off_runtime(self: Arc<Self>, query: String, lang: Option<Lang>, top_k: usize) -> Vec<Hit> {
+        if self.embedder.is_none() {
+            return self.search(&query, lang, top_k);
+        }
+        static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+        let slots = SLOTS
+            .get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+        let Ok(_slot) = slots.acquire().await else { return self.search(&query, lang, top_k) };
+        let kb = self.clone();
+        match tokio::task::spawn_blocking(move || kb.search(&query, lang, top_k)).await {
+            Ok(hits) => hits,
+            Err(e) => {
+                tracing::warn!(error = %e, "knowledge search task failed");
+                Vec::new()
+            }
+        }
+    }
+
     pub fn search(&self, query: &str, lang: Option<Lang>, top_k: usize) -> Vec<Hit> {
         self.search_with(query, lang, top_k, FusionWeights::default())
     }

@@ -250,7 +250,12 @@ pub async fn run_with(
                 }
                 Ok(Data {
                     core,
-                    downloads: reqwest::Client::new(),
+                    // A stalled attachment download never holds a handler for long.
+                    downloads: reqwest::Client::builder()
+                        .connect_timeout(std::time::Duration::from_secs(10))
+                        .timeout(std::time::Duration::from_secs(60))
+                        .build()
+                        .unwrap_or_default(),
                     shards: ShardsUp::new(expected, move |up| report(up)),
                 })
             })

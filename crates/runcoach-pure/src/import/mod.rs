@@ -25,7 +25,7 @@ use crate::science::load::ActivityKind;
 /// Largest file accepted, compressed or not.
 pub const MAX_IMPORT_BYTES: usize = 25 * 1024 * 1024;
 /// Largest total a ZIP or gzip file may expand to (zip bombs).
-pub const MAX_DECOMPRESSED_BYTES: u64 = 200 * 1024 * 1024;
+pub const MAX_DECOMPRESSED_BYTES: u64 = 100 * 1024 * 1024;
 /// Entries read from one archive at most.
 const MAX_ARCHIVE_ENTRIES: usize = 500;
 /// Archives inside archives, at most this deep.
