@@ -127,12 +127,11 @@ pub fn render_digest(d: &ClubDigest, lang: Lang) -> String {
     }
     let _ = writeln!(
         out,
-        "{} {} / {} · {} {} · **{}**{}",
+        "{} {} / {} · {} · **{}**{}",
         lang.pick("🏃 Coureurs actifs :", "🏃 Active runners:"),
         d.active,
         d.members,
-        d.runs,
-        lang.pick("sorties", "runs"),
+        crate::i18n::count(lang, u64::from(d.runs), ["sortie", "sorties"], ["run", "runs"]),
         km(lang, d.distance_km),
         if d.totals_opted_in_only { lang.pick(" (membres volontaires)", " (opted-in members)") } else { "" }
     );
@@ -148,11 +147,10 @@ pub fn render_digest(d: &ClubDigest, lang: Lang) -> String {
             };
             let _ = writeln!(
                 out,
-                "{medal} {} — {} ({} {})",
+                "{medal} {} — {} ({})",
                 e.name,
                 km(lang, e.distance_km),
-                e.runs,
-                lang.pick("sorties", "runs")
+                crate::i18n::count(lang, u64::from(e.runs), ["sortie", "sorties"], ["run", "runs"])
             );
         }
     }

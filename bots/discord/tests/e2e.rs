@@ -374,7 +374,10 @@ async fn the_club_leaderboard_with_three_members_and_the_weekly_digest() {
     assert_eq!(report.sent, 1, "{report:?}");
     let posted = fake.bot_messages_after(bot.channel, before, 1).await;
     let digest_text = text(&posted);
-    assert!(digest_text.contains("Active runners: 3 / 3 · 4 runs · **60.0 km**"), "{digest_text}");
+    // Bob, the one hidden member who ran, is left out of the totals: the total less the
+    // leaderboard would be his distance.
+    assert!(digest_text.contains("Active runners: 3 / 3 · 3 runs · **30.0 km** (opted-in members)"), "{digest_text}");
+    assert!(digest_text.contains("Cyril — 12.0 km (1 run)"), "{digest_text}");
     assert!(digest_text.contains("Ana — 18.0 km") && !digest_text.contains("Bob"), "{digest_text}");
     assert!(posted.iter().all(|m| !m.ephemeral()));
     // Names are shown as members typed them: nothing the bot sends may ping anyone.
