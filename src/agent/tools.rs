@@ -2,7 +2,7 @@
 //! id itself: no tool takes a user id, and arguments the model adds are ignored, so no prompt can
 //! reach another runner's data. What a tool returns is data for the model, never instructions.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::{Value, json};
@@ -33,7 +33,7 @@ pub enum ToolError {
 pub struct ToolBox<'a> {
     store: &'a dyn Store,
     user: &'a User,
-    kb: Option<&'a KnowledgeBase>,
+    kb: Option<Arc<KnowledgeBase>>,
     today: NaiveDate,
     /// Personal tools only in a private chat: a group never gets anyone's data.
     personal: bool,
@@ -46,7 +46,7 @@ impl<'a> ToolBox<'a> {
     pub fn new(
         store: &'a dyn Store,
         user: &'a User,
-        kb: Option<&'a KnowledgeBase>,
+        kb: Option<Arc<KnowledgeBase>>,
         today: NaiveDate,
         personal: bool,
     ) -> Self {
@@ -158,7 +158,7 @@ impl<'a> ToolBox<'a> {
             return Err(ToolError::Unknown(name.chars().take(64).collect()));
         }
         match name {
-            "search_knowledge" => self.search(args),
+            "search_knowledge" => self.search(args).await,
             "training_summary" => self.training_summary().await,
             "recent_activities" => self.recent_activities(args).await,
             "current_plan" => self.current_plan().await,
@@ -169,15 +169,16 @@ impl<'a> ToolBox<'a> {
         }
     }
 
-    fn search(&self, args: &Value) -> Result<Value, ToolError> {
+    async fn search(&self, args: &Value) -> Result<Value, ToolError> {
         let expected = "query must be a non-empty string";
         let SearchArgs { query } = arguments(args, expected)?;
         let query = Some(query.as_str()).filter(|q| !q.trim().is_empty()).ok_or_else(|| bad(expected))?;
-        let Some(kb) = self.kb else {
+        let Some(kb) = self.kb.clone() else {
             return Ok(json!({ "passages": [], "note": "the knowledge base is not loaded" }));
         };
         // Both languages: a French question may be best answered by an English passage.
-        let hits = kb.search(&truncate(query, 500), None, 3);
+        // The query's embedding runs off the async threads (see KnowledgeBase::search_off_runtime).
+        let hits = kb.search_off_runtime(truncate(query, 500), None, 3).await;
         if let Ok(mut seen) = self.passages.lock() {
             for h in &hits {
                 if !seen.iter().any(|s| s.doc == h.doc && s.heading == h.heading) {

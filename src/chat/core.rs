@@ -775,8 +775,7 @@ impl BotCore {
             } else {
                 (Vec::new(), None)
             };
-            let tools =
-                ToolBox::new(self.store.as_ref(), &ctx.user, kb.as_deref(), self.flow_ctx(ctx).today, ctx.private);
+            let tools = ToolBox::new(self.store.as_ref(), &ctx.user, kb.clone(), self.flow_ctx(ctx).today, ctx.private);
             let turn = Turn { question: text, history: &history, summary: summary.as_deref() };
             let sink = |partial: &str| {
                 if let Some(p) = progress {
