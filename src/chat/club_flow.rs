@@ -9,7 +9,6 @@ use chrono::{Datelike, Duration, NaiveDate};
 
 use super::flow::{Failure, FlowCtx};
 use super::{ClubRef, Reply};
-use crate::domain::UserId;
 use crate::i18n::{Lang, count, number};
 use crate::message::ChatKey;
 use crate::scheduler::{self, ScheduleError};
@@ -193,7 +192,7 @@ pub async fn leaderboard_lines(
         }
         let user = store.get_user(id).await?;
         lines.push(LeaderboardLine {
-            name: display_name(user.display_name.as_deref(), id),
+            name: crate::summary::member_name(user.display_name.as_deref(), id),
             runs: u32::try_from(runs.len()).unwrap_or(u32::MAX),
             distance_km: runs.iter().map(|a| a.distance_m / 1000.0).sum(),
             seconds: runs.iter().map(|a| a.moving_s.unwrap_or(a.duration_s)).sum(),
@@ -204,10 +203,6 @@ pub async fn leaderboard_lines(
     });
     lines.truncate(LEADERBOARD_LINES);
     Ok(lines)
-}
-
-fn display_name(name: Option<&str>, id: UserId) -> String {
-    crate::summary::member_name(name, id)
 }
 
 fn hours_minutes(seconds: f64) -> String {

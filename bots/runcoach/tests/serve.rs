@@ -73,17 +73,7 @@ async fn serve_in_webhook_mode_behind_its_http_server() {
 
     // SIGTERM: a graceful stop (exit 0). The webhook stays for the other instances behind the
     // same URL; the operator removes it with `runcoach telegram webhook delete`.
-    let pid = serve.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = serve.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(status.success(), "{status:?}");
+    stop_with_sigterm(&mut serve).await;
     let info = peer.get(&format!("/bot{TOKEN}/getWebhookInfo")).await;
     assert_eq!(info["result"]["url"], json!(format!("{base}/telegram/webhook")), "kept on shutdown: {info}");
     let deleted = Command::new(env!("CARGO_BIN_EXE_runcoach"))
@@ -157,6 +147,11 @@ async fn serve_runs_the_api_alone_with_operations_on_their_own_address() {
         "the API is not on the operations address"
     );
 
+    stop_with_sigterm(&mut serve).await;
+}
+
+/// Sends SIGTERM and waits (30 s at most) for a graceful exit with status 0.
+async fn stop_with_sigterm(serve: &mut Serve) {
     let pid = serve.0.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let deadline = Instant::now() + Duration::from_secs(30);
