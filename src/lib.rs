@@ -7,7 +7,7 @@
 //! The pure part (domain types, science, the plan engine, the file parsers, the two languages)
 //! is the `runcoach-pure` crate, re-exported here under the same paths.
 
-pub use runcoach_pure::{domain, goal, i18n, import, plan, science};
+pub use runcoach_pure::{domain, goal, i18n, import, plan, science, watch};
 
 pub mod agent;
 pub mod api_keys;

@@ -13,7 +13,7 @@ use crate::domain::Platform;
 use crate::i18n::Lang;
 use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest, Suggestion, Workout, WorkoutStatus};
 use crate::store::PlanStatus;
-use crate::{goals, history, plans, scheduler, tracking};
+use crate::{goals, history, plans, scheduler, tracking, watch};
 
 pub(super) const STATE_KIND: &str = "plan_wizard";
 pub(super) const BUTTON_PREFIX: &str = "plan:";
@@ -190,6 +190,9 @@ pub(super) async fn button(ctx: &FlowCtx<'_>, data: &str, state: Option<Wizard>)
         "full" => return full_plan(ctx).await,
         "keep" => return keep(ctx).await,
         _ => {}
+    }
+    if let Some(what) = rest.strip_prefix(WATCH) {
+        return to_watch(ctx, what).await;
     }
     let Some(mut w) = state else {
         return Ok(vec![Reply::text(lang.pick(
@@ -532,8 +535,83 @@ pub(super) async fn week(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let Some((_, p)) = active(ctx).await? else {
         return Ok(no_plan(ctx.lang()));
     };
-    out.push(Reply::text(week_text(&p, current_week(&p, ctx.today), ctx.lang())));
+    let lang = ctx.lang();
+    let mut reply = Reply::text(week_text(&p, current_week(&p, ctx.today), lang));
+    if week_ahead(&p, ctx.today).next().is_some() {
+        reply = reply.with_buttons(vec![vec![Button::new(
+            lang.pick("⌚ La semaine sur ma montre", "⌚ This week to my watch"),
+            format!("{BUTTON_PREFIX}{WATCH}week"),
+        )]]);
+    }
+    out.push(reply);
     Ok(out)
+}
+
+/// The button data after `plan:` that sends sessions to the runner's watch: `watch:<date>`
+/// or `watch:week`.
+const WATCH: &str = "watch:";
+
+fn watch_button(date: NaiveDate, lang: Lang) -> Button {
+    Button::new(lang.pick("⌚ Sur ma montre", "⌚ To my watch"), format!("{BUTTON_PREFIX}{WATCH}{date}"))
+}
+
+/// This week's running sessions still to run, from today.
+fn week_ahead(p: &Plan, today: NaiveDate) -> impl Iterator<Item = &Workout> {
+    let sunday = today + Duration::days(i64::from(6 - today.weekday().num_days_from_monday()));
+    p.workouts()
+        .filter(move |w| w.date >= today && w.date <= sunday && w.kind.is_running() && w.status != WorkoutStatus::Done)
+}
+
+/// One session as a structured workout file for a watch.
+fn workout_reply(w: &Workout, ctx: &FlowCtx<'_>) -> Reply {
+    let lang = ctx.lang();
+    match watch::workout_fit(w, lang, ctx.now) {
+        Ok(data) => Reply::text(format!(
+            "⌚ {} — {}
+{}",
+            date_short(w.date, lang),
+            watch::workout_name(w, lang),
+            lang.pick(
+                "Copie le fichier dans le dossier NewFiles de ta montre Garmin (GARMIN/NewFiles), ou importe-le dans l'appli de ta montre (Coros, Suunto, Wahoo).",
+                "Copy the file into your Garmin watch's NewFiles folder (GARMIN/NewFiles), or import it in your watch's app (Coros, Suunto, Wahoo).",
+            )
+        ))
+        .with_attachment(Attachment {
+            kind: AttachmentKind::File,
+            name: watch::file_name(w),
+            mime: "application/vnd.ant.fit".to_owned(),
+            data,
+        }),
+        Err(e) => Reply::text(e.message(lang)),
+    }
+}
+
+/// The watch buttons: one day's session, or the rest of this week's.
+async fn to_watch(ctx: &FlowCtx<'_>, what: &str) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((_, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    if what == "week" {
+        let replies: Vec<Reply> = week_ahead(&p, ctx.today).map(|w| workout_reply(w, ctx)).collect();
+        if replies.is_empty() {
+            return Ok(vec![Reply::text(lang.pick(
+                "Plus de séance à courir cette semaine : rien à envoyer sur la montre.",
+                "No session left to run this week: nothing to send to the watch.",
+            ))]);
+        }
+        return Ok(replies);
+    }
+    let Ok(date) = what.parse::<NaiveDate>() else {
+        return Ok(vec![Reply::text(lang.pick(
+            "Ce bouton n'est plus valable. Tape /today pour la séance du jour.",
+            "That button is no longer valid. Type /today for today's session.",
+        ))]);
+    };
+    Ok(vec![match watch::session_on(&p, date) {
+        Ok(w) => workout_reply(w, ctx),
+        Err(e) => Reply::text(e.message(lang)),
+    }])
 }
 
 fn next_workout(p: &Plan, from: NaiveDate) -> Option<&Workout> {
@@ -550,6 +628,8 @@ pub(super) async fn today(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
         return Ok(no_plan(lang));
     };
     let todays: Vec<&Workout> = p.workouts().filter(|w| w.date == ctx.today && w.kind.is_running()).collect();
+    // The watch button sends today's session, or the next one on a rest day.
+    let for_watch = todays.first().copied().or_else(|| next_workout(&p, ctx.today)).map(|w| w.date);
     let text = if let Some(w) = todays.first() {
         format!("{}{}\n{}", status_mark(w), lang.pick("**Aujourd'hui**", "**Today**"), w.description.get(lang))
     } else {
@@ -564,7 +644,11 @@ pub(super) async fn today(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
             (None, Lang::En) => "Your plan is complete 🎉 Type /plan for the next one.".to_owned(),
         }
     };
-    out.push(Reply::text(text));
+    let mut reply = Reply::text(text);
+    if let Some(date) = for_watch {
+        reply = reply.with_buttons(vec![vec![watch_button(date, lang)]]);
+    }
+    out.push(reply);
     Ok(out)
 }
 

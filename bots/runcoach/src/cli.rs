@@ -359,6 +359,18 @@ pub enum Commands {
         #[arg(long)]
         json: bool,
     },
+    /// One day's planned session as a structured FIT workout for a watch (stdout without
+    /// `--out`); exit 2 with the reason when that day has no session.
+    Workout {
+        #[arg(long)]
+        user: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// Where to write the .fit file (default: stdout).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Telegram administration: `telegram webhook delete` removes the webhook (stopping an
     /// instance leaves it for the others).
     Telegram {

@@ -10,6 +10,7 @@ mod science_cmd;
 mod summary_cmd;
 mod sync_cmd;
 mod week_cmd;
+mod workout_cmd;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -199,6 +200,11 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             let store = open_store(&settings).await?;
             let id = find_user(store.as_ref(), &user).await?;
             week_cmd::run(store.as_ref(), id, date, json).await
+        }
+        Commands::Workout { user, date, out } => {
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            workout_cmd::run(store.as_ref(), id, date, out).await
         }
         Commands::Export { user } => {
             let store = open_store(&settings).await?;

@@ -521,6 +521,70 @@ fn a_saved_plan_is_tracked_through_week_and_import() {
     assert_eq!(out.status.code(), Some(2), "no active plan: {out:?}");
 }
 
+/// `workout` writes a day's session as a FIT workout (to a file or stdout) that Garmin's SDK
+/// reads; a rest day, a day outside the plan and a runner without a plan exit 2 with the reason.
+#[test]
+fn workout_writes_the_days_session_for_a_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "plan",
+        "--goal",
+        "half",
+        "--weeks",
+        "12",
+        "--sessions",
+        "3",
+        "--days",
+        "tue,thu,sun",
+        "--start",
+        "2027-01-04",
+        "--user",
+        "noor",
+        "--save",
+    ];
+    let saved = runcoach(dir.path(), &args, "", None);
+    assert!(saved.status.success(), "{saved:?}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&saved)).unwrap();
+    let first = &plan["weeks"][0]["workouts"][0];
+    let date = first["date"].as_str().unwrap();
+    assert_eq!(date, "2027-01-05", "the first Tuesday");
+
+    let file = dir.path().join("tuesday.fit");
+    let out =
+        runcoach(dir.path(), &["workout", "--user", "noor", "--date", date, "--out", file.to_str().unwrap()], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let check = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/check-fit"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "Garmin's SDK (scripts/test installs it): {check:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(doc["file_id_mesgs"][0]["type"], "workout");
+    assert!(!doc["workout_step_mesgs"].as_array().unwrap().is_empty());
+
+    // Without --out the same bytes go to stdout (the creation time aside, the file is the same size).
+    let piped = runcoach(dir.path(), &["workout", "--user", "noor", "--date", date], "", None);
+    assert!(piped.status.success());
+    assert_eq!(piped.stdout.len(), std::fs::read(&file).unwrap().len());
+    assert_eq!(&piped.stdout[8..12], b".FIT");
+
+    let rest = runcoach(dir.path(), &["workout", "--user", "noor", "--date", "2027-01-04"], "", None);
+    assert_eq!(rest.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&rest.stderr).contains("rest day") && rest.stdout.is_empty(), "{rest:?}");
+    let outside = runcoach(dir.path(), &["workout", "--user", "noor", "--date", "2030-01-01"], "", None);
+    assert_eq!(outside.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("runs from 2027-01-04"), "{outside:?}");
+    let bad = runcoach(dir.path(), &["workout", "--user", "noor", "--date", "tuesday"], "", None);
+    assert_eq!(bad.status.code(), Some(2), "clap refuses a date it cannot read");
+    // A workout is not a run: importing it is refused, saying what it is (and makes `sam`).
+    let imported = runcoach(dir.path(), &["import", "--user", "sam", file.to_str().unwrap()], "", None);
+    assert_eq!(imported.status.code(), Some(1));
+    assert!(stdout(&imported).contains("not an activity (type \"workout\")"), "{imported:?}");
+    let no_plan = runcoach(dir.path(), &["workout", "--user", "sam", "--date", date], "", None);
+    assert_eq!(no_plan.status.code(), Some(2), "{no_plan:?}");
+}
+
 /// `goal add` refuses nonsense with exit 2 and a reason; `goals --json` follows its contract.
 #[test]
 fn goals_follow_the_json_contract() {

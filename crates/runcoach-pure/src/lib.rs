@@ -13,3 +13,4 @@ pub mod i18n;
 pub mod import;
 pub mod plan;
 pub mod science;
+pub mod watch;

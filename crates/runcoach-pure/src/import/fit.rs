@@ -180,7 +180,7 @@ fn value<'a>(r: &'a FitDataRecord, name: &str) -> Option<&'a Value> {
     r.fields().iter().find(|f| f.name() == name).map(fitparser::FitDataField::value)
 }
 
-fn as_f64(v: &Value) -> Option<f64> {
+pub(crate) fn as_f64(v: &Value) -> Option<f64> {
     let x = match v {
         Value::Byte(x) | Value::Enum(x) | Value::UInt8(x) | Value::UInt8z(x) => f64::from(*x),
         Value::SInt8(x) => f64::from(*x),

@@ -6,7 +6,7 @@
 //! snake_case name of [`ActivityKind`].
 
 mod error;
-mod fit;
+pub(crate) mod fit;
 pub mod garmin_json;
 mod gpx;
 mod summary;

@@ -10,6 +10,7 @@ mod generate;
 mod render;
 mod request;
 mod schedule;
+mod steps;
 mod validate;
 mod workouts;
 
@@ -18,6 +19,7 @@ pub use error::{PlanError, Suggestion};
 pub use generate::generate;
 pub use render::{to_ics, to_ics_with_stamp, to_json, to_markdown};
 pub use request::{capacity_minutes, min_start_minutes, min_weeks, taper_weeks};
+pub use steps::{Block, Intensity, Length, Step, StepName, Target};
 pub use validate::{Rule, Violation, validate};
 pub use workouts::expected_pace;
 
@@ -325,6 +327,10 @@ pub struct Workout {
     pub status: WorkoutStatus,
     #[serde(default)]
     pub completed: Option<Completion>,
+    /// The session step by step for a watch ([`Workout::blocks`] reads it; plans stored before
+    /// it existed have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Block>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

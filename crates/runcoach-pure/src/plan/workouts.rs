@@ -1,6 +1,7 @@
 //! Workout builders: durations, paces (Daniels, from VDOT) or HR zones, and
 //! precise bilingual descriptions.
 
+use super::steps::{Block, Intensity, Length, Step, StepName, Target, steady_name, target};
 use super::{Goal, Level, Workout, WorkoutKind, WorkoutStatus};
 use crate::science::{Bilingual, Pace, PaceRange, TrainingPaces, Vdot, format_duration, training_paces, vdot::predict};
 use chrono::NaiveDate;
@@ -126,8 +127,8 @@ fn workout(
     kind: WorkoutKind,
     minutes: u32,
     km: Option<f64>,
-    fr: String,
-    en: String,
+    description: Bilingual,
+    steps: Vec<Block>,
 ) -> Workout {
     Workout {
         date,
@@ -136,9 +137,10 @@ fn workout(
         distance_km: km.map(round1),
         pace_s_per_km: ctx.table.and_then(|t| t.for_kind(kind, ctx.goal)),
         hr_zone: hr_zone(kind, ctx.goal),
-        description: Bilingual { fr, en },
+        description,
         status: WorkoutStatus::Planned,
         completed: None,
+        steps,
     }
 }
 
@@ -161,7 +163,8 @@ pub(crate) fn steady(ctx: &Ctx, date: NaiveDate, kind: WorkoutKind, minutes: u32
             format!("{} easy{p}{zen}, conversational pace", dur_en(minutes)),
         ),
     };
-    workout(ctx, date, kind, minutes, km_at(f64::from(minutes), pace), fr, en)
+    let step = Step::minutes(steady_name(kind), Intensity::Active, f64::from(minutes), target(pace, z));
+    workout(ctx, date, kind, minutes, km_at(f64::from(minutes), pace), Bilingual { fr, en }, vec![Block::Step(step)])
 }
 
 /// Easy run finished with strides (short relaxed accelerations, not a hard session).
@@ -184,7 +187,19 @@ pub(crate) fn strides(ctx: &Ctx, date: NaiveDate, minutes: u32) -> Workout {
         dur_en(minutes),
         zone_en(z)
     );
-    workout(ctx, date, WorkoutKind::Strides, minutes, km_at(f64::from(minutes), pace), fr, en)
+    // The strides close the run: 20 s fast, 40 s to walk or jog back, each.
+    let easy = Step::minutes(StepName::Easy, Intensity::Active, f64::from(minutes) - f64::from(n), target(pace, z));
+    let steps = vec![
+        Block::Step(easy),
+        Block::Repeat {
+            times: n,
+            steps: vec![
+                Step::new(StepName::Stride, Intensity::Active, Length::Seconds(20), Target::Open),
+                Step::new(StepName::Jog, Intensity::Recovery, Length::Seconds(40), Target::Open),
+            ],
+        },
+    ];
+    workout(ctx, date, WorkoutKind::Strides, minutes, km_at(f64::from(minutes), pace), Bilingual { fr, en }, steps)
 }
 
 /// A main set: text plus minutes of work (at the session's pace) and of recovery jog.
@@ -193,6 +208,26 @@ struct MainSet {
     en: String,
     work_min: f64,
     recovery_min: f64,
+    /// The same set, step by step.
+    blocks: Vec<Block>,
+}
+
+/// `times` × (work, recovery jog).
+fn reps(times: u32, work: Step, recovery: Step) -> Vec<Block> {
+    vec![Block::Repeat { times, steps: vec![work, recovery] }]
+}
+
+fn jog(minutes: f64) -> Step {
+    Step::minutes(StepName::Jog, Intensity::Recovery, minutes, Target::Open)
+}
+
+/// Work, recovery, work…: `times` works with a recovery between each (none after the last).
+fn reps_between(times: u32, work: Step, recovery: Step) -> Vec<Block> {
+    match times {
+        0 => Vec::new(),
+        1 => vec![Block::Step(work)],
+        n => vec![Block::Repeat { times: n - 1, steps: vec![work, recovery] }, Block::Step(work)],
+    }
 }
 
 impl MainSet {
@@ -246,7 +281,25 @@ fn candidates(
                         format!("{r} × {default_s} s fast, relaxed and powerful (HR zone 5), {} s jog recovery", 2.0 * default_s),
                     )
                 };
-                out.push(MainSet { fr, en, work_min: rf * rep_s / 60.0, recovery_min: rf * rep_s * 2.0 / 60.0 });
+                let blocks = match pace {
+                    Some(p) => reps(
+                        r,
+                        Step::new(StepName::Repetition, Intensity::Active, Length::Metres(metres as u32), Target::Pace(p)),
+                        Step::new(StepName::Jog, Intensity::Recovery, Length::Metres(metres as u32), Target::Open),
+                    ),
+                    None => reps(
+                        r,
+                        Step::minutes(StepName::Fast, Intensity::Active, default_s / 60.0, Target::HrZone(5)),
+                        jog(2.0 * default_s / 60.0),
+                    ),
+                };
+                out.push(MainSet {
+                    fr,
+                    en,
+                    work_min: rf * rep_s / 60.0,
+                    recovery_min: rf * rep_s * 2.0 / 60.0,
+                    blocks,
+                });
             }
         }
         WorkoutKind::Intervals => {
@@ -272,7 +325,26 @@ fn candidates(
                                     format!("{r} × 30/30 at 100 % VMA{vma} (30 s fast / 30 s jog)"),
                                 )
                             };
-                            out.push(MainSet { fr, en, work_min: n * 0.5, recovery_min: n * 0.5 + f64::from(s - 1) * 3.0 });
+                            let vma_target = target(ctx.table.map(|t| t.paces.interval), Some(5));
+                            let set = Block::Repeat {
+                                times: r,
+                                steps: vec![
+                                    Step::minutes(StepName::Fast, Intensity::Active, 0.5, vma_target),
+                                    jog(0.5),
+                                ],
+                            };
+                            let mut blocks = vec![set.clone()];
+                            for _ in 1..s {
+                                blocks.push(Block::Step(jog(3.0)));
+                                blocks.push(set.clone());
+                            }
+                            out.push(MainSet {
+                                fr,
+                                en,
+                                work_min: n * 0.5,
+                                recovery_min: n * 0.5 + f64::from(s - 1) * 3.0,
+                                blocks,
+                            });
                         }
                     }
                 }
@@ -285,6 +357,11 @@ fn candidates(
                             en: format!("{r} × 3 min at interval pace (95–100 % VMA){p}, 2 min jog recovery"),
                             work_min: rf * 3.0,
                             recovery_min: (rf - 1.0) * 2.0,
+                            blocks: reps_between(
+                                r,
+                                Step::minutes(StepName::Interval, Intensity::Active, 3.0, target(pace, Some(5))),
+                                jog(2.0),
+                            ),
                         });
                     }
                 }
@@ -304,7 +381,19 @@ fn candidates(
                                 format!("{r} × 4 min at 95–100 % VMA (HR zone 5), 2 min 30 s jog recovery"),
                             )
                         };
-                        out.push(MainSet { fr, en, work_min: rf * rep_min, recovery_min: (rf - 1.0) * 2.5 });
+                        let blocks = match pace {
+                            Some(p) => reps_between(
+                                r,
+                                Step::new(StepName::Interval, Intensity::Active, Length::Metres(1000), Target::Pace(p)),
+                                Step::new(StepName::Jog, Intensity::Recovery, Length::Metres(400), Target::Open),
+                            ),
+                            None => reps_between(
+                                r,
+                                Step::minutes(StepName::Interval, Intensity::Active, 4.0, Target::HrZone(5)),
+                                jog(2.5),
+                            ),
+                        };
+                        out.push(MainSet { fr, en, work_min: rf * rep_min, recovery_min: (rf - 1.0) * 2.5, blocks });
                     }
                 }
             }
@@ -333,7 +422,9 @@ fn candidates(
                             format!("{r} × {len} min at threshold pace{p}{ze}, {rec} min jog recovery"),
                         )
                     };
-                    out.push(MainSet { fr, en, work_min: rf * lf64, recovery_min: (rf - 1.0) * rec });
+                    let work = Step::minutes(StepName::Threshold, Intensity::Active, lf64, target(pace, Some(4)));
+                    let blocks = reps_between(r, work, jog(rec));
+                    out.push(MainSet { fr, en, work_min: rf * lf64, recovery_min: (rf - 1.0) * rec, blocks });
                 }
             }
         }
@@ -347,6 +438,12 @@ fn candidates(
                     en: format!("{x} min continuous at tempo pace{p}{ze}"),
                     work_min: f64::from(x),
                     recovery_min: 0.0,
+                    blocks: vec![Block::Step(Step::minutes(
+                        StepName::Tempo,
+                        Intensity::Active,
+                        f64::from(x),
+                        target(pace, Some(3)),
+                    ))],
                 });
             }
         }
@@ -361,6 +458,11 @@ fn candidates(
                         en: format!("{r} × 45 s uphill at a strong effort (≈ 5K effort, HR zone 5), jog back down"),
                         work_min: rf * 0.75,
                         recovery_min: rf * 1.5,
+                        blocks: reps(
+                            r,
+                            Step::minutes(StepName::Uphill, Intensity::Active, 0.75, Target::HrZone(5)),
+                            jog(1.5),
+                        ),
                     });
                 }
             } else {
@@ -372,6 +474,11 @@ fn candidates(
                         en: format!("{r} × 90 s uphill at a strong effort (≈ 10K effort, HR zone 4–5), jog back down"),
                         work_min: rf * 1.5,
                         recovery_min: rf * 2.5,
+                        blocks: reps(
+                            r,
+                            Step::minutes(StepName::Uphill, Intensity::Active, 1.5, Target::HrZone(4)),
+                            jog(2.5),
+                        ),
                     });
                 }
             }
@@ -382,6 +489,20 @@ fn candidates(
                 en: "pyramid fartlek 1-2-3-2-1 min fast (≈ 10K effort, HR zone 4), equal-time jog recoveries".into(),
                 work_min: 9.0,
                 recovery_min: 8.0,
+                blocks: {
+                    let fast = |m: f64| Block::Step(Step::minutes(StepName::Fast, Intensity::Active, m, Target::HrZone(4)));
+                    vec![
+                        fast(1.0),
+                        Block::Step(jog(1.0)),
+                        fast(2.0),
+                        Block::Step(jog(2.0)),
+                        fast(3.0),
+                        Block::Step(jog(3.0)),
+                        fast(2.0),
+                        Block::Step(jog(2.0)),
+                        fast(1.0),
+                    ]
+                },
             }),
             1 => {
                 let max = clampf((4.0 + 4.0 * progress * sharpen).round(), 3.0, 8.0) as u32;
@@ -392,6 +513,11 @@ fn candidates(
                         en: format!("fartlek {r} × (2 min fast / 1 min jog) (≈ 10K effort, HR zone 4)"),
                         work_min: rf * 2.0,
                         recovery_min: rf,
+                        blocks: reps(
+                            r,
+                            Step::minutes(StepName::Fast, Intensity::Active, 2.0, Target::HrZone(4)),
+                            jog(1.0),
+                        ),
                     });
                 }
             }
@@ -404,6 +530,11 @@ fn candidates(
                         en: format!("fartlek {r} × (1 min fast / 1 min jog) (≈ 5–10K effort, HR zone 4)"),
                         work_min: rf,
                         recovery_min: rf,
+                        blocks: reps(
+                            r,
+                            Step::minutes(StepName::Fast, Intensity::Active, 1.0, Target::HrZone(4)),
+                            jog(1.0),
+                        ),
                     });
                 }
             }
@@ -436,7 +567,17 @@ fn candidates(
                             format!("{r} × {rep_default} min at goal {} effort{ze}, {rec_txt} jog recovery", label.en),
                         )
                     };
-                    out.push(MainSet { fr, en, work_min: rf * rep_min, recovery_min: (rf - 1.0) * rec });
+                    let work = match pace {
+                        Some(p) => Step::new(
+                            StepName::RacePace,
+                            Intensity::Active,
+                            Length::Metres((rep_km * 1000.0) as u32),
+                            Target::Pace(p),
+                        ),
+                        None => Step::minutes(StepName::RacePace, Intensity::Active, rep_default, target(None, z)),
+                    };
+                    let blocks = reps_between(r, work, jog(rec));
+                    out.push(MainSet { fr, en, work_min: rf * rep_min, recovery_min: (rf - 1.0) * rec, blocks });
                 }
             } else {
                 let top = ((budget / 5.0).round() as u32).max(3) * 5;
@@ -453,7 +594,15 @@ fn candidates(
                         )
                     };
                     let rec = if x >= 40 { 5.0 } else { 0.0 };
-                    out.push(MainSet { fr, en, work_min: f64::from(x), recovery_min: rec });
+                    let mp = target(pace, z);
+                    let blocks = if x >= 40 {
+                        let half = Step::minutes(StepName::MarathonPace, Intensity::Active, f64::from(x / 2), mp);
+                        let easy = Step::minutes(StepName::Easy, Intensity::Recovery, 5.0, target(ctx.table.map(|t| t.paces.easy), Some(2)));
+                        vec![Block::Step(half), Block::Step(easy), Block::Step(half)]
+                    } else {
+                        vec![Block::Step(Step::minutes(StepName::MarathonPace, Intensity::Active, f64::from(x), mp))]
+                    };
+                    out.push(MainSet { fr, en, work_min: f64::from(x), recovery_min: rec, blocks });
                 }
             }
         }
@@ -503,7 +652,11 @@ pub(crate) fn quality(ctx: &Ctx, date: NaiveDate, spec: QualitySpec) -> Option<W
     let cd_en = if cd > 20 { format!("{cd} min easy to finish") } else { format!("{cd} min cool-down") };
     let fr = format!("{wu} min d'échauffement, {}, {cd_fr}", set.fr);
     let en = format!("{wu} min warm-up, {}, {cd_en}", set.en);
-    Some(workout(ctx, date, kind, minutes, km, fr, en))
+    let easy = target(easy, Some(2));
+    let mut steps = vec![Block::Step(Step::minutes(StepName::WarmUp, Intensity::WarmUp, f64::from(wu), easy))];
+    steps.extend(set.blocks);
+    steps.push(Block::Step(Step::minutes(StepName::CoolDown, Intensity::CoolDown, f64::from(cd), easy)));
+    Some(workout(ctx, date, kind, minutes, km, Bilingual { fr, en }, steps))
 }
 
 /// Fallback pace (s/km) to estimate distances when the VDOT is unknown.
@@ -549,7 +702,13 @@ pub(crate) fn race(ctx: &Ctx, date: NaiveDate, planned_race: bool) -> Option<Wor
             ),
         ),
     };
-    Some(workout(ctx, date, WorkoutKind::Race, minutes, Some(km), fr, en))
+    let step = Step::new(
+        StepName::Race,
+        Intensity::Active,
+        Length::Metres(dist.metres().round() as u32),
+        target(ctx.table.and_then(|t| t.race), None),
+    );
+    Some(workout(ctx, date, WorkoutKind::Race, minutes, Some(km), Bilingual { fr, en }, vec![Block::Step(step)]))
 }
 
 #[cfg(test)]
