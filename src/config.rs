@@ -33,6 +33,8 @@ pub struct Settings {
     pub knowledge: KbConfig,
     /// Limits shared by every instance (messages, imports, Garmin logins, API calls).
     pub limits: crate::limits::Limits,
+    /// Forecasts and place search (Open-Meteo); `None`: no weather.
+    pub weather: Option<crate::weather::WeatherConfig>,
 }
 
 impl Settings {
@@ -51,6 +53,7 @@ impl Settings {
             secret_key: None,
             knowledge: KbConfig::default(),
             limits: crate::limits::Limits::default(),
+            weather: Some(crate::weather::WeatherConfig::default()),
         }
     }
 

@@ -27,4 +27,6 @@ pub mod plans;
 pub mod scheduler;
 pub mod store;
 pub mod summary;
+pub mod today;
 pub mod tracking;
+pub mod weather;

@@ -37,12 +37,16 @@ const LAYERS: &[(&str, u8)] = &[
     ("limits", 2),
     // HTTP API keys and the runners each may reach.
     ("api_keys", 2),
+    // Places and forecasts (Open-Meteo), cached in the store.
+    ("weather", 2),
     ("summary", 3),
     ("agent", 3),
     // Plan tracking: runs tick sessions off, days end with missed sessions marked.
     ("tracking", 3),
     // Goals with their progress (from the history).
     ("goals", 3),
+    // The day's session with its weather and watch button (/today, the morning reminder).
+    ("today", 3),
     // The scheduler sends weekly summaries and club digests.
     ("scheduler", 4),
     // Dispatch and flows: what adapters talk to.

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use crate::domain::User;
@@ -14,6 +14,7 @@ use crate::knowledge::{Hit, KnowledgeBase};
 use crate::plan::{self, Goal, Level, PlanLength, PlanRequest};
 use crate::plans::{self, ActivePlan};
 use crate::store::{Store, StoreError};
+use crate::weather::{WeatherNote, WeatherService};
 
 /// Longest text a tool hands back (a hostile or huge activity name is cut, not forwarded whole).
 const MAX_FIELD_CHARS: usize = 200;
@@ -39,6 +40,8 @@ pub struct ToolBox<'a> {
     personal: bool,
     /// Passages the search returned this turn, cited under the answer.
     passages: Mutex<Vec<Hit>>,
+    /// Forecasts, when the server has the weather, and the instant of the turn.
+    weather: Option<(&'a WeatherService, DateTime<Utc>)>,
 }
 
 impl<'a> ToolBox<'a> {
@@ -50,7 +53,14 @@ impl<'a> ToolBox<'a> {
         today: NaiveDate,
         personal: bool,
     ) -> Self {
-        ToolBox { store, user, kb, today, personal, passages: Mutex::new(Vec::new()) }
+        ToolBox { store, user, kb, today, personal, passages: Mutex::new(Vec::new()), weather: None }
+    }
+
+    /// Offers `todays_weather` (forecasts at `now`).
+    #[must_use]
+    pub fn with_weather(mut self, weather: Option<&'a WeatherService>, now: DateTime<Utc>) -> Self {
+        self.weather = weather.map(|w| (w, now));
+        self
     }
 
     /// The runner's date, which the tools compute from.
@@ -102,6 +112,13 @@ impl<'a> ToolBox<'a> {
                     "current_plan",
                     "The runner's active training plan and this week's sessions with their status.",
                     none,
+                ),
+                function(
+                    "todays_weather",
+                    "The forecast where the runner runs, around the hour they usually run today, and what it changes \
+                     for today's session (heat: how much slower; cold, ice, storm, wind: what to do). Use it for any \
+                     question about today's run or the weather.",
+                    json!({ "type": "object", "properties": {}, "additionalProperties": false }),
                 ),
                 function(
                     "generate_plan",
@@ -162,6 +179,7 @@ impl<'a> ToolBox<'a> {
             "training_summary" => self.training_summary().await,
             "recent_activities" => self.recent_activities(args).await,
             "current_plan" => self.current_plan().await,
+            "todays_weather" => self.todays_weather().await,
             "generate_plan" => self.generate_plan(args).await,
             "log_feeling" => self.log_feeling(args).await,
             "ease_off_plan" => self.ease_off_plan(args).await,
@@ -191,6 +209,43 @@ impl<'a> ToolBox<'a> {
             .map(|h| json!({ "source": format!("{} › {}", h.title, h.heading), "lang": h.lang, "text": h.text }))
             .collect();
         Ok(json!({ "passages": passages }))
+    }
+
+    async fn todays_weather(&self) -> Result<Value, ToolError> {
+        let Some((weather, now)) = self.weather else {
+            return Ok(json!({ "available": false, "reason": "the weather is not enabled on this server" }));
+        };
+        let active = plans::active(self.store, self.user.id).await?;
+        let session = active
+            .as_ref()
+            .and_then(|a| a.plan.workouts().find(|w| w.date == self.today && w.kind.is_running()).cloned());
+        let note =
+            crate::weather::weather_note(Some(weather), self.store, self.user, session.as_ref(), self.today, now)
+                .await?;
+        let lang = self.lang();
+        Ok(match note {
+            None => json!({ "available": false, "reason": "the weather is not enabled on this server" }),
+            Some(WeatherNote::NoLocation) => json!({
+                "available": false,
+                "reason": "the runner has not said where they run",
+                "how_to_set": "/profile location <town>, or send a location on Telegram",
+            }),
+            Some(WeatherNote::Unavailable) => {
+                json!({ "available": false, "reason": "the weather service cannot be reached right now" })
+            }
+            Some(WeatherNote::Forecast { place, hour, advice }) => json!({
+                "available": true,
+                "place": place,
+                "time_utc": hour.time,
+                "temperature_c": hour.temperature_c,
+                "feels_like_c": hour.feels_like_c,
+                "wind_kmh": hour.wind_kmh,
+                "gusts_kmh": hour.gusts_kmh,
+                "rain_probability_pct": hour.precipitation_probability_pct,
+                "todays_session": session.as_ref().map(|w| json!({ "kind": w.kind.as_str(), "description": w.description.get(lang) })),
+                "advice": advice.iter().map(|a| json!({ "code": a.code, "text": a.text.get(lang) })).collect::<Vec<_>>(),
+            }),
+        })
     }
 
     async fn training_summary(&self) -> Result<Value, ToolError> {

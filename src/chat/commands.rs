@@ -61,8 +61,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         aliases: &["profil"],
         args_en: "[field value …]",
         args_fr: "[champ valeur …]",
-        help_en: "Show or set your profile: age, weight, height, max_hr, resting_hr, vma, timezone",
-        help_fr: "Voir ou modifier ton profil : age, poids, taille, fcmax, fcrepos, vma, fuseau",
+        help_en: "Show or set your profile: age, weight, height, max_hr, resting_hr, vma, timezone, location",
+        help_fr: "Voir ou modifier ton profil : age, poids, taille, fcmax, fcrepos, vma, fuseau, lieu",
         personal: true,
     },
     CommandSpec {
@@ -210,6 +210,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         personal: true,
     },
     CommandSpec {
+        name: "remind",
+        aliases: &["rappel", "reminder"],
+        args_en: "[on [07:00]|off]",
+        args_fr: "[on [07:00]|off]",
+        help_en: "A morning reminder of the day's session, with the weather",
+        help_fr: "Un rappel le matin de la séance du jour, avec la météo",
+        personal: true,
+    },
+    CommandSpec {
         name: "done",
         aliases: &["fait", "fini"],
         args_en: "[date]",
@@ -273,6 +282,9 @@ pub enum Command {
     Language(Option<Lang>),
     /// `(field, value)` pairs as typed; the core validates them.
     Profile(Vec<(String, String)>),
+    /// `/profile location <place, "lat,lon" or off>`: a place name may have several words.
+    Location(String),
+    Remind(String),
     Export,
     Forget,
     Link(Option<String>),
@@ -343,7 +355,11 @@ impl Command {
                     code.parse().map_err(|_| CommandError::BadLanguage(code.chars().take(16).collect()))?,
                 )),
             },
-            "profile" => Command::Profile(profile_pairs(args)?),
+            "profile" => match location_args(args) {
+                Some(rest) => Command::Location(rest),
+                None => Command::Profile(profile_pairs(args)?),
+            },
+            "remind" => Command::Remind(args.to_owned()),
             "export" => Command::Export,
             "forget" => Command::Forget,
             // The whole argument: a code may be typed in its two groups ("ABCDE FGHJK").
@@ -374,6 +390,14 @@ impl Command {
             }
         })
     }
+}
+
+/// `location Saint-Étienne`, `lieu 45.76,4.84`: what follows the location field, whole.
+fn location_args(args: &str) -> Option<String> {
+    let args = args.trim();
+    let (field, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    let field = field.trim_end_matches([':', '=']).to_lowercase();
+    matches!(field.as_str(), "location" | "lieu" | "ville" | "city" | "place").then(|| rest.trim().to_owned())
 }
 
 /// `weight 70 max_hr 190`, `weight=70, maxhr: 190` or `timezone Europe/Paris` → pairs.

@@ -15,6 +15,7 @@ use super::flow::{BTN_COMMAND, Failure, FlowCtx, Handled};
 use super::garmin_flow::{self, GarminService};
 use super::plan_flow::{self, Wizard};
 use super::texts;
+use super::weather_flow;
 use super::{Attachment, AttachmentKind, Button, Content, Incoming, Progress, Reply, Sender, Unsupported};
 use super::{ClubRef, activity_flow, activity_view, club_flow, goal_flow, summary_flow};
 use crate::agent::{Agent, ToolBox, Turn};
@@ -66,6 +67,8 @@ pub struct BotCore {
     /// Read once per message: every step of its handling sees the same instant.
     clock: Arc<dyn Clock>,
     limits: Limits,
+    /// Forecasts for `/today` and the reminders; `None`: no weather on this server.
+    weather: Option<Arc<crate::weather::WeatherService>>,
 }
 
 /// How long a message waits for a database that went away (a restart, a failover) before the
@@ -102,6 +105,7 @@ impl BotCore {
             fallbacks: std::sync::atomic::AtomicU64::new(0),
             clock: Arc::new(SystemClock),
             limits: Limits::default(),
+            weather: None,
         }
     }
 
@@ -159,6 +163,19 @@ impl BotCore {
 
     fn knowledge(&self) -> Option<Arc<KnowledgeBase>> {
         self.knowledge.read().ok().and_then(|kb| kb.clone())
+    }
+
+    /// Adds the weather to `/today` and lets runners set where they run.
+    #[must_use]
+    pub fn with_weather(mut self, weather: Option<Arc<crate::weather::WeatherService>>) -> Self {
+        self.weather = weather;
+        self
+    }
+
+    /// The weather service, for the scheduler's morning reminders.
+    #[must_use]
+    pub fn weather(&self) -> Option<Arc<crate::weather::WeatherService>> {
+        self.weather.clone()
     }
 
     /// Enables `/sync` with Garmin Connect.
@@ -249,6 +266,7 @@ impl BotCore {
             today,
             progress: None,
             limits: self.limits,
+            weather: self.weather.as_deref(),
         };
         match activity_flow::stats(&ctx).await {
             Ok(replies) => Ok(Some(replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n\n"))),
@@ -535,6 +553,8 @@ impl BotCore {
             Command::Goals => goal_flow::list(&self.flow_ctx(&ctx)).await,
             Command::Week => plan_flow::week(&self.flow_ctx(&ctx)).await,
             Command::Today => plan_flow::today(&self.flow_ctx(&ctx)).await,
+            Command::Location(args) => weather_flow::location(&self.flow_ctx(&ctx), &args).await,
+            Command::Remind(args) => weather_flow::remind(&self.flow_ctx(&ctx), &args).await,
             Command::Done(args) => plan_flow::done(&self.flow_ctx(&ctx), &args).await,
             Command::Skip(args) => plan_flow::skip(&self.flow_ctx(&ctx), &args).await,
             Command::Unwell(args) => plan_flow::unwell(&self.flow_ctx(&ctx), &args).await,
@@ -556,6 +576,7 @@ impl BotCore {
             today,
             progress: None,
             limits: self.limits,
+            weather: self.weather.as_deref(),
         }
     }
 
@@ -775,7 +796,8 @@ impl BotCore {
             } else {
                 (Vec::new(), None)
             };
-            let tools = ToolBox::new(self.store.as_ref(), &ctx.user, kb.clone(), self.flow_ctx(ctx).today, ctx.private);
+            let tools = ToolBox::new(self.store.as_ref(), &ctx.user, kb.clone(), self.flow_ctx(ctx).today, ctx.private)
+                .with_weather(self.weather.as_deref(), ctx.now);
             let turn = Turn { question: text, history: &history, summary: summary.as_deref() };
             let sink = |partial: &str| {
                 if let Some(p) = progress {

@@ -44,6 +44,8 @@ pub(super) struct FlowCtx<'a> {
     pub progress: Option<&'a dyn Progress>,
     /// The limits shared by every instance (imports, Garmin logins).
     pub limits: crate::limits::Limits,
+    /// Forecasts, when this server has the weather.
+    pub weather: Option<&'a crate::weather::WeatherService>,
 }
 
 impl FlowCtx<'_> {

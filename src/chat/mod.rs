@@ -14,6 +14,7 @@ mod goal_flow;
 mod plan_flow;
 mod summary_flow;
 mod texts;
+mod weather_flow;
 
 pub use commands::{COMMANDS, Command, CommandSpec, ParsedText, parse_text};
 pub use core::{BotCore, MAX_FILE_BYTES, MAX_MESSAGE_CHARS};

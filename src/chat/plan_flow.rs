@@ -13,6 +13,7 @@ use crate::domain::Platform;
 use crate::i18n::Lang;
 use crate::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest, Suggestion, Workout, WorkoutStatus};
 use crate::store::PlanStatus;
+use crate::today::{WATCH_BUTTON_PREFIX, watch_button};
 use crate::{goals, history, plans, scheduler, tracking, watch};
 
 pub(super) const STATE_KIND: &str = "plan_wizard";
@@ -191,7 +192,7 @@ pub(super) async fn button(ctx: &FlowCtx<'_>, data: &str, state: Option<Wizard>)
         "keep" => return keep(ctx).await,
         _ => {}
     }
-    if let Some(what) = rest.strip_prefix(WATCH) {
+    if let Some(what) = data.strip_prefix(WATCH_BUTTON_PREFIX) {
         return to_watch(ctx, what).await;
     }
     let Some(mut w) = state else {
@@ -540,19 +541,11 @@ pub(super) async fn week(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     if week_ahead(&p, ctx.today).next().is_some() {
         reply = reply.with_buttons(vec![vec![Button::new(
             lang.pick("⌚ La semaine sur ma montre", "⌚ This week to my watch"),
-            format!("{BUTTON_PREFIX}{WATCH}week"),
+            format!("{WATCH_BUTTON_PREFIX}week"),
         )]]);
     }
     out.push(reply);
     Ok(out)
-}
-
-/// The button data after `plan:` that sends sessions to the runner's watch: `watch:<date>`
-/// or `watch:week`.
-const WATCH: &str = "watch:";
-
-fn watch_button(date: NaiveDate, lang: Lang) -> Button {
-    Button::new(lang.pick("⌚ Sur ma montre", "⌚ To my watch"), format!("{BUTTON_PREFIX}{WATCH}{date}"))
 }
 
 /// This week's running sessions still to run, from today.
@@ -644,6 +637,15 @@ pub(super) async fn today(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
             (None, Lang::En) => "Your plan is complete 🎉 Type /plan for the next one.".to_owned(),
         }
     };
+    let mut text = text;
+    // The weather around the hour the runner usually runs, when a session is on today.
+    if let Some(w) = todays.first().copied()
+        && let Some(note) =
+            crate::weather::weather_note(ctx.weather, ctx.store, ctx.user, Some(w), ctx.today, ctx.now).await?
+    {
+        text.push_str("\n\n");
+        text.push_str(&note.render(lang, ctx.user.timezone.tz()));
+    }
     let mut reply = Reply::text(text);
     if let Some(date) = for_watch {
         reply = reply.with_buttons(vec![vec![watch_button(date, lang)]]);

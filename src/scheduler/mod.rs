@@ -29,6 +29,9 @@ use crate::store::{
 use crate::summary::{self, IsoWeek};
 use crate::tracking;
 
+/// The morning reminder's hour when the runner gives none (07:00 on their clock).
+pub const REMINDER_CRON: &str = "0 7 * * *";
+
 /// Mondays 08:00 on the runner's clock.
 pub const DEFAULT_CRON: &str = "0 8 * * 1";
 /// A few minutes after midnight on the runner's clock, every day: the day before ends.
@@ -61,6 +64,8 @@ pub struct WorkerConfig {
     pub garmin: Option<GarminAccess>,
     /// Wait after a Garmin 429 without a usable Retry-After: every Garmin job pauses this long.
     pub garmin_backoff: Duration,
+    /// Forecasts for the morning reminders (`None`: reminders come without the weather).
+    pub weather: Option<std::sync::Arc<crate::weather::WeatherService>>,
 }
 
 impl Default for WorkerConfig {
@@ -75,6 +80,7 @@ impl Default for WorkerConfig {
             charts: true,
             garmin: None,
             garmin_backoff: Duration::minutes(30),
+            weather: None,
         }
     }
 }
@@ -209,6 +215,16 @@ async fn enqueue_one(
             payload: payload(s, IsoWeek::of(day), Some(day)),
             run_at: fired_at,
         }),
+        (ScheduleKind::MorningReminder, Some(user), _) => {
+            let day = fired_at.with_timezone(&tz).date_naive();
+            Some(NewJob {
+                kind: ScheduleKind::MorningReminder.into(),
+                dedupe_key: format!("reminder:{}:{day}", user.0),
+                user_id: Some(user),
+                payload: payload(s, IsoWeek::of(day), Some(day)),
+                run_at: fired_at,
+            })
+        }
         (ScheduleKind::ClubDigest, _, Some(guild)) => Some(NewJob {
             kind: ScheduleKind::ClubDigest.into(),
             dedupe_key: digest_key(guild, &s.chat, week),
@@ -306,8 +322,9 @@ async fn build(
     job: &ClaimedJob,
     t: &JobTarget,
     now: DateTime<Utc>,
-    charts: bool,
+    config: &WorkerConfig,
 ) -> StoreResult<Option<Vec<Reply>>> {
+    let charts = config.charts;
     let today = now.with_timezone(&t.tz).date_naive();
     match t.kind {
         ScheduleKind::WeeklySummary => {
@@ -338,6 +355,21 @@ async fn build(
             // Nothing missed: the job is done with nothing to send.
             let closed = tracking::close_day(store, id, day, now).await?;
             Ok(Some(closed.map(|c| vec![tracking::day_closed_reply(&c, user.lang)]).unwrap_or_default()))
+        }
+        ScheduleKind::MorningReminder => {
+            let (Some(id), Some(day)) = (job.user_id, t.day) else { return Ok(None) };
+            let user = match store.get_user(id).await {
+                Ok(u) => u,
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            // A reminder delivered late (the worker was down) is for its own day only.
+            if day != today {
+                return Ok(Some(Vec::new()));
+            }
+            let Some(active) = crate::plans::active(store, id).await? else { return Ok(Some(Vec::new())) };
+            let reply = crate::today::reminder(store, config.weather.as_deref(), &user, &active.plan, day, now).await?;
+            Ok(Some(reply.into_iter().collect()))
         }
         // Handled before building (see `deliver`): a sync decides its own retries.
         ScheduleKind::GarminSync => Ok(Some(Vec::new())),
@@ -464,7 +496,7 @@ async fn deliver(
     if t.kind == ScheduleKind::GarminSync {
         return garmin_job::run(store, worker, notifier, clock, config, job, &t.chat, report).await;
     }
-    let replies = match build(store, job, &t, now, config.charts).await {
+    let replies = match build(store, job, &t, now, config).await {
         Ok(Some(r)) => r,
         Ok(None) => {
             store.fail_job(job.id, worker, "nothing to send: runner or club gone", None).await?;
@@ -596,6 +628,10 @@ pub async fn run(
         if let Err(e) = store.purge_windows(clock.now()).await {
             tracing::warn!(error = %e, "scheduler: purging ended limit windows failed");
         }
+        // Forecasts older than a day are never read again (the cache is per hour).
+        if let Err(e) = store.purge_forecasts(clock.now() - Duration::days(1)).await {
+            tracing::warn!(error = %e, "scheduler: purging old forecasts failed");
+        }
         if let Err(e) = drain(store, worker_id, notifier, clock, config).await {
             tracing::warn!(error = %e, "scheduler: delivery failed");
         }
@@ -683,6 +719,25 @@ pub async fn enable_garmin_sync(
     let expression =
         if every == 24 { format!("{minute} {hour} * * *") } else { format!("{minute} {hour}/{every} * * *") };
     enable_for_runner(store, user, ScheduleKind::GarminSync, chat, &expression, chrono_tz::UTC, now).await
+}
+
+/// `/remind on [HH:MM]`: the morning reminder in `chat` at `hour:minute` on the runner's clock.
+pub async fn enable_reminder(
+    store: &dyn Store,
+    user: UserId,
+    chat: &ChatKey,
+    hour: u32,
+    minute: u32,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<ScheduleRecord, ScheduleError> {
+    let expression = format!("{} {} * * *", minute.min(59), hour.min(23));
+    enable_for_runner(store, user, ScheduleKind::MorningReminder, chat, &expression, tz, now).await
+}
+
+/// `/remind off`: returns whether the reminder was on.
+pub async fn disable_reminder(store: &dyn Store, chat: &ChatKey) -> StoreResult<bool> {
+    store.pause_schedule(ScheduleKind::MorningReminder, chat, PausedReason::Off).await
 }
 
 /// `/summary off`: returns whether a summary was on.

@@ -20,7 +20,7 @@ pub use crate::domain::samples::{self, SampleSeries, SamplesError};
 pub use postgres::{PostgresStore, create_database};
 pub use sqlite::SqliteStore;
 
-use crate::domain::{Platform, PlatformIdentity, Profile, TimeZoneName, Units, User, UserId};
+use crate::domain::{Location, Platform, PlatformIdentity, Profile, TimeZoneName, Units, User, UserId};
 use crate::error::ErrorCode;
 use crate::i18n::Lang;
 use crate::message::ChatKey;
@@ -50,8 +50,9 @@ pub const USER_TABLES: &[&str] = &[
 
 /// Tables that hold no runner's data (no `user_id`): export, erase and link leave them alone.
 /// `rate_windows` holds counters keyed by a runner's id for at most a day (gone when the window
-/// ends); `api_keys` belongs to the operator.
-pub const GLOBAL_TABLES: &[&str] = &["kb_embeddings", "provider_pauses", "rate_windows", "api_keys"];
+/// ends); `api_keys` belongs to the operator; `weather_forecasts` is keyed by a ~1 km area.
+pub const GLOBAL_TABLES: &[&str] =
+    &["kb_embeddings", "provider_pauses", "rate_windows", "api_keys", "weather_forecasts"];
 
 /// Why a store call failed. A failure the database reported keeps sqlx's error as its source
 /// (`std::error::Error::source`), so logs show the whole chain; the message alone is what a
@@ -464,15 +465,18 @@ pub enum ScheduleKind {
     GarminSync,
     /// A one-off job, never a schedule: a runner told that another account was linked to theirs.
     LinkNotice,
+    /// A runner's morning reminder: today's session with its weather and the watch button.
+    MorningReminder,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 5] = [
+    pub const ALL: [ScheduleKind; 6] = [
         ScheduleKind::WeeklySummary,
         ScheduleKind::ClubDigest,
         ScheduleKind::PlanDay,
         ScheduleKind::GarminSync,
         ScheduleKind::LinkNotice,
+        ScheduleKind::MorningReminder,
     ];
 
     /// The stored name.
@@ -484,6 +488,7 @@ impl ScheduleKind {
             ScheduleKind::PlanDay => "plan_day",
             ScheduleKind::GarminSync => "garmin_sync",
             ScheduleKind::LinkNotice => "link_notice",
+            ScheduleKind::MorningReminder => "morning_reminder",
         }
     }
 
@@ -607,6 +612,8 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, id: UserId) -> StoreResult<User>;
     async fn set_language(&self, id: UserId, lang: Lang) -> StoreResult<()>;
     async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> StoreResult<User>;
+    /// Sets (or with `None` forgets) where the runner runs.
+    async fn set_location(&self, id: UserId, location: Option<&Location>) -> StoreResult<()>;
     async fn identities(&self, id: UserId) -> StoreResult<Vec<IdentityRecord>>;
     async fn create_link_code(&self, id: UserId, code: &str, expires_at: DateTime<Utc>) -> StoreResult<()>;
     /// Who issued `code`, if it is live (nothing is claimed: for the confirmation step).
@@ -778,6 +785,17 @@ pub trait GuardStore: Send + Sync {
     async fn revoke_api_key(&self, name: &str, at: DateTime<Utc>) -> StoreResult<bool>;
 }
 
+/// Weather forecasts cached per area and hour, shared by every instance.
+#[async_trait]
+pub trait WeatherStore: Send + Sync {
+    /// The forecast fetched for `area` in the hour starting at `hour`.
+    async fn cached_forecast(&self, area: &str, hour: DateTime<Utc>) -> StoreResult<Option<String>>;
+    /// Keeps a forecast (a second instance storing the same hour changes nothing).
+    async fn cache_forecast(&self, area: &str, hour: DateTime<Utc>, payload: &str) -> StoreResult<()>;
+    /// Deletes forecasts fetched before `before`; how many.
+    async fn purge_forecasts(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
 /// Running clubs (Discord servers) and their members.
 #[async_trait]
 pub trait ClubStore: Send + Sync {
@@ -824,6 +842,7 @@ pub trait Store:
     + CredentialStore
     + EmbeddingStore
     + GuardStore
+    + WeatherStore
     + Send
     + Sync
     + 'static

@@ -20,7 +20,7 @@ use super::{
     USER_TABLES,
 };
 use super::{ActivityStore, UserStore};
-use crate::domain::{PlatformIdentity, UnknownPlatform, User, UserId};
+use crate::domain::{Location, PlatformIdentity, UnknownPlatform, User, UserId};
 use crate::i18n::Lang;
 
 /// Columns holding JSON text, exported as nested JSON rather than strings.

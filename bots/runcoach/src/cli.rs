@@ -9,6 +9,7 @@ use runcoach_core::garmin::{GarminEndpoints, SyncPolicy, parse_sync_every};
 use runcoach_core::i18n::Lang;
 use runcoach_core::knowledge::{KbConfig, ModelPaths};
 use runcoach_core::limits::{Limits, Rule};
+use runcoach_core::weather::WeatherConfig;
 use secrecy::SecretString;
 
 #[derive(Debug, Parser)]
@@ -143,6 +144,16 @@ pub struct Cli {
     /// Garmin requests per second from one instance at most [default: 1].
     #[arg(long, global = true, env = "RUNCOACH_GARMIN_RATE", hide = true)]
     pub garmin_rate: Option<String>,
+
+    /// Open-Meteo's forecast API (or a mirror) [default: https://api.open-meteo.com/v1/forecast].
+    #[arg(long, global = true, env = "RUNCOACH_WEATHER_API_URL", hide = true)]
+    pub weather_api_url: Option<String>,
+    /// Open-Meteo's geocoding API [default: https://geocoding-api.open-meteo.com/v1/search].
+    #[arg(long, global = true, env = "RUNCOACH_GEOCODING_API_URL", hide = true)]
+    pub geocoding_api_url: Option<String>,
+    /// `off`: no weather at all (no place search, no forecast).
+    #[arg(long, global = true, env = "RUNCOACH_WEATHER", hide = true)]
+    pub weather: Option<String>,
 
     /// The knowledge base's markdown, en/ and fr/ [default: knowledge_base].
     #[arg(long, global = true, env = "RUNCOACH_KB_DIR", hide = true)]
@@ -591,6 +602,18 @@ impl Cli {
                 SyncPolicy { every_hours: every, requests_per_s: rate }
             },
             secret_key: secret(&self.secret_key),
+            weather: match present(&self.weather).map(str::to_lowercase).as_deref() {
+                Some("off" | "false" | "0" | "no") => None,
+                Some("on" | "true" | "1" | "yes") | None => {
+                    let d = WeatherConfig::default();
+                    Some(WeatherConfig {
+                        forecast_url: url(&self.weather_api_url, d.forecast_url),
+                        geocoding_url: url(&self.geocoding_api_url, d.geocoding_url),
+                        ..d
+                    })
+                }
+                Some(other) => anyhow::bail!("RUNCOACH_WEATHER={other}: give on or off"),
+            },
             limits: {
                 let d = Limits::default();
                 let max = |name: &str, raw: &Option<String>, rule: Rule| -> anyhow::Result<Rule> {

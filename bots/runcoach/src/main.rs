@@ -289,13 +289,26 @@ fn llm_agent(settings: &Settings) -> Option<Arc<runcoach_core::agent::Agent>> {
     }
 }
 
+/// Open-Meteo for the weather, unless RUNCOACH_WEATHER=off.
+fn weather_service(settings: &Settings) -> Option<Arc<runcoach_core::weather::WeatherService>> {
+    let config = settings.weather.clone()?;
+    match runcoach_core::weather::WeatherService::new(config) {
+        Ok(w) => Some(Arc::new(w)),
+        Err(e) => {
+            tracing::warn!(error = %e, "no weather: the HTTP client could not be built");
+            None
+        }
+    }
+}
+
 /// The core with everything the environment turns on, and the knowledge base loading.
 fn build_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
     let core = Arc::new(
         BotCore::new(store.clone())
             .with_garmin(garmin_service(settings)?)
             .with_agent(llm_agent(settings))
-            .with_limits(settings.limits),
+            .with_limits(settings.limits)
+            .with_weather(weather_service(settings)),
     );
     attach_knowledge(&core, store, settings.knowledge.clone());
     Ok(core)
@@ -308,7 +321,8 @@ async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode
     let core = BotCore::new(store.clone())
         .with_garmin(garmin_service(settings)?)
         .with_agent(llm_agent(settings))
-        .with_limits(settings.limits);
+        .with_limits(settings.limits)
+        .with_weather(weather_service(settings));
     // One question: wait for the full (embedded) index rather than answer from lexical search.
     match runcoach_core::knowledge::KnowledgeBase::load(&settings.knowledge) {
         Ok(mut kb) => {
@@ -465,6 +479,7 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         // Background Garmin syncs share the chat's client, so its pace holds for the instance.
         let config = runcoach_core::scheduler::WorkerConfig {
             garmin: core.garmin_access(),
+            weather: core.weather(),
             ..runcoach_core::scheduler::WorkerConfig::default()
         };
         tasks.spawn(async move {

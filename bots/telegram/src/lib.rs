@@ -322,8 +322,6 @@ fn media_kind(msg: &Message) -> Option<&'static str> {
         Some("photo")
     } else if msg.video().is_some() || msg.video_note().is_some() || msg.animation().is_some() {
         Some("video")
-    } else if msg.location().is_some() || msg.venue().is_some() {
-        Some("location")
     } else if msg.contact().is_some() || msg.poll().is_some() || msg.dice().is_some() {
         Some("other")
     } else {
@@ -366,6 +364,15 @@ async fn on_message(bot: TgBot, msg: Message, core: Arc<BotCore>, me: Arc<Me>) -
                 mime: doc.mime_type.as_ref().map(ToString::to_string),
                 data,
             }
+        }
+    } else if let Some(place) = msg.location().or_else(|| msg.venue().map(|v| &v.location)) {
+        if !private {
+            return Ok(());
+        }
+        // A location sent in the chat is where the runner runs (the core rounds it to ~1 km).
+        Content::Command {
+            name: "profile".to_owned(),
+            args: format!("location {:.5},{:.5}", place.latitude, place.longitude),
         }
     } else if let Some(kind) = media_kind(&msg) {
         if !private {

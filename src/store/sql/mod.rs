@@ -14,12 +14,13 @@ pub(crate) mod guards;
 pub(crate) mod plans;
 pub(crate) mod schedules;
 pub(crate) mod users;
+pub(crate) mod weather;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::{
-    BirthYear, HeartRate, HeightCm, Profile, Sex, TimeZoneName, Units, User, UserId, Vma, Vo2max, WeightKg,
+    BirthYear, HeartRate, HeightCm, Location, Profile, Sex, TimeZoneName, Units, User, UserId, Vma, Vo2max, WeightKg,
 };
 use crate::i18n::Lang;
 
@@ -31,7 +32,7 @@ use crate::domain::UnknownPlatform;
 use crate::message::ChatKey;
 
 pub(super) const USER_COLS: &str = "id, display_name, language, timezone, units, birth_year, sex, \
-    weight_kg, height_cm, resting_hr, max_hr, vma_kmh, vo2max";
+    weight_kg, height_cm, resting_hr, max_hr, vma_kmh, vo2max, location_lat, location_lon, location_name";
 
 pub(super) const ACTIVITY_COLS: &str = "id, source, external_id, sport, name, start_time, utc_offset_s, \
     duration_s, moving_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_cadence, training_load, \
@@ -57,6 +58,9 @@ pub(super) struct UserRow {
     pub max_hr: Option<i32>,
     pub vma_kmh: Option<f64>,
     pub vo2max: Option<f64>,
+    pub location_lat: Option<f64>,
+    pub location_lon: Option<f64>,
+    pub location_name: Option<String>,
 }
 
 impl UserRow {
@@ -77,6 +81,10 @@ impl UserRow {
                 max_hr: self.max_hr.and_then(|v| HeartRate::max_from_f64(f64::from(v)).ok()),
                 vma: self.vma_kmh.and_then(|v| Vma::try_from_f64(v).ok()),
                 vo2max: self.vo2max.and_then(|v| Vo2max::try_from_f64(v).ok()),
+            },
+            location: match (self.location_lat, self.location_lon) {
+                (Some(lat), Some(lon)) => Location::new(lat, lon, self.location_name.as_deref()).ok(),
+                _ => None,
             },
         }
     }
@@ -252,6 +260,7 @@ macro_rules! impl_store {
         $crate::store::sql::credentials::impl_credentials!($ty, $db);
         $crate::store::sql::embeddings::impl_embeddings!($ty, $db);
         $crate::store::sql::guards::impl_guards!($ty, $db);
+        $crate::store::sql::weather::impl_weather!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::store::Store for $ty {

@@ -128,6 +128,27 @@ macro_rules! impl_users {
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn set_location(&self, id: UserId, location: Option<&Location>) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE users SET location_lat = $2, location_lon = $3, location_name = $4, updated_at = $5 \
+                     WHERE id = $1",
+                )
+                .bind(id.0)
+                .bind(location.map(Location::lat))
+                .bind(location.map(Location::lon))
+                .bind(location.and_then(Location::name))
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
             async fn identities(&self, id: UserId) -> StoreResult<Vec<IdentityRecord>> {
                 let rows = sqlx::query(
                     "SELECT platform, platform_user_id, username, created_at FROM identities \

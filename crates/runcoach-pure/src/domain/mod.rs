@@ -2,6 +2,7 @@
 //! so the rest of the core never sees a weight of 0 kg or a heart rate of 300 bpm.
 
 pub mod activity;
+mod location;
 mod profile;
 pub mod samples;
 
@@ -10,6 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use location::{Location, LocationError};
 pub use profile::{
     BirthYear, HeartRate, HeightCm, Profile, ProfileError, ProfileField, Sex, TimeZoneName, Units, Vma, Vo2max,
     WeightKg,
@@ -125,6 +127,8 @@ pub struct User {
     pub timezone: TimeZoneName,
     pub units: Units,
     pub profile: Profile,
+    /// Where they run, for the weather (`None` until they say).
+    pub location: Option<Location>,
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod load;
 pub mod text;
 pub mod units;
 pub mod vdot;
+pub mod weather;
 
 pub use analysis::{
     HistoryAnalysis, Level, LevelAssessment, Readiness, ReadinessCode, RunnerProfile, Sex, VdotEstimate, analyze,
