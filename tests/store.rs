@@ -124,6 +124,20 @@ async fn populate(store: &dyn Store, user: UserId, tag: &str) {
         )
         .await
         .unwrap();
+    store
+        .record_pushed_workout(
+            user,
+            &runcoach_core::store::PushedWorkout {
+                date: day,
+                workout_id: format!("90{}", tag.len()),
+                schedule_id: Some("17".into()),
+                fingerprint: format!("print-{tag}"),
+                pushed_at: Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
+    store.set_watch_auto_push(user, true).await.unwrap();
     store.append_message(user, &chat(tag), Role::User, "hello").await.unwrap();
     store.set_dialogue_state(user, &chat(tag), Some(&json!({"kind": "wizard"}))).await.unwrap();
     store

@@ -210,6 +210,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         personal: true,
     },
     CommandSpec {
+        name: "watch",
+        aliases: &["montre"],
+        args_en: "[push [days] | auto on|off]",
+        args_fr: "[push [jours] | auto on|off]",
+        help_en: "Your next sessions in your Garmin calendar, kept in step with the plan",
+        help_fr: "Tes prochaines séances dans ton calendrier Garmin, à jour du plan",
+        personal: true,
+    },
+    CommandSpec {
         name: "remind",
         aliases: &["rappel", "reminder"],
         args_en: "[on [07:00]|off]",
@@ -285,6 +294,7 @@ pub enum Command {
     /// `/profile location <place, "lat,lon" or off>`: a place name may have several words.
     Location(String),
     Remind(String),
+    Watch(String),
     Export,
     Forget,
     Link(Option<String>),
@@ -360,6 +370,7 @@ impl Command {
                 None => Command::Profile(profile_pairs(args)?),
             },
             "remind" => Command::Remind(args.to_owned()),
+            "watch" => Command::Watch(args.to_owned()),
             "export" => Command::Export,
             "forget" => Command::Forget,
             // The whole argument: a code may be typed in its two groups ("ABCDE FGHJK").

@@ -555,6 +555,7 @@ impl BotCore {
             Command::Today => plan_flow::today(&self.flow_ctx(&ctx)).await,
             Command::Location(args) => weather_flow::location(&self.flow_ctx(&ctx), &args).await,
             Command::Remind(args) => weather_flow::remind(&self.flow_ctx(&ctx), &args).await,
+            Command::Watch(args) => garmin_flow::watch(&self.flow_ctx(&ctx), self.garmin.as_deref(), &args).await,
             Command::Done(args) => plan_flow::done(&self.flow_ctx(&ctx), &args).await,
             Command::Skip(args) => plan_flow::skip(&self.flow_ctx(&ctx), &args).await,
             Command::Unwell(args) => plan_flow::unwell(&self.flow_ctx(&ctx), &args).await,

@@ -19,7 +19,8 @@ use super::flow::{Failure, FlowCtx};
 use super::{Form, FormField, Reply};
 use crate::domain::{Platform, UserId};
 use crate::garmin::{
-    self, GarminAccess, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, SyncPolicy, TokenSealer,
+    self, GarminAccess, GarminClient, GarminEndpoints, GarminError, LoginStep, MfaChallenge, PROVIDER, SyncPolicy,
+    TokenSealer,
 };
 use crate::i18n::{Lang, agree};
 use crate::limits::{self, Verdict};
@@ -529,4 +530,154 @@ pub(super) async fn logout(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
         (false, Lang::Fr) => "Aucun compte Garmin n'était connecté.",
         (false, Lang::En) => "No Garmin account was connected.",
     })])
+}
+
+/// `/watch [push [days] | auto on|off]`: the next sessions in the runner's Garmin calendar.
+pub(super) async fn watch(
+    ctx: &FlowCtx<'_>,
+    service: Option<&GarminService>,
+    args: &str,
+) -> Result<Vec<Reply>, Failure> {
+    use crate::garmin::workouts::{self, DEFAULT_DAYS, MAX_DAYS};
+    let lang = ctx.user.lang;
+    let args = args.trim().to_lowercase();
+    let mut words = args.split_whitespace();
+    let verb = words.next().unwrap_or("");
+    let rest: Vec<&str> = words.collect();
+    let connected = ctx.store.get_credential(ctx.user.id, PROVIDER).await?.is_some();
+    match verb {
+        "push" | "envoyer" | "envoie" => {
+            let Some(service) = service else { return Ok(not_configured(lang)) };
+            let days = match rest.first() {
+                None => DEFAULT_DAYS,
+                Some(n) => match n.parse::<u32>() {
+                    Ok(d) if (1..=MAX_DAYS).contains(&d) => d,
+                    _ => {
+                        return Ok(vec![Reply::text(match lang {
+                            Lang::Fr => format!(
+                                "Combien de jours ? De 1 à {MAX_DAYS}, par exemple `/watch push 7` (les montres gardent une trentaine de séances)."
+                            ),
+                            Lang::En => format!(
+                                "How many days? 1 to {MAX_DAYS}, for example `/watch push 7` (watches keep about thirty sessions)."
+                            ),
+                        })]);
+                    }
+                },
+            };
+            if !connected {
+                return Ok(vec![Reply::text(lang.pick(
+                    "Connecte d'abord ton compte Garmin avec /sync. Sans Garmin, le bouton ⌚ de /today et /week te donne les séances en fichiers pour ta montre.",
+                    "Connect your Garmin account first with /sync. Without Garmin, the ⌚ button of /today and /week gives you the sessions as files for your watch.",
+                ))]);
+            }
+            if let Some(until) = ctx.store.provider_paused_until(PROVIDER, ctx.now).await? {
+                return Ok(vec![Reply::text(match lang {
+                    Lang::Fr => format!(
+                        "⏳ Garmin limite ce serveur pour le moment : réessaie {}.",
+                        limits::retry_in(lang, until, ctx.now)
+                    ),
+                    Lang::En => format!(
+                        "⏳ Garmin is limiting this server right now: try again {}.",
+                        limits::retry_in(lang, until, ctx.now)
+                    ),
+                })]);
+            }
+            let plan = crate::plans::active(ctx.store, ctx.user.id).await?.map(|a| a.plan);
+            if plan.is_none() {
+                return Ok(vec![Reply::text(lang.pick(
+                    "Tu n'as pas de plan en cours : /plan pour en créer un, puis /watch push.",
+                    "You have no active plan: /plan to make one, then /watch push.",
+                ))]);
+            }
+            let result = workouts::push(
+                &service.client,
+                ctx.store,
+                &service.sealer,
+                ctx.user.id,
+                plan.as_ref(),
+                ctx.today,
+                days,
+                lang,
+                ctx.now,
+            )
+            .await;
+            match result {
+                Ok(report) => Ok(vec![Reply::text(workouts::report_text(&report, lang))]),
+                Err(GarminError::RateLimited { retry_after_s }) => {
+                    let wait = retry_after_s.and_then(|s| i64::try_from(s).ok()).filter(|s| *s > 0).unwrap_or(1800);
+                    ctx.store.pause_provider(PROVIDER, ctx.now + chrono::Duration::seconds(wait), "push 429").await?;
+                    Ok(vec![Reply::text(lang.pick(
+                        "⏳ Garmin limite ce serveur pour le moment : les séances déjà envoyées y sont, je n'ai rien enregistré d'autre. Réessaie plus tard.",
+                        "⏳ Garmin is limiting this server right now: the sessions already sent are there, nothing else was recorded. Try again later.",
+                    ))])
+                }
+                Err(GarminError::Store(e)) => Err(Failure::Store(e)),
+                Err(e) => {
+                    warn!(code = e.code(), "garmin push failed");
+                    Ok(vec![Reply::text(e.message(lang))])
+                }
+            }
+        }
+        "auto" => {
+            let on = match rest.first().copied() {
+                Some("on" | "oui") => true,
+                Some("off" | "non") => false,
+                _ => {
+                    return Ok(vec![Reply::text(lang.pick(
+                        "`/watch auto on` garde ton calendrier Garmin à jour du plan (vérifié chaque heure), `/watch auto off` l'arrête.",
+                        "`/watch auto on` keeps your Garmin calendar in step with the plan (checked every hour), `/watch auto off` stops it.",
+                    ))]);
+                }
+            };
+            if on && service.is_none() {
+                return Ok(not_configured(lang));
+            }
+            if on && !connected {
+                return Ok(vec![Reply::text(lang.pick(
+                    "Connecte d'abord ton compte Garmin avec /sync, puis `/watch auto on`.",
+                    "Connect your Garmin account first with /sync, then `/watch auto on`.",
+                ))]);
+            }
+            ctx.store.set_watch_auto_push(ctx.user.id, on).await?;
+            if on {
+                scheduler::enable_garmin_push(ctx.store, ctx.user.id, ctx.chat, ctx.user.timezone.tz(), ctx.now)
+                    .await
+                    .map_err(|e| match e {
+                        scheduler::ScheduleError::Store(s) => Failure::Store(s),
+                        other => Failure::Internal(other.to_string()),
+                    })?;
+            } else {
+                scheduler::disable_garmin_push(ctx.store, ctx.chat).await?;
+            }
+            Ok(vec![Reply::text(if on {
+                lang.pick(
+                    "✅ Ton calendrier Garmin suivra le plan : chaque changement (séance manquée, allègement, nouveau plan) y est reporté dans l'heure, sur les 7 prochains jours.",
+                    "✅ Your Garmin calendar will follow the plan: every change (missed session, eased days, new plan) reaches it within the hour, for the next 7 days.",
+                )
+            } else {
+                lang.pick(
+                    "Mise à jour automatique arrêtée. `/watch push` envoie les séances quand tu veux.",
+                    "Automatic updates off. `/watch push` sends the sessions whenever you like.",
+                )
+            })])
+        }
+        _ => {
+            let auto = ctx.store.watch_auto_push(ctx.user.id).await?;
+            let state = match (connected, auto, lang) {
+                (false, _, Lang::Fr) => "Garmin n'est pas connecté (/sync).",
+                (false, _, Lang::En) => "Garmin is not connected (/sync).",
+                (true, true, Lang::Fr) => "Mise à jour automatique : activée.",
+                (true, true, Lang::En) => "Automatic updates: on.",
+                (true, false, Lang::Fr) => "Mise à jour automatique : désactivée.",
+                (true, false, Lang::En) => "Automatic updates: off.",
+            };
+            Ok(vec![Reply::text(format!(
+                "{}\n{state}",
+                lang.pick(
+                    "⌚ Tes séances sur ta montre :\n• `/watch push [jours]` les met dans ton calendrier Garmin (7 jours par défaut)\n• `/watch auto on` les garde à jour du plan\n• le bouton ⌚ de /today et /week donne les fichiers FIT pour toute montre (Garmin, Coros, Suunto, Wahoo)",
+                    "⌚ Your sessions on your watch:\n• `/watch push [days]` puts them in your Garmin calendar (7 days by default)\n• `/watch auto on` keeps them in step with the plan\n• the ⌚ button of /today and /week gives FIT files for any watch (Garmin, Coros, Suunto, Wahoo)",
+                )
+            ))])
+        }
+    }
 }

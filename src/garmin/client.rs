@@ -428,6 +428,65 @@ impl<'c> GarminSession<'c> {
         }
     }
 
+    /// Sends `body` (or nothing) with `method` to `path` on connectapi; the JSON answer, or `None`
+    /// for an empty one (204). A 4xx other than 401/429 is [`GarminError::Refused`] with Garmin's
+    /// reason (its `message` field) when it gave one.
+    #[tracing::instrument(skip_all)]
+    pub async fn send_json(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Option<Value>, GarminError> {
+        if self.tokens.expires_within(Utc::now(), REFRESH_MARGIN_S) {
+            self.refresh().await?;
+        }
+        let url = format!("{}{}", self.client.endpoints.connectapi, path);
+        let mut retried_auth = false;
+        loop {
+            let token = self.tokens.access_token().to_owned();
+            let resp = self
+                .client
+                .send(|| {
+                    let req = self.client.http.request(method.clone(), &url).bearer_auth(&token);
+                    match body {
+                        Some(b) => req.json(b),
+                        None => req,
+                    }
+                })
+                .await?;
+            match resp.status() {
+                StatusCode::UNAUTHORIZED if !retried_auth => {
+                    retried_auth = true;
+                    self.refresh().await?;
+                }
+                StatusCode::UNAUTHORIZED => return Err(GarminError::SessionExpired),
+                StatusCode::NO_CONTENT => return Ok(None),
+                s if s.is_success() => {
+                    let bytes =
+                        resp.bytes().await.map_err(|e| GarminError::Unavailable(e.without_url().to_string()))?;
+                    if bytes.iter().all(u8::is_ascii_whitespace) {
+                        return Ok(None);
+                    }
+                    return serde_json::from_slice(&bytes)
+                        .map(Some)
+                        .map_err(|e| GarminError::Unexpected(format!("{path}: unreadable JSON: {e}")));
+                }
+                s if s.is_client_error() => {
+                    let status = s.as_u16();
+                    let body: Option<Value> = resp.json().await.ok();
+                    let reason = body
+                        .as_ref()
+                        .and_then(|b| b.get("message").or_else(|| b.get("content")))
+                        .and_then(Value::as_str)
+                        .map_or_else(|| format!("HTTP {status}"), |m| m.chars().take(200).collect());
+                    return Err(GarminError::Refused { status, reason });
+                }
+                s => return Err(GarminError::Unexpected(format!("{path}: HTTP {}", s.as_u16()))),
+            }
+        }
+    }
+
     /// The runner's public profile: used right after login to check the tokens work.
     pub async fn social_profile(&mut self) -> Result<Value, GarminError> {
         self.get_json("/userprofile-service/socialProfile", &[]).await

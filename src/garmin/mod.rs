@@ -5,6 +5,7 @@
 mod client;
 mod seal;
 mod sync;
+pub mod workouts;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,9 @@ pub enum GarminError {
     /// Garmin answered something we don't understand (auth schemes change without notice).
     #[error("unexpected Garmin response: {0}")]
     Unexpected(String),
+    /// Garmin refused what we sent (HTTP 4xx), with its reason when it gave one.
+    #[error("Garmin refused the request (HTTP {status}): {reason}")]
+    Refused { status: u16, reason: String },
     #[error("{SECRET_KEY_ENV} is not set")]
     SecretKeyMissing,
     #[error("{SECRET_KEY_ENV} is not a base64 32-byte key")]
@@ -60,6 +64,7 @@ impl GarminError {
             GarminError::NotConnected => "garmin_not_connected",
             GarminError::Unavailable(_) => "garmin_unavailable",
             GarminError::Unexpected(_) => "garmin_unexpected",
+            GarminError::Refused { .. } => "garmin_refused",
             GarminError::SecretKeyMissing => "garmin_secret_key_missing",
             GarminError::SecretKeyInvalid => "garmin_secret_key_invalid",
             GarminError::TokensUnreadable => "garmin_tokens_unreadable",
@@ -97,6 +102,10 @@ impl GarminError {
             GarminError::Unexpected(_) => lang.pick(
                 "Garmin a répondu quelque chose que je ne comprends pas (leur connexion a peut-être changé).",
                 "Garmin answered something I don't understand (their login may have changed).",
+            ),
+            GarminError::Refused { .. } => lang.pick(
+                "Garmin Connect a refusé la demande.",
+                "Garmin Connect refused the request.",
             ),
             GarminError::SecretKeyMissing | GarminError::SecretKeyInvalid => lang.pick(
                 "La connexion Garmin n'est pas configurée sur ce serveur.",

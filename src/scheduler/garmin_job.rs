@@ -152,3 +152,101 @@ async fn new_runs_text(
     lines.extend(tracking::ticked_lines(ticked, lang));
     Ok(Some(lines.join("\n")))
 }
+
+/// A runner's plan kept in step with their Garmin calendar (`/watch auto on`): nothing is sent
+/// to Garmin when nothing changed; a push that changed something is told in one message.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn push(
+    store: &dyn Store,
+    worker: &str,
+    notifier: &dyn Notifier,
+    clock: &dyn super::Clock,
+    config: &WorkerConfig,
+    job: &ClaimedJob,
+    chat: &ChatKey,
+    tz: chrono_tz::Tz,
+    report: &mut RunReport,
+) -> StoreResult<()> {
+    let now = clock.now();
+    let Some(user) = job.user_id else {
+        store.fail_job(job.id, worker, "a Garmin push without a runner", None).await?;
+        report.failed += 1;
+        return Ok(());
+    };
+    let runner = match store.get_user(user).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => {
+            store.fail_job(job.id, worker, "runner gone", None).await?;
+            report.failed += 1;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let today = now.with_timezone(&tz).date_naive();
+    let plan = crate::plans::active(store, user).await?.map(|a| a.plan);
+    let days = garmin::workouts::DEFAULT_DAYS;
+    let lang = runner.lang;
+    // The common case, every hour: nothing changed, no Garmin call at all.
+    match garmin::workouts::needs_push(store, user, plan.as_ref(), today, days, lang).await {
+        Ok(false) => {
+            store.complete_job(job.id, worker).await?;
+            report.quiet += 1;
+            return Ok(());
+        }
+        Ok(true) => {}
+        Err(GarminError::Store(e)) => return Err(e),
+        Err(e) => return retry(store, worker, config, job, now, None, e.code(), report).await,
+    }
+    let Some(access) = &config.garmin else {
+        let wait = Some(config.garmin_backoff);
+        return retry(store, worker, config, job, now, wait, "Garmin is not configured on this instance", report).await;
+    };
+    if let Some(until) = store.provider_paused_until(PROVIDER, now).await? {
+        return retry(store, worker, config, job, now, Some(until - now), "Garmin paused after a 429", report).await;
+    }
+    let result =
+        garmin::workouts::push(&access.client, store, &access.sealer, user, plan.as_ref(), today, days, lang, now)
+            .await;
+    let text = match result {
+        Ok(r) if !r.changed() && r.refused.is_empty() => None,
+        Ok(r) => Some(garmin::workouts::report_text(&r, lang)),
+        Err(GarminError::RateLimited { retry_after_s }) => {
+            let wait = retry_after_s
+                .filter(|s| *s > 0)
+                .and_then(|s| i64::try_from(s).ok())
+                .map_or(config.garmin_backoff, Duration::seconds);
+            store.pause_provider(PROVIDER, now + wait, "429").await?;
+            return retry(store, worker, config, job, now, Some(wait), "Garmin rate limited", report).await;
+        }
+        Err(GarminError::SessionExpired | GarminError::TokensUnreadable | GarminError::NotConnected) => {
+            store.pause_schedule(ScheduleKind::GarminPush, chat, PausedReason::Reconnect).await?;
+            Some(lang.pick(
+                "⚠️ Ta connexion Garmin a expiré ou a été révoquée : je ne peux plus mettre tes séances dans ton calendrier Garmin. Tape /garmin pour la rétablir, puis /watch auto on.",
+                "⚠️ Your Garmin connection expired or was revoked: I can no longer put your sessions in your Garmin calendar. Type /garmin to reconnect, then /watch auto on.",
+            ).to_owned())
+        }
+        Err(GarminError::Store(e)) => return Err(e),
+        Err(e) => {
+            tracing::warn!(code = e.code(), error = %e, "Garmin push failed");
+            return retry(store, worker, config, job, now, None, e.code(), report).await;
+        }
+    };
+    let Some(text) = text else {
+        store.complete_job(job.id, worker).await?;
+        report.quiet += 1;
+        return Ok(());
+    };
+    match notifier.send(chat, &[Reply::text(text)]).await {
+        Ok(()) => report.sent += 1,
+        Err(NotifyError::Blocked) => {
+            store.pause_schedule(ScheduleKind::GarminPush, chat, PausedReason::Blocked).await?;
+            report.paused += 1;
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, key = %job.dedupe_key, "Garmin push done, its message not sent");
+            report.quiet += 1;
+        }
+    }
+    store.complete_job(job.id, worker).await?;
+    Ok(())
+}

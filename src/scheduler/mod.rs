@@ -215,6 +215,13 @@ async fn enqueue_one(
             payload: payload(s, IsoWeek::of(day), Some(day)),
             run_at: fired_at,
         }),
+        (ScheduleKind::GarminPush, Some(user), _) => Some(NewJob {
+            kind: ScheduleKind::GarminPush.into(),
+            dedupe_key: format!("garmin_push:{}:{}", user.0, fired_at.format("%Y-%m-%dT%H:%M")),
+            user_id: Some(user),
+            payload: payload(s, week, None),
+            run_at: fired_at,
+        }),
         (ScheduleKind::MorningReminder, Some(user), _) => {
             let day = fired_at.with_timezone(&tz).date_naive();
             Some(NewJob {
@@ -371,8 +378,8 @@ async fn build(
             let reply = crate::today::reminder(store, config.weather.as_deref(), &user, &active.plan, day, now).await?;
             Ok(Some(reply.into_iter().collect()))
         }
-        // Handled before building (see `deliver`): a sync decides its own retries.
-        ScheduleKind::GarminSync => Ok(Some(Vec::new())),
+        // Handled before building (see `deliver`): a sync or a push decides its own retries.
+        ScheduleKind::GarminSync | ScheduleKind::GarminPush => Ok(Some(Vec::new())),
         ScheduleKind::LinkNotice => {
             let Some(id) = job.user_id else { return Ok(None) };
             let user = match store.get_user(id).await {
@@ -495,6 +502,9 @@ async fn deliver(
     }
     if t.kind == ScheduleKind::GarminSync {
         return garmin_job::run(store, worker, notifier, clock, config, job, &t.chat, report).await;
+    }
+    if t.kind == ScheduleKind::GarminPush {
+        return garmin_job::push(store, worker, notifier, clock, config, job, &t.chat, t.tz, report).await;
     }
     let replies = match build(store, job, &t, now, config).await {
         Ok(Some(r)) => r,
@@ -738,6 +748,24 @@ pub async fn enable_reminder(
 /// `/remind off`: returns whether the reminder was on.
 pub async fn disable_reminder(store: &dyn Store, chat: &ChatKey) -> StoreResult<bool> {
     store.pause_schedule(ScheduleKind::MorningReminder, chat, PausedReason::Off).await
+}
+
+/// `/watch auto on`: the runner's plan kept in step with their Garmin calendar, checked every
+/// hour at a minute spread by runner (a check with nothing changed makes no Garmin call).
+pub async fn enable_garmin_push(
+    store: &dyn Store,
+    user: UserId,
+    chat: &ChatKey,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<ScheduleRecord, ScheduleError> {
+    let minute = (user.0 * 23 + 11).rem_euclid(60);
+    enable_for_runner(store, user, ScheduleKind::GarminPush, chat, &format!("{minute} * * * *"), tz, now).await
+}
+
+/// `/watch auto off`: returns whether it was on.
+pub async fn disable_garmin_push(store: &dyn Store, chat: &ChatKey) -> StoreResult<bool> {
+    store.pause_schedule(ScheduleKind::GarminPush, chat, PausedReason::Off).await
 }
 
 /// `/summary off`: returns whether a summary was on.

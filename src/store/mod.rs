@@ -46,6 +46,8 @@ pub const USER_TABLES: &[&str] = &[
     "audit_log",
     "wellness_log",
     "llm_usage",
+    "garmin_workouts",
+    "watch_settings",
 ];
 
 /// Tables that hold no runner's data (no `user_id`): export, erase and link leave them alone.
@@ -467,16 +469,19 @@ pub enum ScheduleKind {
     LinkNotice,
     /// A runner's morning reminder: today's session with its weather and the watch button.
     MorningReminder,
+    /// A runner's plan kept in step with their Garmin calendar (`/watch auto on`).
+    GarminPush,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 6] = [
+    pub const ALL: [ScheduleKind; 7] = [
         ScheduleKind::WeeklySummary,
         ScheduleKind::ClubDigest,
         ScheduleKind::PlanDay,
         ScheduleKind::GarminSync,
         ScheduleKind::LinkNotice,
         ScheduleKind::MorningReminder,
+        ScheduleKind::GarminPush,
     ];
 
     /// The stored name.
@@ -489,6 +494,7 @@ impl ScheduleKind {
             ScheduleKind::GarminSync => "garmin_sync",
             ScheduleKind::LinkNotice => "link_notice",
             ScheduleKind::MorningReminder => "morning_reminder",
+            ScheduleKind::GarminPush => "garmin_push",
         }
     }
 
@@ -818,6 +824,26 @@ pub trait CredentialStore: Send + Sync {
     async fn history_synced(&self, id: UserId, provider: &str) -> StoreResult<bool>;
     /// Records that the whole history was walked; nothing happens without a stored credential.
     async fn mark_history_synced(&self, id: UserId, provider: &str) -> StoreResult<()>;
+    /// The sessions pushed to Garmin on days `from..=to`, by day.
+    async fn pushed_workouts(&self, id: UserId, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<PushedWorkout>>;
+    /// Records (or replaces) the Garmin workout holding the session of `pushed.date`.
+    async fn record_pushed_workout(&self, id: UserId, pushed: &PushedWorkout) -> StoreResult<()>;
+    /// Forgets the Garmin workout of `date` (deleted on Garmin).
+    async fn forget_pushed_workout(&self, id: UserId, date: NaiveDate) -> StoreResult<()>;
+    async fn watch_auto_push(&self, id: UserId) -> StoreResult<bool>;
+    async fn set_watch_auto_push(&self, id: UserId, on: bool) -> StoreResult<()>;
+}
+
+/// A session pushed to Garmin Connect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedWorkout {
+    pub date: NaiveDate,
+    pub workout_id: String,
+    /// The calendar entry (absent if Garmin gave none).
+    pub schedule_id: Option<String>,
+    /// What was sent, hashed: a session whose fingerprint changed is updated on Garmin.
+    pub fingerprint: String,
+    pub pushed_at: DateTime<Utc>,
 }
 
 /// The knowledge base's embedding cache (global, keyed by model and chunk content hash).

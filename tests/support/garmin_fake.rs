@@ -61,6 +61,16 @@ pub struct Fake {
     pub refresh: String,
     pub hits: HashMap<&'static str, usize>,
     pub client_ids: Vec<String>,
+    /// The workout service: workouts by id, calendar entries (schedule id, workout id, date).
+    pub workouts: HashMap<u64, Value>,
+    pub calendar: Vec<(u64, u64, String)>,
+    pub next_id: u64,
+    /// A workout whose name contains this is refused (400 with a message).
+    pub refuse_named: Option<String>,
+    /// The next workout calls answer 429.
+    pub workout_429s: usize,
+    /// Scheduling answers 400 (a workout created but not scheduled).
+    pub refuse_schedule: bool,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -238,6 +248,146 @@ pub fn laps_of(a: &Value) -> Value {
     json!({ "activityId": a["activityId"], "lapDTOs": laps })
 }
 
+/// What Garmin's workout service checks, as the clients report it (docs/garmin-workouts.md):
+/// a running workout, steps numbered, repeat groups whose iterations agree.
+fn malformed(w: &Value) -> Option<String> {
+    if w["sportType"]["sportTypeKey"] != "running" || w["workoutName"].as_str().is_none_or(str::is_empty) {
+        return Some("not a named running workout".into());
+    }
+    fn steps(v: &Value) -> Option<String> {
+        for s in v.as_array()? {
+            s["stepOrder"].as_u64()?;
+            match s["type"].as_str() {
+                Some("ExecutableStepDTO") => {
+                    s["endCondition"]["conditionTypeId"].as_u64()?;
+                    s["targetType"]["workoutTargetTypeId"].as_u64()?;
+                }
+                Some("RepeatGroupDTO") => {
+                    if s["endCondition"]["conditionTypeId"] != 7
+                        || s["numberOfIterations"].as_f64() != s["endConditionValue"].as_f64()
+                    {
+                        return Some("repeat group without its iterations".into());
+                    }
+                    if let Some(e) = steps(&s["workoutSteps"]) {
+                        return Some(e);
+                    }
+                }
+                _ => return Some("unknown step type".into()),
+            }
+        }
+        None
+    }
+    steps(&w["workoutSegments"][0]["workoutSteps"])
+        .or_else(|| w["workoutSegments"][0]["workoutSteps"].as_array().is_none().then(|| "no steps".to_owned()))
+}
+
+fn workout_gate(f: &mut Fake, headers: &HeaderMap) -> Option<Response> {
+    if !authorized(f, headers) {
+        return Some(StatusCode::UNAUTHORIZED.into_response());
+    }
+    if f.workout_429s > 0 {
+        f.workout_429s -= 1;
+        return Some((StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "120")], "").into_response());
+    }
+    None
+}
+
+pub async fn create_workout(State(s): State<Shared>, headers: HeaderMap, Json(w): Json<Value>) -> Response {
+    hit(&s, "workout_create");
+    let mut f = s.lock().unwrap();
+    if let Some(r) = workout_gate(&mut f, &headers) {
+        return r;
+    }
+    if let Some(why) = malformed(&w) {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "message": why }))).into_response();
+    }
+    let name = w["workoutName"].as_str().unwrap_or_default().to_owned();
+    if f.refuse_named.as_deref().is_some_and(|n| name.contains(n)) {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "message": "Invalid workout step target" }))).into_response();
+    }
+    f.next_id += 1;
+    let id = 900_000_000 + f.next_id;
+    let mut stored = w.clone();
+    stored["workoutId"] = json!(id);
+    stored["ownerId"] = json!(4242);
+    stored["createdDate"] = json!("2026-12-05T08:00:00.0");
+    f.workouts.insert(id, stored.clone());
+    Json(stored).into_response()
+}
+
+pub async fn update_workout(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Json(w): Json<Value>,
+) -> Response {
+    hit(&s, "workout_update");
+    let mut f = s.lock().unwrap();
+    if let Some(r) = workout_gate(&mut f, &headers) {
+        return r;
+    }
+    if !f.workouts.contains_key(&id) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if w["workoutId"].as_u64() != Some(id) {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "message": "workoutId does not match" }))).into_response();
+    }
+    if let Some(why) = malformed(&w) {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "message": why }))).into_response();
+    }
+    f.workouts.insert(id, w);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn delete_workout(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
+    hit(&s, "workout_delete");
+    let mut f = s.lock().unwrap();
+    if let Some(r) = workout_gate(&mut f, &headers) {
+        return r;
+    }
+    if f.workouts.remove(&id).is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    f.calendar.retain(|(_, w, _)| *w != id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+pub async fn schedule_workout(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Json(req): Json<Value>,
+) -> Response {
+    hit(&s, "workout_schedule");
+    let mut f = s.lock().unwrap();
+    if let Some(r) = workout_gate(&mut f, &headers) {
+        return r;
+    }
+    if f.refuse_schedule {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "message": "Invalid date" }))).into_response();
+    }
+    let Some(workout) = f.workouts.get(&id).cloned() else { return StatusCode::NOT_FOUND.into_response() };
+    let Some(date) = req["date"].as_str().filter(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()) else {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "message": "date required" }))).into_response();
+    };
+    f.next_id += 1;
+    let schedule_id = 1_790_000_000 + f.next_id;
+    f.calendar.push((schedule_id, id, date.to_owned()));
+    Json(json!({ "workoutScheduleId": schedule_id, "workout": workout })).into_response()
+}
+
+/// The workouts on the calendar: (date, name), sorted.
+pub fn calendar(s: &Shared) -> Vec<(String, String)> {
+    let f = s.lock().unwrap();
+    let mut out: Vec<(String, String)> = f
+        .calendar
+        .iter()
+        .map(|(_, w, d)| (d.clone(), f.workouts[w]["workoutName"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    out.sort();
+    out
+}
+
 pub async fn serve(fake: Fake) -> (GarminClient, Shared) {
     let shared: Shared = Arc::new(Mutex::new(Fake { access_ttl_s: 26 * 3600, ..fake }));
     let app = Router::new()
@@ -248,6 +398,9 @@ pub async fn serve(fake: Fake) -> (GarminClient, Shared) {
         .route("/activitylist-service/activities/search/activities", get(list))
         .route("/activitylist-service/activities/count", get(count))
         .route("/activity-service/activity/{id}/splits", get(splits))
+        .route("/workout-service/workout", post(create_workout))
+        .route("/workout-service/workout/{id}", axum::routing::put(update_workout).delete(delete_workout))
+        .route("/workout-service/schedule/{id}", post(schedule_workout))
         .with_state(shared.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -53,8 +53,11 @@ impl TestStore {
 
 fn rand_suffix() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
+    // Two tests of one process may read the same instant: the counter tells them apart.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+    format!("{}_{n}_{}", std::process::id(), nanos % 1_000_000_000)
 }
 
 /// Runs each listed async test body (taking a `TestStore`) once on SQLite and once on PostgreSQL.

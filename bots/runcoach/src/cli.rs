@@ -242,6 +242,11 @@ pub enum Commands {
         #[command(subcommand)]
         provider: SyncProvider,
     },
+    /// Push a runner's next sessions to a provider's calendar (Garmin Connect).
+    Push {
+        #[command(subcommand)]
+        provider: PushProvider,
+    },
     /// The running knowledge base: index, status, search.
     Kb {
         #[command(subcommand)]
@@ -470,6 +475,19 @@ pub enum SyncProvider {
     Garmin {
         #[arg(long)]
         user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PushProvider {
+    /// Garmin Connect (connected with `runcoach sync garmin`): the next days' sessions as
+    /// workouts on their dates; a second push changes only what the plan changed.
+    Garmin {
+        #[arg(long)]
+        user: String,
+        /// Days from today, 1–14.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=14))]
+        days: u32,
     },
 }
 

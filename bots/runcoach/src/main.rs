@@ -102,6 +102,11 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             let id = store.resolve_identity(&user_ref.0, Some(&user_ref.0.platform_user_id), Lang::En).await?.user.id;
             sync_cmd::garmin(&settings, store.as_ref(), id).await
         }
+        Commands::Push { provider: cli::PushProvider::Garmin { user, days } } => {
+            let store = open_store(&settings).await?;
+            let id = find_user(store.as_ref(), &user).await?;
+            sync_cmd::push_garmin(&settings, store.as_ref(), id, days).await
+        }
         Commands::Kb { command } => {
             let store = open_store(&settings).await?;
             let config = settings.knowledge.clone();

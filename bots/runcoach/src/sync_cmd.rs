@@ -70,3 +70,38 @@ pub async fn garmin(settings: &Settings, store: &dyn Store, user: UserId) -> Res
         }
     }
 }
+
+/// `runcoach push garmin --user NAME [--days N]`: the next days' sessions into the runner's
+/// Garmin calendar (exit 2 without a plan or a connection, 1 when Garmin refused or failed).
+pub async fn push_garmin(settings: &Settings, store: &dyn Store, user: UserId, days: u32) -> Result<ExitCode> {
+    let sealer =
+        TokenSealer::from_setting(settings.secret_key.as_ref()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    let client = GarminClient::new(settings.garmin.clone()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    let runner = store.get_user(user).await?;
+    if store.get_credential(user, garmin::PROVIDER).await?.is_none() {
+        eprintln!("runcoach push garmin: this runner is not connected to Garmin (run `runcoach sync garmin` first)");
+        return Ok(ExitCode::from(2));
+    }
+    let Some(active) = runcoach_core::plans::active(store, user).await? else {
+        eprintln!("runcoach push garmin: this runner has no active plan");
+        return Ok(ExitCode::from(2));
+    };
+    let now = chrono::Utc::now();
+    let today = now.with_timezone(&runner.timezone.tz()).date_naive();
+    let result =
+        garmin::workouts::push(&client, store, &sealer, user, Some(&active.plan), today, days, runner.lang, now).await;
+    match result {
+        Ok(report) => {
+            emit(&format!("{}\n", garmin::workouts::report_text(&report, Lang::En)));
+            Ok(if report.refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Err(e) => {
+            if let garmin::GarminError::RateLimited { retry_after_s } = &e {
+                let wait = retry_after_s.and_then(|s| i64::try_from(s).ok()).filter(|s| *s > 0).unwrap_or(1800);
+                store.pause_provider(garmin::PROVIDER, now + chrono::Duration::seconds(wait), "push 429").await?;
+            }
+            eprintln!("runcoach push garmin: {}", e.message(Lang::En));
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

@@ -270,6 +270,11 @@ macro_rules! impl_users {
                        calls = calls + (SELECT m.calls FROM llm_usage m WHERE m.user_id = $2 AND m.day = llm_usage.day) \
                      WHERE user_id = $1 AND day IN (SELECT day FROM llm_usage WHERE user_id = $2)",
                     "DELETE FROM llm_usage WHERE user_id = $2 AND day IN (SELECT day FROM llm_usage WHERE user_id = $1)",
+                    // Garmin workouts of the kept runner win a day both pushed; its settings win.
+                    "DELETE FROM garmin_workouts WHERE user_id = $2 AND session_date IN ( \
+                       SELECT session_date FROM garmin_workouts WHERE user_id = $1)",
+                    "DELETE FROM watch_settings WHERE user_id = $2 AND EXISTS ( \
+                       SELECT 1 FROM watch_settings WHERE user_id = $1)",
                 ];
                 // Pending dialogues and codes of the merged runner make no sense any more.
                 for sql in ["DELETE FROM link_codes WHERE user_id = $1", "DELETE FROM dialogue_states WHERE user_id = $1"] {

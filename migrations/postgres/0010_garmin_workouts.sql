@@ -1,0 +1,19 @@
+-- Sessions pushed to a runner's Garmin Connect calendar: which Garmin workout (and calendar
+-- entry) holds the session of each day, and a fingerprint of what was sent, so a second push
+-- creates nothing twice and a changed session updates its workout.
+CREATE TABLE garmin_workouts (
+    user_id       BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_date  DATE NOT NULL,
+    workout_id    TEXT NOT NULL,
+    schedule_id   TEXT,
+    fingerprint   TEXT NOT NULL,
+    pushed_at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (user_id, session_date)
+);
+
+-- A runner's choice to push after every plan change (/watch auto on).
+CREATE TABLE watch_settings (
+    user_id     BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    auto_push   BOOLEAN NOT NULL DEFAULT FALSE,
+    updated_at  TIMESTAMPTZ NOT NULL
+);
