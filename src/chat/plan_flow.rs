@@ -548,11 +548,14 @@ pub(super) async fn week(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     Ok(out)
 }
 
-/// This week's running sessions still to run, from today.
+/// The running sessions still to run of the week `/week` shows (this week, or the plan's first
+/// when it starts later).
 fn week_ahead(p: &Plan, today: NaiveDate) -> impl Iterator<Item = &Workout> {
-    let sunday = today + Duration::days(i64::from(6 - today.weekday().num_days_from_monday()));
-    p.workouts()
-        .filter(move |w| w.date >= today && w.date <= sunday && w.kind.is_running() && w.status != WorkoutStatus::Done)
+    p.weeks
+        .get(current_week(p, today))
+        .into_iter()
+        .flat_map(|wk| wk.workouts.iter())
+        .filter(move |w| w.date >= today && w.kind.is_running() && w.status != WorkoutStatus::Done)
 }
 
 /// One session as a structured workout file for a watch.

@@ -186,6 +186,19 @@ async fn the_plan_wizard_runs_on_buttons_and_a_select_menu() {
     let file = ics.iter().flat_map(|m| m.files.clone()).next().expect("the calendar file");
     assert!(file.name.ends_with(".ics") && String::from_utf8_lossy(&file.bytes).contains("BEGIN:VEVENT"));
 
+    // The week's sessions to the watch, as FIT workout files, for Ana alone.
+    let week = fake.answer(fake.slash(&ana, Some(bot.guild), bot.channel, "week", json!([]))).await;
+    let shown = week.last().unwrap().clone();
+    assert!(shown.ephemeral());
+    let sent = fake.answer(fake.click(&ana, shown.id, &shown.button("This week to my watch"))).await;
+    let fits: Vec<_> = sent.iter().flat_map(|m| m.files.clone()).collect();
+    assert!(!fits.is_empty() && fits.iter().all(|f| f.name.ends_with(".fit")), "{sent:?}");
+    assert!(sent.iter().all(Msg::ephemeral));
+    assert_eq!(
+        runcoach_core::import::import_fit(&fits[0].bytes).map(|_| ()),
+        Err(runcoach_core::import::ImportError::NotAnActivity { kind: "workout".into() })
+    );
+
     // All of it was Ana's alone.
     let seen_by_bob = fake.visible(bob.id, bot.channel);
     assert!(seen_by_bob.iter().all(|m| !m.content.contains("plan") && !m.content.contains("goal")), "{seen_by_bob:?}");

@@ -242,6 +242,99 @@ async fn the_coach_answer_grows_in_one_edited_message() {
     tokio::time::timeout(Duration::from_secs(40), bot).await.expect("adapter stops on shutdown").unwrap().unwrap();
 }
 
+/// The watch and the weather through the real client: a location sent in the chat becomes the
+/// runner's place (rounded to ~1 km), `/today`'s ⌚ button sends the day's session as a FIT
+/// workout document, and the morning reminder arrives from the scheduler with that button.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_location_the_watch_button_and_the_morning_reminder_through_telegram() {
+    use runcoach_core::chat::ChatKey;
+    use runcoach_core::domain::{Platform, PlatformIdentity};
+    use runcoach_core::i18n::Lang;
+    use runcoach_core::scheduler::{self, TestClock, WorkerConfig};
+    use runcoach_core::{plan, plans};
+
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).await.unwrap());
+    let core = Arc::new(BotCore::new(store.clone()));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let config = TelegramConfig { token: SecretString::from(TOKEN), api_url: Some(peer.url.parse().unwrap()) };
+    let notifier = runcoach_telegram::TelegramNotifier::new(runcoach_telegram::bot(&config));
+    let bot = tokio::spawn(run(core, config, async move {
+        let _ = stop_rx.await;
+    }));
+
+    // Lou's plan has a session every day from today, so today always has one.
+    let lou = TgUser { id: 4004, name: "Lou", lang: "en" };
+    let ident = PlatformIdentity { platform: Platform::Telegram, platform_user_id: "4004".into() };
+    let user = store.resolve_identity(&ident, Some("Lou"), Lang::En).await.unwrap().user.id;
+    let today = chrono::Utc::now().date_naive();
+    let request = plan::PlanRequest {
+        goal: plan::Goal::Fitness,
+        level: Some(plan::Level::Intermediate),
+        sessions_per_week: 5,
+        preferred_days: Vec::new(),
+        start_date: today,
+        length: plan::PlanLength::Weeks(6),
+        vdot: Some(45.0),
+        history: None,
+    };
+    let p = plan::generate(&request).unwrap();
+    plans::save_new(store.as_ref(), user, &p).await.unwrap();
+    let chat = private_chat(&lou);
+
+    peer.post(
+        "/sendMessage",
+        json!({
+            "botToken": TOKEN, "from": lou.json(), "chat": chat, "date": now(),
+            "location": { "latitude": 45.764_043, "longitude": 4.835_659 }
+        }),
+    )
+    .await;
+    peer.wait_for(4004, 0, "location saved", |m| text(m).contains("Saved: 45.76,4.84")).await;
+    let place = store.get_user(user).await.unwrap().location.unwrap();
+    assert_eq!((place.lat(), place.lon()), (45.76, 4.84));
+
+    let n = peer.sent(4004).await.len();
+    say(&peer, &lou, chat.clone(), "/today").await;
+    let got = peer.wait_for(4004, n, "today", |m| !button_data(m, "To my watch").is_empty()).await;
+    let today_msg = got.iter().find(|m| !button_data(m, "To my watch").is_empty()).unwrap().clone();
+    let n = peer.sent(4004).await.len();
+    press(&peer, &lou, &today_msg["message"], &button_data(&today_msg, "To my watch")).await;
+    let got = peer.wait_for(4004, n, "workout file", |m| m["message"].get("document").is_some()).await;
+    let doc = got.iter().find(|m| m["message"].get("document").is_some()).unwrap();
+    let name = doc["message"]["document"]["file_name"].as_str().unwrap();
+    let session = p.workouts().filter(|w| w.date >= today && w.kind.is_running()).min_by_key(|w| w.date).unwrap();
+    assert_eq!(name, format!("runcoach-{}-{}.fit", session.date, session.kind.as_str()));
+    let file_id = doc["message"]["document"]["file_id"].as_str().unwrap();
+    let fit = peer.http.get(format!("{}/_peer/file/{file_id}", peer.url)).send().await.unwrap().bytes().await.unwrap();
+    // Our importer reads it back as a FIT file of type "workout", not a run.
+    assert_eq!(
+        runcoach_core::import::import_fit(&fit).map(|_| ()),
+        Err(runcoach_core::import::ImportError::NotAnActivity { kind: "workout".into() })
+    );
+
+    // The morning reminder, from the scheduler, on a day with a session.
+    let ck = ChatKey { platform: Platform::Telegram, chat_id: "4004".into() };
+    let set_at = chrono::Utc::now() - chrono::Duration::days(1);
+    scheduler::enable_reminder(store.as_ref(), user, &ck, 0, 1, chrono_tz::UTC, set_at).await.unwrap();
+    let due = session.date.and_hms_opt(0, 2, 0).unwrap().and_utc();
+    assert_eq!(scheduler::enqueue_due(store.as_ref(), due).await.unwrap().enqueued, 1);
+    let n = peer.sent(4004).await.len();
+    let report = scheduler::drain(store.as_ref(), "worker-1", &notifier, &TestClock::at(due), &WorkerConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let got = peer.wait_for(4004, n, "reminder", |m| text(m).contains("Today's session")).await;
+    let reminder = got.iter().find(|m| text(m).contains("Today's session")).unwrap();
+    assert_eq!(button_data(reminder, "To my watch"), format!("plan:watch:{}", session.date));
+
+    let violations = peer.get("/_peer/violations").await;
+    assert_eq!(violations, json!([]), "Bot API violations: {violations:#}");
+    stop_tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(40), bot).await.expect("adapter stops on shutdown").unwrap().unwrap();
+}
+
 /// Weekly summaries go out through the real client: the scheduler's worker sends the due summary
 /// (chart and text) to the runner's chat, marks it sent, and pauses the schedule of a runner who
 /// blocked the bot instead of retrying forever.
