@@ -371,7 +371,47 @@ async fn the_morning_reminder_comes_once_with_the_weather(t: TestStore) {
     assert_eq!(enqueue_due(store, wednesday.now()).await.unwrap().enqueued, 0);
 }
 
+/// The LLM coach asked about today's run reads the same forecast and advice through its
+/// `todays_weather` tool, bound to the caller: the model never names a place or a runner.
+async fn the_coach_reads_todays_weather_through_its_tool(t: TestStore) {
+    use runcoach_core::agent::{Agent, LlmConfig};
+    use support::llm_fake::{LlmServer, Scripted, call};
+    let p = summer_plan();
+    let hard = p.workouts().find(|w| w.kind.is_hard() && w.pace_s_per_km.is_some()).unwrap().clone();
+    let (weather, _m) = meteo(hard.date, 30.0).await;
+    let uid = runner(t.store.as_ref(), "eli", Lang::En).await;
+    plans::save_new(t.store.as_ref(), uid, &p).await.unwrap();
+    let llm = LlmServer::start(vec![
+        Scripted::Calls(vec![call("todays_weather", json!({ "place": "Paris", "user": "someone-else" }))]),
+        Scripted::Text("It will be hot: slow down and go early.".into()),
+    ])
+    .await;
+    let mut config = LlmConfig::new(&llm.url, "fake-coach");
+    config.max_retries = 1;
+    let core =
+        core_at(t.store.clone(), Some(weather), on(hard.date, 6, 30)).with_agent(Some(Arc::new(Agent::new(config))));
+    let eli = Runner::new(&core, Platform::Telegram, "eli", Some("en"));
+    eli.say("/profile timezone Europe/Paris").await;
+    eli.say("/profile location 45.76,4.84").await;
+    let answer = eli.say("Should I change today's run with this weather?").await;
+    assert!(answer.contains("It will be hot"), "{answer}");
+    let requests = llm.requests();
+    let tool: Vec<String> = requests[1]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap().to_owned())
+        .collect();
+    let result = &tool[0];
+    assert!(result.contains("feels_like_c") && result.contains("30"), "{result}");
+    assert!(result.contains("heat") && result.contains("too_hot_for_quality"), "advice codes: {result}");
+    assert!(result.contains("45.76,4.84") && !result.contains("Paris"), "the caller's own place: {result}");
+    assert!(result.contains(hard.kind.as_str()), "today's session: {result}");
+}
+
 on_both_stores!(
+    the_coach_reads_todays_weather_through_its_tool,
     places_are_found_rounded_and_refused_clearly,
     today_speaks_of_the_heat_with_numbers,
     the_session_comes_without_weather_when_the_service_fails,
