@@ -90,7 +90,7 @@ fn main() {
         println!("kb bench skipped: no model in {} (run scripts/fetch-models)", paths.model_dir.display());
         return;
     }
-    let config = KbConfig { kb_dir: root.join("knowledge_base"), model: paths };
+    let config = KbConfig { kb_dir: Some(root.join("knowledge_base")), model: paths };
     println!("RSS at start: {} MiB", rss_kib("VmRSS:") / 1024);
 
     let started = Instant::now();
@@ -144,7 +144,7 @@ fn main() {
     report("hybrid (query embedding + BM25 + fusion, FR+EN, top 3)", &latencies(&kb));
     println!("RSS with the model loaded, after the queries: {} MiB", rss_kib("VmRSS:") / 1024);
 
-    let lexical = match KnowledgeBase::with_embedder(&config.kb_dir, None) {
+    let lexical = match KnowledgeBase::from_config(&config, None) {
         Ok(kb) => kb,
         Err(e) => {
             println!("kb bench: {e}");

@@ -90,7 +90,7 @@ fn bm25_finds_the_right_document_in_french_and_english() {
 fn missing_model_runs_lexical_only_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let config = KbConfig {
-        kb_dir: kb_dir(),
+        kb_dir: Some(kb_dir()),
         model: ModelPaths { model_dir: dir.path().join("none"), ort_library: dir.path().join("libonnxruntime.so") },
     };
     let kb = KnowledgeBase::load(&config).unwrap();

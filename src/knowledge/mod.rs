@@ -67,17 +67,29 @@ pub enum KbError {
 /// Where the knowledge base and its model live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KbConfig {
-    /// Holds `en/*.md` and `fr/*.md`.
-    pub kb_dir: PathBuf,
+    /// Holds `en/*.md` and `fr/*.md`; `None`: the base built into the binary.
+    pub kb_dir: Option<PathBuf>,
     pub model: ModelPaths,
 }
 
+/// The knowledge base as it was when the binary was built: a binary started anywhere (installed,
+/// under systemd, from `/tmp`) answers from it. `RUNCOACH_KB_DIR` replaces it with a folder.
+static EMBEDDED: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/knowledge_base");
+
+impl KbConfig {
+    /// What the base is read from, for logs and messages.
+    #[must_use]
+    pub fn source(&self) -> String {
+        self.kb_dir.as_ref().map_or_else(|| "the built-in knowledge base".to_owned(), |d| d.display().to_string())
+    }
+}
+
 impl Default for KbConfig {
-    /// `knowledge_base`, `models/multilingual-e5-small` and `models/onnxruntime/libonnxruntime.so`,
-    /// relative to the working directory (the binary's settings override each).
+    /// The built-in base, `models/multilingual-e5-small` and `models/onnxruntime/libonnxruntime.so`
+    /// (the binary's settings place the model; see docs/models.md).
     fn default() -> Self {
         KbConfig {
-            kb_dir: PathBuf::from("knowledge_base"),
+            kb_dir: None,
             model: ModelPaths {
                 model_dir: PathBuf::from("models/multilingual-e5-small"),
                 ort_library: PathBuf::from("models/onnxruntime/libonnxruntime.so"),
@@ -210,13 +222,13 @@ static WARNED_LEXICAL: AtomicBool = AtomicBool::new(false);
 impl KnowledgeBase {
     /// Loads the documents and, when its files are there, the embedding model. A missing or
     /// unloadable model is not an error: the base runs lexical-only and logs why, once.
-    #[tracing::instrument(skip_all, fields(dir = %config.kb_dir.display()))]
+    #[tracing::instrument(skip_all, fields(source = %config.source()))]
     pub fn load(config: &KbConfig) -> Result<Self, KbError> {
         let (embedder, reason) = match FastEmbedder::load(&config.model.model_dir, &config.model.ort_library) {
             Ok(model) => (Some(Arc::new(model) as Arc<dyn Embedder>), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        let mut kb = Self::with_embedder(&config.kb_dir, embedder)?;
+        let mut kb = Self::from_config(config, embedder)?;
         if let Some(reason) = reason {
             if !WARNED_LEXICAL.swap(true, Ordering::Relaxed) {
                 tracing::warn!(%reason, "knowledge base: embedding model unavailable, lexical search only");
@@ -226,9 +238,21 @@ impl KnowledgeBase {
         Ok(kb)
     }
 
+    /// The documents `config` names (its folder, or the built-in base) with a given embedder.
+    pub fn from_config(config: &KbConfig, embedder: Option<Arc<dyn Embedder>>) -> Result<Self, KbError> {
+        match &config.kb_dir {
+            Some(dir) => Self::with_embedder(dir, embedder),
+            None => Self::from_documents(Path::new("built-in"), embedded_documents()?, embedder),
+        }
+    }
+
     /// Loads the documents in `dir` with a given embedder (`None`: lexical only).
     pub fn with_embedder(dir: &Path, embedder: Option<Arc<dyn Embedder>>) -> Result<Self, KbError> {
-        let docs = load_documents(dir)?;
+        Self::from_documents(dir, load_documents(dir)?, embedder)
+    }
+
+    /// `dir` names where the documents came from (`built-in` for the embedded base).
+    fn from_documents(dir: &Path, docs: Vec<Document>, embedder: Option<Arc<dyn Embedder>>) -> Result<Self, KbError> {
         let chunks: Vec<Chunk> = docs.iter().enumerate().flat_map(|(i, d)| chunk_document(i, d)).collect();
         let hashes = chunks.iter().map(|c| content_hash(&c.passage())).collect();
         let lexical = |lang: Lang| {
@@ -483,6 +507,33 @@ impl KnowledgeBase {
 #[must_use]
 pub fn content_hash(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The built-in `{fr,en}/*.md`, in the same order as from a folder.
+fn embedded_documents() -> Result<Vec<Document>, KbError> {
+    let mut docs = Vec::new();
+    for lang in Lang::ALL {
+        let Some(sub) = EMBEDDED.get_dir(lang.code()) else { continue };
+        let mut files: Vec<&include_dir::File<'_>> =
+            sub.files().filter(|f| f.path().extension().is_some_and(|x| x == "md")).collect();
+        files.sort_by_key(|f| f.path());
+        for file in files {
+            let path = Path::new("knowledge_base").join(file.path());
+            let source = file
+                .contents_utf8()
+                .ok_or_else(|| KbError::FrontMatter { path: path.clone(), msg: "not UTF-8".to_owned() })?;
+            let slug = file.path().file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let doc = parse_document(&slug, source, &path)?;
+            if doc.lang != lang {
+                return Err(KbError::FrontMatter {
+                    path,
+                    msg: format!("language {} in the {} folder", doc.lang, lang.code()),
+                });
+            }
+            docs.push(doc);
+        }
+    }
+    Ok(docs)
 }
 
 /// Reads `dir/{fr,en}/*.md` in a stable order.

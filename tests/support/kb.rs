@@ -30,7 +30,7 @@ pub fn indexed_hybrid_kb(skipped: &str) -> Option<KnowledgeBase> {
         return None;
     }
     let cache_dir = paths.model_dir.join(".test-cache");
-    let mut kb = KnowledgeBase::load(&KbConfig { kb_dir: kb_dir(), model: paths }).unwrap();
+    let mut kb = KnowledgeBase::load(&KbConfig { kb_dir: Some(kb_dir()), model: paths }).unwrap();
     assert!(matches!(kb.mode(), SearchMode::Hybrid { .. }), "model present but not loaded: {:?}", kb.mode());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let started = std::time::Instant::now();

@@ -155,7 +155,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "RUNCOACH_WEATHER", hide = true)]
     pub weather: Option<String>,
 
-    /// The knowledge base's markdown, en/ and fr/ [default: knowledge_base].
+    /// A folder of the knowledge base's markdown, en/ and fr/, instead of the one built in.
     #[arg(long, global = true, env = "RUNCOACH_KB_DIR", hide = true)]
     pub kb_dir: Option<String>,
 
@@ -591,8 +591,6 @@ impl Cli {
         let garmin = GarminEndpoints::default();
         let url =
             |v: &Option<String>, default: String| present(v).map_or(default, |u| u.trim_end_matches('/').to_owned());
-        let knowledge = KbConfig::default();
-        let path = |v: &Option<String>, default: PathBuf| present(v).map_or(default, PathBuf::from);
         Ok(Settings {
             database_url: secret(&self.database_url),
             data_dir: self.data_dir.clone(),
@@ -655,10 +653,24 @@ impl Cli {
                 }
             },
             knowledge: KbConfig {
-                kb_dir: path(&self.kb_dir, knowledge.kb_dir),
-                model: ModelPaths {
-                    model_dir: path(&self.model_dir, knowledge.model.model_dir),
-                    ort_library: path(&self.ort_dylib_path, knowledge.model.ort_library),
+                kb_dir: present(&self.kb_dir).map(PathBuf::from),
+                model: {
+                    // The model lives in `models/` of the data dir (the container and an install put
+                    // it there) or of the working directory (a checkout after scripts/fetch-models),
+                    // always as an absolute path.
+                    let home = self.data_dir.join("models");
+                    let here = std::env::current_dir().unwrap_or_default().join("models");
+                    let base = if home.is_dir() || !here.is_dir() { home } else { here };
+                    let absolute = |p: PathBuf| std::path::absolute(&p).unwrap_or(p);
+                    ModelPaths {
+                        model_dir: absolute(
+                            present(&self.model_dir).map_or_else(|| base.join("multilingual-e5-small"), PathBuf::from),
+                        ),
+                        ort_library: absolute(
+                            present(&self.ort_dylib_path)
+                                .map_or_else(|| base.join("onnxruntime/libonnxruntime.so"), PathBuf::from),
+                        ),
+                    }
                 },
             },
         })

@@ -11,8 +11,7 @@ use runcoach_core::knowledge::{KbConfig, KnowledgeBase};
 use runcoach_core::store::Store;
 
 async fn open(store: &dyn Store, config: &KbConfig) -> Result<KnowledgeBase> {
-    let mut kb = KnowledgeBase::load(config)
-        .with_context(|| format!("cannot load the knowledge base in {}", config.kb_dir.display()))?;
+    let mut kb = KnowledgeBase::load(config).with_context(|| format!("cannot load {}", config.source()))?;
     kb.index(store).await.context("cannot index the knowledge base")?;
     Ok(kb)
 }
@@ -20,8 +19,7 @@ async fn open(store: &dyn Store, config: &KbConfig) -> Result<KnowledgeBase> {
 /// `runcoach kb index`: embeds what the cache lacks and reports.
 pub async fn index(store: &dyn Store, config: &KbConfig) -> Result<ExitCode> {
     let started = std::time::Instant::now();
-    let mut kb = KnowledgeBase::load(config)
-        .with_context(|| format!("cannot load the knowledge base in {}", config.kb_dir.display()))?;
+    let mut kb = KnowledgeBase::load(config).with_context(|| format!("cannot load {}", config.source()))?;
     let report = kb.index(store).await.context("cannot index the knowledge base")?;
     let status = kb.status();
     println!(

@@ -237,10 +237,10 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
 /// embedded index once the passages the store's cache lacks are embedded. A missing knowledge
 /// base is logged and the coach answers without it.
 fn attach_knowledge(core: &Arc<BotCore>, store: Arc<dyn Store>, config: runcoach_core::knowledge::KbConfig) {
-    match runcoach_core::knowledge::KnowledgeBase::with_embedder(&config.kb_dir, None) {
+    match runcoach_core::knowledge::KnowledgeBase::from_config(&config, None) {
         Ok(lexical) => core.set_knowledge(Some(Arc::new(lexical))),
         Err(e) => {
-            tracing::warn!(error = %e, dir = %config.kb_dir.display(), "knowledge base not loaded");
+            tracing::warn!(error = %e, source = %config.source(), "knowledge base not loaded");
             return;
         }
     }
@@ -266,17 +266,57 @@ fn attach_knowledge(core: &Arc<BotCore>, store: Arc<dyn Store>, config: runcoach
     });
 }
 
-/// Garmin sync when `RUNCOACH_SECRET_KEY` is set (tokens are sealed with it).
-fn garmin_service(settings: &Settings) -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
-    let service = runcoach_core::chat::GarminService::configured(
-        settings.secret_key.as_ref(),
-        settings.garmin.clone(),
-        settings.garmin_sync,
-    )
-    .context("Garmin configuration")?;
-    if service.is_none() {
-        tracing::info!("RUNCOACH_SECRET_KEY is not set: Garmin sync is off");
+/// The key sealing Garmin tokens: `RUNCOACH_SECRET_KEY`, or on the embedded default (SQLite, one
+/// machine) a key made on first use in the data dir (`secret.key`, mode 0600). Instances sharing
+/// a PostgreSQL database must seal with one key, so there it comes from the settings only.
+pub fn sealing_key(settings: &Settings) -> Result<Option<secrecy::SecretString>> {
+    use base64::Engine;
+    if let Some(key) = &settings.secret_key {
+        return Ok(Some(key.clone()));
     }
+    if settings.database_url.is_some() {
+        tracing::info!(
+            "RUNCOACH_SECRET_KEY is not set: with a shared PostgreSQL database every instance needs the same key, so Garmin sync is off"
+        );
+        return Ok(None);
+    }
+    let path = settings.data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => return Ok(Some(secrecy::SecretString::from(text.trim().to_owned()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading the sealing key {}", path.display())),
+    }
+    let mut key = [0u8; 32];
+    rand::Rng::fill(&mut rand::rng(), &mut key[..]);
+    let text = base64::engine::general_purpose::STANDARD.encode(key);
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating {}", settings.data_dir.display()))?;
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        // create_new: two processes starting at once never overwrite each other's key.
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())
+                    .and_then(|()| f.sync_all())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                tracing::info!(path = %path.display(), "made the key sealing Garmin tokens (keep it with the data: without it runners reconnect)");
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                return Ok(Some(secrecy::SecretString::from(text.trim().to_owned())));
+            }
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    Ok(Some(secrecy::SecretString::from(text)))
+}
+
+/// Garmin sync, with its tokens sealed by [`sealing_key`].
+fn garmin_service(settings: &Settings) -> Result<Option<Arc<runcoach_core::chat::GarminService>>> {
+    let key = sealing_key(settings)?;
+    let service =
+        runcoach_core::chat::GarminService::configured(key.as_ref(), settings.garmin.clone(), settings.garmin_sync)
+            .context("Garmin configuration")?;
     Ok(service.map(Arc::new))
 }
 

@@ -23,8 +23,8 @@ fn prompt(question: &str) -> Result<String> {
 }
 
 pub async fn garmin(settings: &Settings, store: &dyn Store, user: UserId) -> Result<ExitCode> {
-    let sealer =
-        TokenSealer::from_setting(settings.secret_key.as_ref()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    let sealer = TokenSealer::from_setting(crate::sealing_key(settings)?.as_ref())
+        .map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
     let client = GarminClient::new(settings.garmin.clone()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
     if store.get_credential(user, "garmin").await?.is_none() {
         let email = match std::env::var("RUNCOACH_GARMIN_EMAIL") {
@@ -74,8 +74,8 @@ pub async fn garmin(settings: &Settings, store: &dyn Store, user: UserId) -> Res
 /// `runcoach push garmin --user NAME [--days N]`: the next days' sessions into the runner's
 /// Garmin calendar (exit 2 without a plan or a connection, 1 when Garmin refused or failed).
 pub async fn push_garmin(settings: &Settings, store: &dyn Store, user: UserId, days: u32) -> Result<ExitCode> {
-    let sealer =
-        TokenSealer::from_setting(settings.secret_key.as_ref()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
+    let sealer = TokenSealer::from_setting(crate::sealing_key(settings)?.as_ref())
+        .map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
     let client = GarminClient::new(settings.garmin.clone()).map_err(|e| anyhow::anyhow!(e.message(Lang::En)))?;
     let runner = store.get_user(user).await?;
     if store.get_credential(user, garmin::PROVIDER).await?.is_none() {

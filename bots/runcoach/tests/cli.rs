@@ -743,3 +743,39 @@ fn secrets_are_never_flags() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read it"), "{missing:?}");
 }
+
+/// Started from any directory with no settings, `runcoach` answers from the knowledge base built
+/// into it, and the embedded default makes the key sealing Garmin tokens in the data dir (0600).
+#[test]
+fn runs_from_anywhere_with_its_knowledge_base_and_a_sealing_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .current_dir(elsewhere.path())
+        .args(["--data-dir", "data", "ask", "--user", "cam", "How do I run in the heat?"])
+        .env_remove("RUNCOACH_KB_DIR")
+        .env_remove("RUNCOACH_SECRET_KEY")
+        .env_remove("DATABASE_URL")
+        .env_remove("RUNCOACH_LLM_BASE_URL")
+        .env_remove("RUNCOACH_LLM_API_KEY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let answer = stdout(&out);
+    assert!(answer.contains("📚") && answer.contains("heat"), "answered from the built-in base: {answer}");
+    let key = elsewhere.path().join("data/secret.key");
+    let mode = std::fs::metadata(&key).expect("the sealing key was made").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let first = std::fs::read_to_string(&key).unwrap();
+    assert_eq!(first.trim().len(), 44, "32 bytes in base64");
+    // A second start keeps the key (tokens sealed with it stay readable).
+    let again = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .current_dir(elsewhere.path())
+        .args(["--data-dir", "data", "ask", "--user", "cam", "hello"])
+        .env_remove("RUNCOACH_SECRET_KEY")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), first);
+}
