@@ -35,6 +35,8 @@ pub struct Settings {
     pub limits: crate::limits::Limits,
     /// Forecasts and place search (Open-Meteo); `None`: no weather.
     pub weather: Option<crate::weather::WeatherConfig>,
+    /// What is kept how long (the scheduler's daily pass, `runcoach admin retention`).
+    pub retention: crate::retention::RetentionPolicy,
 }
 
 impl Settings {
@@ -54,6 +56,7 @@ impl Settings {
             knowledge: KbConfig::default(),
             limits: crate::limits::Limits::default(),
             weather: Some(crate::weather::WeatherConfig::default()),
+            retention: crate::retention::RetentionPolicy::default(),
         }
     }
 

@@ -24,6 +24,7 @@ pub mod limits;
 pub mod message;
 pub mod metrics;
 pub mod plans;
+pub mod retention;
 pub mod scheduler;
 pub mod store;
 pub mod summary;

@@ -39,6 +39,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("api_keys", 2),
     // Places and forecasts (Open-Meteo), cached in the store.
     ("weather", 2),
+    // What is past its keeping time, deleted once a day.
+    ("retention", 2),
     ("summary", 3),
     ("agent", 3),
     // Plan tracking: runs tick sessions off, days end with missed sessions marked.

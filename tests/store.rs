@@ -488,8 +488,122 @@ async fn a_link_code_is_claimed_once(t: TestStore) {
     assert_eq!(s.peek_link_code("ABCDEFGHJK", now).await.unwrap(), Err(runcoach_core::store::LinkError::Invalid));
 }
 
+/// Retention deletes what is past its keeping time and nothing else: finished jobs only, expired
+/// link codes only, messages and the conversations they leave empty; a dry run counts the same
+/// rows and deletes none; the daily pass runs on one instance a day.
+async fn retention_deletes_only_what_is_past_its_time(t: TestStore) {
+    use runcoach_core::retention::{self, RetentionPolicy};
+    use runcoach_core::store::RetentionCutoffs;
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Telegram, "1").await;
+    populate(s, id, "a").await;
+    // One finished job beside populate's pending one.
+    s.enqueue_job(&NewJob {
+        kind: "weekly_summary".into(),
+        dedupe_key: "summary:done".into(),
+        user_id: Some(id),
+        payload: json!({}),
+        run_at: Utc::now() - Duration::minutes(1),
+    })
+    .await
+    .unwrap();
+    let now = Utc::now();
+    let claimed = s.claim_jobs("w", now, now + Duration::minutes(5), 10).await.unwrap();
+    let done = claimed.iter().find(|j| j.dedupe_key == "summary:done").unwrap();
+    assert!(s.complete_job(done.id, "w").await.unwrap());
+    // The running one is released as the worker would leave it (claimed, not finished).
+
+    // Cutoffs in the past: nothing is old enough.
+    let past = now - Duration::days(1);
+    let old = RetentionCutoffs {
+        messages_before: past,
+        jobs_before: past,
+        audit_before: past,
+        llm_usage_before: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        link_codes_before: now,
+        dialogue_states_before: past,
+    };
+    assert_eq!(s.apply_retention(&old, true).await.unwrap().total(), 0);
+
+    // Cutoffs after everything (link codes: after their expiry).
+    let later = now + Duration::hours(1);
+    let all = RetentionCutoffs {
+        messages_before: later,
+        jobs_before: later,
+        audit_before: later,
+        llm_usage_before: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+        link_codes_before: now + Duration::minutes(10),
+        dialogue_states_before: later,
+    };
+    let counted = s.apply_retention(&all, true).await.unwrap();
+    assert_eq!(
+        (
+            counted.messages,
+            counted.conversations,
+            counted.jobs,
+            counted.llm_usage,
+            counted.link_codes,
+            counted.dialogue_states
+        ),
+        (1, 1, 1, 1, 1, 1),
+        "{counted:?}"
+    );
+    assert!(counted.audit_log >= 1);
+    assert_eq!(s.apply_retention(&all, true).await.unwrap(), counted, "a dry run deletes nothing");
+    let deleted = s.apply_retention(&all, false).await.unwrap();
+    assert_eq!(deleted, counted);
+    assert_eq!(s.apply_retention(&all, true).await.unwrap().total(), 0);
+    // The pending job and the runner's data that has no keeping time stay.
+    assert_eq!(s.queue_depth().await.unwrap(), 1);
+    assert_eq!(s.activities(id, None).await.unwrap().len(), 1);
+
+    // The daily pass: once a day across instances, and it audits what it deleted.
+    let policy = RetentionPolicy::default();
+    assert!(retention::daily(s, &policy, now).await.unwrap().is_some());
+    let other = t.second_instance().await;
+    assert!(retention::daily(other.as_ref(), &policy, now).await.unwrap().is_none());
+    assert!(retention::daily(s, &policy, now + Duration::days(1)).await.unwrap().is_some());
+}
+
+/// The operator's retry and cancel: a failed job runs again from its first attempt, a pending one
+/// is given up, and neither touches a job in another state.
+async fn operators_retry_and_cancel_jobs(t: TestStore) {
+    let s = t.store.as_ref();
+    let now = Utc::now();
+    for key in ["a", "b"] {
+        s.enqueue_job(&NewJob {
+            kind: "weekly_summary".into(),
+            dedupe_key: format!("job:{key}"),
+            user_id: None,
+            payload: json!({}),
+            run_at: now,
+        })
+        .await
+        .unwrap();
+    }
+    let claimed = s.claim_jobs("w", now, now + Duration::minutes(5), 1).await.unwrap();
+    s.fail_job(claimed[0].id, "w", "gave up", None).await.unwrap();
+    let failed = s.admin_jobs(Some("failed"), 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].last_error.as_deref(), Some("gave up"));
+    let pending = s.admin_jobs(Some("pending"), 10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(!s.retry_job(pending[0].id, now).await.unwrap(), "a pending job is not retried");
+    assert!(s.retry_job(failed[0].id, now).await.unwrap());
+    let again = s.admin_jobs(None, 10).await.unwrap();
+    assert!(again.iter().all(|j| j.status == "pending" && j.attempts == 0), "{again:?}");
+    assert!(s.cancel_job(pending[0].id, now).await.unwrap());
+    assert!(!s.cancel_job(pending[0].id, now).await.unwrap(), "already given up");
+    assert_eq!(
+        s.admin_jobs(Some("failed"), 10).await.unwrap()[0].last_error.as_deref(),
+        Some("cancelled by the operator")
+    );
+}
+
 on_both_stores!(
     a_link_code_is_claimed_once,
+    operators_retry_and_cancel_jobs,
+    retention_deletes_only_what_is_past_its_time,
     coach_memory_is_per_runner,
     identities_resolve_once,
     concurrent_first_contacts_make_one_runner,

@@ -66,6 +66,8 @@ pub struct WorkerConfig {
     pub garmin_backoff: Duration,
     /// Forecasts for the morning reminders (`None`: reminders come without the weather).
     pub weather: Option<std::sync::Arc<crate::weather::WeatherService>>,
+    /// What is kept how long; the daily pass runs on one instance a day.
+    pub retention: crate::retention::RetentionPolicy,
 }
 
 impl Default for WorkerConfig {
@@ -81,6 +83,7 @@ impl Default for WorkerConfig {
             garmin: None,
             garmin_backoff: Duration::minutes(30),
             weather: None,
+            retention: crate::retention::RetentionPolicy::default(),
         }
     }
 }
@@ -446,6 +449,24 @@ pub async fn notify_link(store: &dyn Store, kept: UserId, joined: Platform, now:
         .await
 }
 
+/// `runcoach admin sync`: the runner's Garmin sync now, through their sync schedule (its chat
+/// hears of the new runs). False when they have no such schedule (never connected).
+pub async fn queue_garmin_sync_now(store: &dyn Store, user: UserId, now: DateTime<Utc>) -> StoreResult<bool> {
+    let schedules = store.all_schedules(i64::MAX).await?;
+    let Some(s) = schedules.iter().find(|s| s.kind == ScheduleKind::GarminSync && s.user_id == Some(user)) else {
+        return Ok(false);
+    };
+    store
+        .enqueue_job(&NewJob {
+            kind: ScheduleKind::GarminSync.into(),
+            dedupe_key: format!("garmin_sync:{}:admin:{}", user.0, now.timestamp_millis()),
+            user_id: Some(user),
+            payload: payload(s, IsoWeek::of(now.date_naive()), None),
+            run_at: now,
+        })
+        .await
+}
+
 /// One pass of the delivery worker with the default settings.
 pub async fn run_once(
     store: &dyn Store,
@@ -637,6 +658,10 @@ pub async fn run(
         // Limit windows that have ended are only clutter (each instance may do it; it is idempotent).
         if let Err(e) = store.purge_windows(clock.now()).await {
             tracing::warn!(error = %e, "scheduler: purging ended limit windows failed");
+        }
+        // Once a day, on one instance: what is past its keeping time goes.
+        if let Err(e) = crate::retention::daily(store, &config.retention, clock.now()).await {
+            tracing::warn!(error = %e, "scheduler: the retention pass failed (tried again on the next pass tomorrow)");
         }
         // Forecasts older than a day are never read again (the cache is per hour).
         if let Err(e) = store.purge_forecasts(clock.now() - Duration::days(1)).await {

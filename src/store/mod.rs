@@ -791,6 +791,113 @@ pub trait GuardStore: Send + Sync {
     async fn revoke_api_key(&self, name: &str, at: DateTime<Utc>) -> StoreResult<bool>;
 }
 
+/// Rows older than these go (docs/privacy.md, "Retention").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetentionCutoffs {
+    /// Conversation messages (and conversations left without any).
+    pub messages_before: DateTime<Utc>,
+    /// Finished jobs (done or failed).
+    pub jobs_before: DateTime<Utc>,
+    pub audit_before: DateTime<Utc>,
+    pub llm_usage_before: NaiveDate,
+    /// Link codes that expired.
+    pub link_codes_before: DateTime<Utc>,
+    /// Dialogues abandoned midway (a wizard never finished).
+    pub dialogue_states_before: DateTime<Utc>,
+}
+
+/// Rows past their keeping time, per table (deleted, or counted on a dry run).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionCounts {
+    pub messages: u64,
+    pub conversations: u64,
+    pub jobs: u64,
+    pub audit_log: u64,
+    pub llm_usage: u64,
+    pub link_codes: u64,
+    pub dialogue_states: u64,
+}
+
+impl RetentionCounts {
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.messages
+            + self.conversations
+            + self.jobs
+            + self.audit_log
+            + self.llm_usage
+            + self.link_codes
+            + self.dialogue_states
+    }
+}
+
+/// One runner as the operator sees them: who, where, since when, how much — no contents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunnerOverview {
+    pub id: UserId,
+    pub display_name: Option<String>,
+    /// `platform:id` for each platform identity.
+    pub identities: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    /// Their last message.
+    pub last_seen: Option<DateTime<Utc>>,
+    pub activities: i64,
+    pub plans: i64,
+    pub messages: i64,
+    pub garmin_connected: bool,
+}
+
+/// A job in the queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JobOverview {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub user_id: Option<UserId>,
+    pub attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How the service is used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub runners: i64,
+    /// Runners who wrote in the last 1, 7 and 30 days.
+    pub active_1d: i64,
+    pub active_7d: i64,
+    pub active_30d: i64,
+    pub messages_per_day: Vec<(String, i64)>,
+    pub llm_tokens_per_day: Vec<(String, i64)>,
+    /// Activities stored in the period, by source (imports, Garmin syncs).
+    pub activities_by_source: Vec<(String, i64)>,
+}
+
+/// What `runcoach admin` reads and steers.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// Runners whose name or identity contains `search` (all without one), by id.
+    async fn admin_users(&self, search: Option<&str>, limit: i64) -> StoreResult<Vec<RunnerOverview>>;
+    async fn admin_user(&self, id: UserId) -> StoreResult<RunnerOverview>;
+    /// The newest jobs, of one status (`pending`, `running`, `done`, `failed`, `paused`) or all.
+    async fn admin_jobs(&self, status: Option<&str>, limit: i64) -> StoreResult<Vec<JobOverview>>;
+    /// A failed or paused job runs again from its first attempt; false when it is neither.
+    async fn retry_job(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// A pending or paused job is given up; false when it is neither.
+    async fn cancel_job(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn all_schedules(&self, limit: i64) -> StoreResult<Vec<ScheduleRecord>>;
+    /// Active runners, messages and LLM tokens per day and activities by source over `days`.
+    async fn usage(&self, now: DateTime<Utc>, days: i64) -> StoreResult<Usage>;
+}
+
+/// Deleting what is past its keeping time, in one transaction.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Deletes (or with `dry_run` only counts) the rows older than `cutoffs`.
+    async fn apply_retention(&self, cutoffs: &RetentionCutoffs, dry_run: bool) -> StoreResult<RetentionCounts>;
+}
+
 /// Weather forecasts cached per area and hour, shared by every instance.
 #[async_trait]
 pub trait WeatherStore: Send + Sync {
@@ -869,6 +976,8 @@ pub trait Store:
     + EmbeddingStore
     + GuardStore
     + WeatherStore
+    + RetentionStore
+    + AdminStore
     + Send
     + Sync
     + 'static

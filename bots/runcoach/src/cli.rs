@@ -9,6 +9,7 @@ use runcoach_core::garmin::{GarminEndpoints, SyncPolicy, parse_sync_every};
 use runcoach_core::i18n::Lang;
 use runcoach_core::knowledge::{KbConfig, ModelPaths};
 use runcoach_core::limits::{Limits, Rule};
+use runcoach_core::retention::RetentionPolicy;
 use runcoach_core::weather::WeatherConfig;
 use secrecy::SecretString;
 
@@ -151,6 +152,18 @@ pub struct Cli {
     /// Open-Meteo's geocoding API [default: https://geocoding-api.open-meteo.com/v1/search].
     #[arg(long, global = true, env = "RUNCOACH_GEOCODING_API_URL", hide = true)]
     pub geocoding_api_url: Option<String>,
+    /// Days conversations are kept [default: 365].
+    #[arg(long, global = true, env = "RUNCOACH_RETAIN_CONVERSATIONS_DAYS", hide = true)]
+    pub retain_conversations: Option<String>,
+    /// Days finished jobs are kept [default: 30].
+    #[arg(long, global = true, env = "RUNCOACH_RETAIN_JOBS_DAYS", hide = true)]
+    pub retain_jobs: Option<String>,
+    /// Days the audit log is kept [default: 400].
+    #[arg(long, global = true, env = "RUNCOACH_RETAIN_AUDIT_DAYS", hide = true)]
+    pub retain_audit: Option<String>,
+    /// Days LLM usage rows are kept [default: 90].
+    #[arg(long, global = true, env = "RUNCOACH_RETAIN_LLM_USAGE_DAYS", hide = true)]
+    pub retain_llm_usage: Option<String>,
     /// `off`: no weather at all (no place search, no forecast).
     #[arg(long, global = true, env = "RUNCOACH_WEATHER", hide = true)]
     pub weather: Option<String>,
@@ -393,6 +406,11 @@ pub enum Commands {
         #[command(subcommand)]
         command: TelegramCommand,
     },
+    /// The operator's view: runners, jobs, schedules, usage, a Garmin sync, retention.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// HTTP API keys: create one (its secret is shown once), list them, revoke one.
     ApiKey {
         #[command(subcommand)]
@@ -431,6 +449,66 @@ pub enum ApiKeyCommand {
     },
     /// Revokes a key at once, on every instance.
     Revoke { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Runners: ids, platform identities, last seen, counts of activities, plans and messages.
+    Users {
+        /// Only runners whose name or identity contains this.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One runner and their schedules (never their messages).
+    User {
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The job queue, newest first; `jobs retry ID`, `jobs cancel ID`.
+    Jobs {
+        /// pending, running, done, failed or paused.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<JobsCommand>,
+    },
+    /// Every schedule: summaries, digests, plan days, syncs, reminders, pushes.
+    Schedules {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queues a runner's Garmin sync now.
+    Sync {
+        #[arg(long)]
+        user: String,
+    },
+    /// Active runners, messages and LLM tokens per day, activities by source.
+    Usage {
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The retention policy, and what it deletes now (or would, with --dry-run).
+    Retention {
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// A failed or paused job runs again from its first attempt.
+    Retry { id: i64 },
+    /// A pending or paused job is given up.
+    Cancel { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -618,6 +696,26 @@ impl Cli {
                 SyncPolicy { every_hours: every, requests_per_s: rate }
             },
             secret_key: secret(&self.secret_key),
+            retention: {
+                let d = RetentionPolicy::default();
+                let days = |name: &str, raw: &Option<String>, default: u32| -> anyhow::Result<u32> {
+                    match parsed::<u32>(name, raw)? {
+                        Some(0) => anyhow::bail!("{name}=0: keep rows at least one day"),
+                        Some(n) => Ok(n),
+                        None => Ok(default),
+                    }
+                };
+                RetentionPolicy {
+                    conversations_days: days(
+                        "RUNCOACH_RETAIN_CONVERSATIONS_DAYS",
+                        &self.retain_conversations,
+                        d.conversations_days,
+                    )?,
+                    jobs_days: days("RUNCOACH_RETAIN_JOBS_DAYS", &self.retain_jobs, d.jobs_days)?,
+                    audit_days: days("RUNCOACH_RETAIN_AUDIT_DAYS", &self.retain_audit, d.audit_days)?,
+                    llm_usage_days: days("RUNCOACH_RETAIN_LLM_USAGE_DAYS", &self.retain_llm_usage, d.llm_usage_days)?,
+                }
+            },
             weather: match present(&self.weather).map(str::to_lowercase).as_deref() {
                 Some("off" | "false" | "0" | "no") => None,
                 Some("on" | "true" | "1" | "yes") | None => {

@@ -1,6 +1,7 @@
 //! The `runcoach` binary: parses the command line, opens the store and runs the chosen front end.
 
 mod activity_cmd;
+mod admin_cmd;
 mod api_key_cmd;
 mod cli;
 mod goal_cmd;
@@ -191,6 +192,13 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             runcoach_telegram::delete_webhook(&config).await.context("deleting the webhook")?;
             eprintln!("runcoach telegram: webhook deleted");
             Ok(ExitCode::SUCCESS)
+        }
+        Commands::Admin { command } => {
+            let store = open_store(&settings).await?;
+            admin_cmd::run(store.as_ref(), &settings.retention, command, async |s: &dyn Store, u: &str| {
+                find_user(s, u).await
+            })
+            .await
         }
         Commands::ApiKey { command } => {
             let store = open_store(&settings).await?;
@@ -525,6 +533,7 @@ async fn serve(settings: &Settings, options: cli::ServeOptions) -> Result<ExitCo
         let config = runcoach_core::scheduler::WorkerConfig {
             garmin: core.garmin_access(),
             weather: core.weather(),
+            retention: settings.retention,
             ..runcoach_core::scheduler::WorkerConfig::default()
         };
         tasks.spawn(async move {

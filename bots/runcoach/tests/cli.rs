@@ -779,3 +779,69 @@ fn runs_from_anywhere_with_its_knowledge_base_and_a_sealing_key() {
     assert!(again.status.success());
     assert_eq!(std::fs::read_to_string(&key).unwrap(), first);
 }
+
+/// `runcoach admin`: runners (with counts, never message contents), jobs with retry and cancel
+/// that say when they cannot, schedules, usage and retention, in text and JSON.
+#[test]
+fn admin_sees_and_steers_without_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    // A runner with a plan and a message.
+    let plan = runcoach(
+        dir.path(),
+        &["plan", "--goal", "5k", "--weeks", "6", "--sessions", "3", "--user", "noor", "--save"],
+        "",
+        None,
+    );
+    assert!(plan.status.success(), "{plan:?}");
+    let chat = runcoach(dir.path(), &["chat", "--user", "noor"], "/remind on 07:00\nwhat is a tempo run?\n", None);
+    assert!(chat.status.success(), "{chat:?}");
+
+    let users = runcoach(dir.path(), &["admin", "users", "--json"], "", None);
+    assert!(users.status.success(), "{users:?}");
+    let users: serde_json::Value = serde_json::from_str(&stdout(&users)).unwrap();
+    let noor = users.as_array().unwrap().iter().find(|u| u["identities"][0] == "console:noor").unwrap().clone();
+    assert_eq!(noor["plans"], 1);
+    assert!(noor["messages"].as_i64().unwrap() >= 1);
+    assert!(!noor.to_string().contains("tempo"), "no message contents: {noor}");
+    let found = stdout(&runcoach(dir.path(), &["admin", "users", "--search", "NOO"], "", None));
+    assert!(found.contains("console:noor"), "{found}");
+    assert!(!stdout(&runcoach(dir.path(), &["admin", "users", "--search", "zz"], "", None)).contains("noor"));
+
+    let one: serde_json::Value =
+        serde_json::from_str(&stdout(&runcoach(dir.path(), &["admin", "user", "noor", "--json"], "", None))).unwrap();
+    assert_eq!(one["schedules"][0]["kind"], "morning_reminder");
+
+    let schedules = stdout(&runcoach(dir.path(), &["admin", "schedules"], "", None));
+    assert!(schedules.contains("morning_reminder"), "{schedules}");
+    let usage: serde_json::Value =
+        serde_json::from_str(&stdout(&runcoach(dir.path(), &["admin", "usage", "--json"], "", None))).unwrap();
+    assert_eq!(usage["runners"], 1);
+    assert_eq!(usage["active_1d"], 1);
+
+    let jobs = runcoach(dir.path(), &["admin", "jobs", "--state", "failed", "--json"], "", None);
+    assert!(jobs.status.success());
+    assert_eq!(stdout(&jobs).trim(), "[]");
+    let bad_state = runcoach(dir.path(), &["admin", "jobs", "--state", "lost"], "", None);
+    assert_eq!(bad_state.status.code(), Some(2));
+    for verb in ["retry", "cancel"] {
+        let out = runcoach(dir.path(), &["admin", "jobs", verb, "999"], "", None);
+        assert_eq!(out.status.code(), Some(2), "{verb} of no such job: {out:?}");
+    }
+    let sync = runcoach(dir.path(), &["admin", "sync", "--user", "noor"], "", None);
+    assert_eq!(sync.status.code(), Some(2), "not connected to Garmin: {sync:?}");
+
+    let dry: serde_json::Value =
+        serde_json::from_str(&stdout(&runcoach(dir.path(), &["admin", "retention", "--dry-run", "--json"], "", None)))
+            .unwrap();
+    assert_eq!(dry["policy"]["conversations_days"], 365);
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["rows"]["messages"], 0, "nothing is a year old");
+    let short = runcoach(dir.path(), &["admin", "retention"], "", None);
+    assert!(stdout(&short).starts_with("kept: conversations 365 days"), "{short:?}");
+    let zero = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+        .args(["--data-dir", dir.path().to_str().unwrap(), "admin", "retention"])
+        .env("RUNCOACH_RETAIN_JOBS_DAYS", "0")
+        .output()
+        .unwrap();
+    assert!(!zero.status.success() && String::from_utf8_lossy(&zero.stderr).contains("RUNCOACH_RETAIN_JOBS_DAYS=0"));
+}

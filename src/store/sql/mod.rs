@@ -6,12 +6,14 @@
 //! differ.
 
 pub(crate) mod activities;
+pub(crate) mod admin;
 pub(crate) mod clubs;
 pub(crate) mod conversations;
 pub(crate) mod credentials;
 pub(crate) mod embeddings;
 pub(crate) mod guards;
 pub(crate) mod plans;
+pub(crate) mod retention;
 pub(crate) mod schedules;
 pub(crate) mod users;
 pub(crate) mod weather;
@@ -261,6 +263,8 @@ macro_rules! impl_store {
         $crate::store::sql::embeddings::impl_embeddings!($ty, $db);
         $crate::store::sql::guards::impl_guards!($ty, $db);
         $crate::store::sql::weather::impl_weather!($ty, $db);
+        $crate::store::sql::retention::impl_retention!($ty, $db);
+        $crate::store::sql::admin::impl_admin!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::store::Store for $ty {
