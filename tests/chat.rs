@@ -33,6 +33,14 @@ async fn start_discloses_ai_and_privacy_in_both_languages(t: TestStore) {
     assert!(text.contains("Welcome") && text.contains("I'm an AI, not a doctor"), "{text}");
     // The second /start greets a returning runner.
     assert!(en.say("/start").await.contains("Good to see you again"));
+    // The notice /start points to, in each language, with who receives what.
+    assert!(text.contains("/help privacy"), "{text}");
+    let notice = en.say("/help privacy").await;
+    assert!(notice.contains("Your data and your privacy") && notice.contains("Open-Meteo"), "{notice}");
+    assert!(notice.contains("1 year") && notice.contains("/forget"), "{notice}");
+    assert!(!notice.contains("AI service"), "no LLM configured, none named: {notice}");
+    let avis = fr.say("/aide confidentialité").await;
+    assert!(avis.contains("Tes données et ta vie privée") && avis.contains("/export"), "{avis}");
 }
 
 async fn help_lists_every_command(t: TestStore) {

@@ -531,6 +531,14 @@ impl BotCore {
         match command {
             Command::Start => Ok(vec![self.start(&ctx, !ctx.created)]),
             Command::Help(None) => Ok(vec![Reply::text(texts::help(lang))]),
+            Command::Help(Some(topic))
+                if matches!(
+                    topic.trim().to_lowercase().as_str(),
+                    "privacy" | "confidentialite" | "confidentialité" | "rgpd" | "gdpr"
+                ) =>
+            {
+                Ok(vec![Reply::text(texts::privacy(lang, self.agent.is_some()))])
+            }
             Command::Help(Some(topic)) => Ok(vec![Reply::text(match commands::lookup(&topic) {
                 Some(spec) => texts::help_for(lang, spec),
                 None => texts::unknown_command(lang, &topic, None),

@@ -22,7 +22,7 @@ pub fn welcome(lang: Lang, name: Option<&str>, returning: bool) -> String {
 pas un médecin : en cas de douleur ou de doute sur ta santé, consulte un professionnel.\n\n\
 Je t'aide à construire ton entraînement à partir de tes séances et de principes d'entraînement reconnus.\n\n\
 🔒 Je garde ton profil, tes activités, tes plans et nos échanges pour te coacher. \
-/export te les envoie, /forget les efface définitivement.\n\n\
+/export te les envoie, /forget les efface définitivement. Le détail : `/help privacy`.\n\n\
 Pour commencer, complète ton profil (par exemple `/profile age 35 poids 70`) ou tape /help."
         }
         Lang::En => {
@@ -30,7 +30,7 @@ Pour commencer, complète ton profil (par exemple `/profile age 35 poids 70`) ou
 or you're unsure about your health, see a professional.\n\n\
 I help you shape your training from your own runs and sound training principles.\n\n\
 🔒 I keep your profile, activities, plans and our conversations to coach you. \
-/export sends you all of it, /forget deletes it for good.\n\n\
+/export sends you all of it, /forget deletes it for good. The details: `/help privacy`.\n\n\
 To begin, fill in your profile (for example `/profile age 35 weight 70`) or type /help."
         }
     };
@@ -341,5 +341,40 @@ pub fn thanks_for_rating(lang: Lang, up: bool) -> &'static str {
         (Lang::Fr, false) => "Merci pour ton retour : je le garde pour m'améliorer.",
         (Lang::En, true) => "Thanks! Glad it helps 🙌",
         (Lang::En, false) => "Thanks for the feedback: I keep it to do better.",
+    }
+}
+
+/// `/help privacy`: the short privacy notice (the register is docs/privacy.md).
+#[must_use]
+pub fn privacy(lang: Lang, llm: bool) -> String {
+    let llm_fr = if llm {
+        "\n• Tes messages libres et les données dont le coach a besoin pour te répondre sont envoyés au service d'IA configuré par l'administrateur, pour cette réponse seulement."
+    } else {
+        ""
+    };
+    let llm_en = if llm {
+        "\n• Your free-text messages and the data the coach needs to answer are sent to the AI service the operator configured, for that answer only."
+    } else {
+        ""
+    };
+    match lang {
+        Lang::Fr => format!(
+            "🔒 **Tes données et ta vie privée**\n\
+Ce que je garde, pour te coacher : ton profil (âge, poids, fréquences cardiaques…), tes activités, tes plans et objectifs, nos échanges, et si tu les donnes ta connexion Garmin (chiffrée) et ton lieu (arrondi au kilomètre, pour la météo).\n\
+• Personne d'autre ne voit tes données ; dans un club, seul ce que tu choisis (/club join) apparaît au classement.\n\
+• Garmin Connect reçoit seulement ce que tu lui demandes (synchronisation, séances envoyées). Le service météo (Open-Meteo) reçoit seulement ton lieu arrondi, jamais qui tu es.{llm_fr}\n\
+• Conservation : nos échanges 1 an, le reste jusqu'à ce que tu l'effaces.\n\
+• /export : toutes tes données (JSON). /forget : tout est effacé, définitivement. /profile location off : le lieu est oublié.\n\
+Pour toute question, contacte l'administrateur de ce bot."
+        ),
+        Lang::En => format!(
+            "🔒 **Your data and your privacy**\n\
+What I keep, to coach you: your profile (age, weight, heart rates…), your activities, plans and goals, our conversations, and if you give them your Garmin connection (encrypted) and your place (rounded to a kilometre, for the weather).\n\
+• Nobody else sees your data; in a club, only what you choose (/club join) shows on the leaderboard.\n\
+• Garmin Connect only gets what you ask for (syncs, sessions you send). The weather service (Open-Meteo) only gets your rounded place, never who you are.{llm_en}\n\
+• Keeping: our conversations 1 year, the rest until you delete it.\n\
+• /export: all your data (JSON). /forget: everything deleted, for good. /profile location off: the place is forgotten.\n\
+For any question, contact this bot's operator."
+        ),
     }
 }
