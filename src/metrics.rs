@@ -17,6 +17,7 @@ pub struct PlatformLabel {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CommandLabel {
+    pub platform: String,
     /// The command's canonical name, or `text`, `button`, `file`, `other`: never user text.
     pub command: String,
 }
@@ -34,15 +35,22 @@ pub struct OutcomeLabel {
 pub struct Metrics {
     pub messages_in: Family<PlatformLabel, Counter>,
     pub messages_out: Family<PlatformLabel, Counter>,
-    pub command_seconds: Family<CommandLabel, Histogram>,
+    /// Time from a message's arrival to its replies, per platform and command kind.
+    pub reply_seconds: Family<CommandLabel, Histogram>,
     pub llm_calls: Counter,
     pub llm_tokens: Counter,
     pub llm_errors: Family<ReasonLabel, Counter>,
     pub llm_fallbacks: Counter,
     pub sync_results: Family<OutcomeLabel, Counter>,
     pub jobs: Family<OutcomeLabel, Counter>,
+    /// Activities imported from files, per outcome (`imported`, `duplicate`, `refused`).
+    pub imports: Family<OutcomeLabel, Counter>,
+    /// Store calls that failed while answering a message (the database gone, a full disk…).
+    pub store_errors: Counter,
     /// Jobs waiting or running, refreshed when `/metrics` is read.
     pub queue_depth: Gauge,
+    /// 1 when the database answers, refreshed when `/metrics` is read.
+    pub database_up: Gauge,
     registry: Registry,
 }
 
@@ -57,19 +65,26 @@ impl Metrics {
         let m = Metrics {
             messages_in: Family::default(),
             messages_out: Family::default(),
-            command_seconds: Family::new_with_constructor(command_histogram),
+            reply_seconds: Family::new_with_constructor(command_histogram),
             llm_calls: Counter::default(),
             llm_tokens: Counter::default(),
             llm_errors: Family::default(),
             llm_fallbacks: Counter::default(),
             sync_results: Family::default(),
             jobs: Family::default(),
+            imports: Family::default(),
+            store_errors: Counter::default(),
             queue_depth: Gauge::default(),
+            database_up: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register("messages_in", "Messages received, per platform", m.messages_in.clone());
         registry.register("messages_out", "Replies sent, per platform", m.messages_out.clone());
-        registry.register("command_seconds", "Time to answer, per command", m.command_seconds.clone());
+        registry.register(
+            "reply_seconds",
+            "Time from a message to its replies, per platform and command kind",
+            m.reply_seconds.clone(),
+        );
         registry.register("llm_calls", "Chat-completion calls to the LLM", m.llm_calls.clone());
         registry.register("llm_tokens", "LLM tokens used", m.llm_tokens.clone());
         registry.register("llm_errors", "LLM turns that failed, per reason", m.llm_errors.clone());
@@ -80,7 +95,10 @@ impl Metrics {
         );
         registry.register("sync_results", "Garmin syncs, per outcome", m.sync_results.clone());
         registry.register("jobs", "Scheduled jobs handled, per outcome", m.jobs.clone());
+        registry.register("imports", "Activity files imported, per outcome", m.imports.clone());
+        registry.register("store_errors", "Store calls that failed while answering", m.store_errors.clone());
         registry.register("queue_depth", "Jobs pending or running", m.queue_depth.clone());
+        registry.register("database_up", "Whether the database answers (1) or not (0)", m.database_up.clone());
         Metrics { registry, ..m }
     }
 
@@ -114,11 +132,16 @@ mod tests {
     fn encodes_prometheus_text() {
         let m = Metrics::new();
         m.messages_in.get_or_create(&PlatformLabel { platform: "telegram".into() }).inc();
-        m.command_seconds.get_or_create(&CommandLabel { command: "help".into() }).observe(0.002);
+        m.reply_seconds
+            .get_or_create(&CommandLabel { platform: "telegram".into(), command: "help".into() })
+            .observe(0.002);
         m.llm_errors.get_or_create(&ReasonLabel { reason: "timeout".into() }).inc();
         let text = m.encode();
         assert!(text.contains("runcoach_messages_in_total{platform=\"telegram\"} 1"), "{text}");
-        assert!(text.contains("runcoach_command_seconds_bucket{le=\"0.002\",command=\"help\"} 1"), "{text}");
+        assert!(
+            text.contains("runcoach_reply_seconds_bucket{le=\"0.002\",platform=\"telegram\",command=\"help\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("runcoach_llm_errors_total{reason=\"timeout\"} 1"), "{text}");
         assert!(text.ends_with("# EOF\n"));
     }

@@ -75,6 +75,11 @@ async fn parse_off_the_runtime(name: &str, data: &[u8]) -> Result<Result<Vec<Imp
 }
 
 /// A file from the chat: import, store once, tick off the plan, say what it means.
+fn count_import(outcome: &str) {
+    let imports = &crate::metrics::METRICS.imports;
+    imports.get_or_create(&crate::metrics::Metrics::outcome(outcome)).inc();
+}
+
 pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.user.lang;
     if let Verdict::Denied { retry_at } =
@@ -95,7 +100,10 @@ pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> R
     }
     let imported: Vec<Imported> = match parse_off_the_runtime(name, data).await? {
         Ok(items) => items,
-        Err(e) => return Ok(vec![Reply::text(format!("📎 {}", e.message(lang)))]),
+        Err(e) => {
+            count_import("refused");
+            return Ok(vec![Reply::text(format!("📎 {}", e.message(lang)))]);
+        }
     };
     let mut lines = Vec::new();
     let mut inserted = 0;
@@ -104,11 +112,13 @@ pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> R
         let line = describe(&item.activity, lang, ctx.user.units);
         match outcome {
             InsertOutcome::Inserted(_) => {
+                count_import("imported");
                 lines.push(format!("✅ {line}"));
                 inserted += 1;
             }
             InsertOutcome::Duplicate(_) => {
-                lines.push(format!("↩️ {line} — {}", lang.pick("déjà enregistrée", "already recorded")))
+                count_import("duplicate");
+                lines.push(format!("↩️ {line} — {}", lang.pick("déjà enregistrée", "already recorded")));
             }
         }
         for w in &item.warnings {

@@ -301,8 +301,8 @@ impl BotCore {
         let replies = self.answer(msg, progress).await;
         METRICS.messages_out.get_or_create(&platform).inc_by(replies.len() as u64);
         METRICS
-            .command_seconds
-            .get_or_create(&CommandLabel { command: command.to_owned() })
+            .reply_seconds
+            .get_or_create(&CommandLabel { platform: platform.platform.clone(), command: command.to_owned() })
             .observe(started.elapsed().as_secs_f64());
         replies
     }
@@ -329,7 +329,10 @@ impl BotCore {
                 warn!(error = %e, wait_ms = wait.as_millis(), "database unavailable: handling the message again");
             })
             .await;
-        answered.unwrap_or_else(|(e, lang)| vec![Reply::text(store_failure(&e, lang))])
+        answered.unwrap_or_else(|(e, lang)| {
+            crate::metrics::METRICS.store_errors.inc();
+            vec![Reply::text(store_failure(&e, lang))]
+        })
     }
 
     /// One try at [`BotCore::answer`]; a store failure comes back with the language to tell it in.

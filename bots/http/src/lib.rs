@@ -120,6 +120,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(depth) = state.core.queue_depth().await {
         METRICS.queue_depth.set(depth);
     }
+    let (_, database) = state.core.database_health().await;
+    METRICS.database_up.set(i64::from(database.is_ok()));
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], METRICS.encode())
         .into_response()
 }

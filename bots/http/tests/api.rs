@@ -131,7 +131,8 @@ async fn health_readiness_and_metrics() {
     assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
     let text = resp.text().await.unwrap();
     assert!(text.contains("runcoach_messages_in_total{platform=\"api\"}"), "{text}");
-    assert!(text.contains("runcoach_command_seconds_count{command=\"help\"}"), "{text}");
+    assert!(text.contains("runcoach_reply_seconds_count{platform=\"api\",command=\"help\"}"), "{text}");
+    assert!(text.contains("runcoach_database_up 1"), "{text}");
     assert!(text.contains("runcoach_queue_depth 0"), "{text}");
     assert!(!text.contains("metrics-probe"), "no user data in metrics");
 }

@@ -227,6 +227,9 @@ pub enum Commands {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Exit 0 when the running instance's operations listener (RUNCOACH_OPS_ADDR) answers
+    /// `/healthz` within 3 s, 1 otherwise: the container's HEALTHCHECK, no curl needed.
+    Healthcheck,
     /// Print everything stored about a runner as JSON.
     Export {
         /// A console name, or platform:id (telegram:12345).

@@ -67,6 +67,36 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `GET /healthz` on the operations listener, in plain HTTP/1.0 over a socket (no client or
+/// TLS needed for a loopback check): 0 on a 200 within 3 s.
+fn healthcheck(mut addr: std::net::SocketAddr) -> ExitCode {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    // An instance listening on every interface is asked on loopback.
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let check = || -> std::io::Result<bool> {
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3))?;
+        stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+        stream.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.starts_with(b"HTTP/1.") && head.get(9..12) == Some(b"200".as_slice()))
+    };
+    match check() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("runcoach healthcheck: {addr}/healthz did not answer 200");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("runcoach healthcheck: {addr}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
     store::connect(settings.database_url(), &settings.data_dir).await.with_context(|| match settings.database_url() {
         Some(_) => "cannot open the database given by DATABASE_URL".to_owned(),
@@ -75,9 +105,13 @@ async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
 }
 
 async fn run(mut cli: Cli) -> Result<ExitCode> {
+    if matches!(cli.command, Some(Commands::Healthcheck)) {
+        return Ok(healthcheck(cli.serve_options()?.ops_addr));
+    }
     let settings = cli.settings()?;
     let command = cli.command.take().unwrap_or(Commands::Default);
     match command {
+        Commands::Healthcheck => Ok(healthcheck(cli.serve_options()?.ops_addr)),
         Commands::Migrate => {
             let store = open_store(&settings).await?;
             println!("migrations applied ({} store)", store.backend());

@@ -146,6 +146,14 @@ async fn serve_runs_the_api_alone_with_operations_on_their_own_address() {
         404,
         "the API is not on the operations address"
     );
+    // The container's HEALTHCHECK: the binary asks its own operations listener.
+    let check = |addr: String| {
+        Command::new(env!("CARGO_BIN_EXE_runcoach")).arg("healthcheck").env("RUNCOACH_OPS_ADDR", addr).output().unwrap()
+    };
+    let healthy = check(format!("0.0.0.0:{ops}"));
+    assert!(healthy.status.success(), "{healthy:?}");
+    let nobody = check(format!("127.0.0.1:{}", peer::free_port()));
+    assert_eq!(nobody.status.code(), Some(1), "{nobody:?}");
 
     stop_with_sigterm(&mut serve).await;
 }
