@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -203,12 +204,16 @@ struct ChatRequest {
     lang: Option<String>,
 }
 
-async fn chat(State(state): State<AppState>, headers: HeaderMap, body: Option<Json<ChatRequest>>) -> Response {
+async fn chat(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<ChatRequest>, JsonRejection>,
+) -> Response {
     let caller = match authorised(&state, &headers).await {
         Ok(c) => c,
         Err(denied) => return *denied,
     };
-    let Some(Json(req)) = body else {
+    let Ok(Json(req)) = body else {
         return bad_body(request_lang(&headers), "{\"user\": \"…\", \"text\": \"…\"}");
     };
     let lang = req.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or_else(|| request_lang(&headers));
@@ -270,11 +275,15 @@ struct PlanBody {
     lang: Option<String>,
 }
 
-async fn plans(State(state): State<AppState>, headers: HeaderMap, body: Option<Json<PlanBody>>) -> Response {
+async fn plans(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<PlanBody>, JsonRejection>,
+) -> Response {
     if let Err(denied) = authorised(&state, &headers).await {
         return *denied;
     }
-    let Some(Json(b)) = body else {
+    let Ok(Json(b)) = body else {
         return bad_body(request_lang(&headers), "{\"goal\", \"sessions_per_week\", …}");
     };
     let lang = b.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or_else(|| request_lang(&headers));
@@ -331,13 +340,23 @@ async fn stats(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(user): Path<String>,
-    Query(q): Query<StatsQuery>,
+    query: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Response {
     let caller = match authorised(&state, &headers).await {
         Ok(c) => c,
         Err(denied) => return *denied,
     };
     let lang = request_lang(&headers);
+    // Our error shape, not the framework's plain-text rejection.
+    let Ok(Query(q)) = query else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidArgument,
+            lang,
+            Some("days"),
+            Some("(1 or more)"),
+        );
+    };
     // `alice`, `api:alice` or `api:<key>:alice`: this key's runners only. Anyone else (another
     // key's, a Telegram or Discord runner) gets the same answer as nobody at all.
     let name = user.strip_prefix("api:").unwrap_or(&user);
