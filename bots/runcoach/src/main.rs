@@ -425,7 +425,7 @@ async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode
             platform: user_ref.0.platform,
             user_id: user_ref.0.platform_user_id.clone(),
             username: Some(user_ref.0.platform_user_id.clone()),
-            language_code: None,
+            language_code: locale_language(),
         },
         chat: runcoach_core::chat::ChatRef::new(format!("cli-{}", user_ref.0.platform_user_id), true),
         content: runcoach_core::chat::Content::Command { name: "ask".into(), args: question.to_owned() },
@@ -448,6 +448,17 @@ async fn find_user(store: &dyn Store, user: &str) -> Result<runcoach_core::domai
     found.map(|u| u.id).with_context(|| format!("no runner {user:?} in this store"))
 }
 
+/// The language of the terminal's locale (`LC_ALL`, `LC_MESSAGES`, then `LANG`: `fr_FR.UTF-8` is
+/// French), as a chat platform gives its client's: a new console runner is greeted in it.
+fn locale_language() -> Option<String> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .map(|v| v.split(['_', '.', '@']).next().unwrap_or_default().to_lowercase())
+        .filter(|code| code.len() == 2)
+}
+
 async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<ExitCode> {
     let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
     if user_ref.0.platform != Platform::Console {
@@ -458,7 +469,7 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
     let session = ConsoleSession {
         core: &core,
         user: user_ref.0.platform_user_id.clone(),
-        language_code: lang.map(|l| l.code().to_owned()),
+        language_code: lang.map(|l| l.code().to_owned()).or_else(locale_language),
         interactive: std::io::stdin().is_terminal(),
         outbox: settings.data_dir.join("outbox"),
     };

@@ -15,6 +15,10 @@ fn runcoach(data_dir: &Path, args: &[&str], stdin: &str, database_url: Option<&s
         .env_remove("DISCORD_TOKEN")
         .env_remove("RUNCOACH_LLM_BASE_URL")
         .env_remove("RUNCOACH_LLM_API_KEY")
+        // The terminal's locale picks a new console runner's language: tests choose theirs.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
         .env("RUNCOACH_KB_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge_base"))
         .env("RUNCOACH_MODEL_DIR", data_dir.join("no-model"))
         .stdin(Stdio::piped())
@@ -753,6 +757,9 @@ fn runs_from_anywhere_with_its_knowledge_base_and_a_sealing_key() {
     let out = Command::new(env!("CARGO_BIN_EXE_runcoach"))
         .current_dir(elsewhere.path())
         .args(["--data-dir", "data", "ask", "--user", "cam", "How do I run in the heat?"])
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
         .env_remove("RUNCOACH_KB_DIR")
         .env_remove("RUNCOACH_SECRET_KEY")
         .env_remove("DATABASE_URL")
@@ -844,4 +851,32 @@ fn admin_sees_and_steers_without_sql() {
         .output()
         .unwrap();
     assert!(!zero.status.success() && String::from_utf8_lossy(&zero.stderr).contains("RUNCOACH_RETAIN_JOBS_DAYS=0"));
+}
+
+/// A new console runner is greeted in the terminal's language (`LANG=fr_FR.UTF-8`); `--lang`
+/// and a language chosen before win over it.
+#[test]
+fn the_console_speaks_the_terminals_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat = |user: &str, lang: &str, extra: &[&str]| {
+        let mut args = vec!["--data-dir", dir.path().to_str().unwrap(), "chat", "--user", user];
+        args.extend_from_slice(extra);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+            .args(&args)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang)
+            .env("RUNCOACH_MODEL_DIR", dir.path().join("no-model"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"/help\n").unwrap();
+        stdout(&child.wait_with_output().unwrap())
+    };
+    assert!(chat("lea", "fr_FR.UTF-8", &[]).contains("Ce que je sais faire"));
+    assert!(chat("bob", "en_GB.UTF-8", &[]).contains("What I can do"));
+    assert!(chat("ana", "fr_FR.UTF-8", &["--lang", "en"]).contains("What I can do"), "--lang wins");
+    assert!(chat("bob", "fr_FR.UTF-8", &[]).contains("What I can do"), "a known runner keeps their language");
 }

@@ -17,6 +17,9 @@ pub fn quiet<'a>(cmd: &'a mut Command, data_dir: &Path) -> &'a mut Command {
         .env_remove("DISCORD_TOKEN")
         .env_remove("RUNCOACH_LLM_BASE_URL")
         .env_remove("RUNCOACH_LLM_API_KEY")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
         .env("RUNCOACH_KB_DIR", peer::repo().join("knowledge_base"))
         .env("RUNCOACH_MODEL_DIR", data_dir.join("no-model"))
 }
