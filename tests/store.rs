@@ -598,6 +598,21 @@ async fn operators_retry_and_cancel_jobs(t: TestStore) {
         s.admin_jobs(Some("failed"), 10).await.unwrap()[0].last_error.as_deref(),
         Some("cancelled by the operator")
     );
+    // The runners' overview: identities, counts, searching by identity; usage over days.
+    let id = new_user(s, Platform::Telegram, "4242").await;
+    populate(s, id, "a").await;
+    let all = s.admin_users(None, 10).await.unwrap();
+    let found = s.admin_users(Some("TELEGRAM:42"), 10).await.unwrap();
+    assert_eq!(found.iter().map(|u| u.id).collect::<Vec<_>>(), vec![id], "{all:?}");
+    assert!(s.admin_users(Some("nobody"), 10).await.unwrap().is_empty());
+    let me = s.admin_user(id).await.unwrap();
+    assert_eq!(me.identities, vec!["telegram:4242".to_owned()]);
+    assert_eq!((me.activities, me.plans, me.messages, me.garmin_connected), (1, 1, 1, true));
+    assert!(me.last_seen.is_some());
+    let usage = s.usage(Utc::now(), 7).await.unwrap();
+    assert_eq!((usage.runners, usage.active_1d), (1, 1));
+    assert_eq!(usage.messages_per_day.iter().map(|(_, n)| n).sum::<i64>(), 1);
+    assert_eq!(s.all_schedules(10).await.unwrap().len(), 1);
 }
 
 on_both_stores!(
