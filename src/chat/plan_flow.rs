@@ -407,6 +407,11 @@ To be safe I suggest **{}**. Your level?",
 }
 
 fn header(p: &Plan, lang: Lang) -> String {
+    let caution = p.length_caution().map(|c| format!("\n{}", c.get(lang))).unwrap_or_default();
+    format!("{}{caution}", header_line(p, lang))
+}
+
+fn header_line(p: &Plan, lang: Lang) -> String {
     let level = lang.pick(p.level.label_fr(), p.level.label_en());
     let reason = p.level_reason.get(lang);
     let end = match (p.race_date, lang) {

@@ -192,7 +192,17 @@ fn plan_follows_the_json_contract_and_refuses_unsafe_requests() {
     let out = runcoach(dir.path(), &args, "", None);
     assert!(out.status.success(), "{out:?}");
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["goal", "level", "level_reason", "start_date", "race_date", "sessions_per_week", "vdot", "weeks"] {
+    for key in [
+        "goal",
+        "level",
+        "level_reason",
+        "length_caution",
+        "start_date",
+        "race_date",
+        "sessions_per_week",
+        "vdot",
+        "weeks",
+    ] {
         assert!(plan.get(key).is_some(), "{key} missing");
     }
     assert_eq!(plan["goal"], serde_json::json!("10k"));

@@ -18,7 +18,7 @@ pub use adapt::{MatchReport, Replan, match_activities, replan_after_missed, scal
 pub use error::{PlanError, Suggestion};
 pub use generate::generate;
 pub use render::{to_ics, to_ics_with_stamp, to_json, to_markdown};
-pub use request::{capacity_minutes, min_start_minutes, min_weeks, taper_weeks};
+pub use request::{capacity_minutes, length_caution, min_start_minutes, min_weeks, recommended_weeks, taper_weeks};
 pub use steps::{Block, Intensity, Length, Step, StepName, Target};
 pub use validate::{Rule, Violation, validate};
 pub use workouts::expected_pace;
@@ -379,6 +379,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A caution when the plan is shorter than most published ones for its goal and level.
+    #[must_use]
+    pub fn length_caution(&self) -> Option<Bilingual> {
+        length_caution(self.goal, self.level, self.weeks.len())
+    }
+
     pub fn week_start(&self, index0: usize) -> NaiveDate {
         self.start_date + Duration::weeks(index0 as i64)
     }

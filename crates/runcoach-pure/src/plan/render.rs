@@ -33,6 +33,7 @@ pub fn to_json(plan: &Plan, lang: Lang) -> Value {
         "goal": plan.goal.as_str(),
         "level": plan.level.label_en(),
         "level_reason": plan.level_reason.get(lang),
+        "length_caution": plan.length_caution().map(|c| c.get(lang).to_owned()),
         "start_date": plan.start_date.to_string(),
         "race_date": plan.race_date.map(|d| d.to_string()),
         "sessions_per_week": plan.sessions_per_week,
@@ -81,6 +82,9 @@ pub fn to_markdown(plan: &Plan, lang: Lang) -> String {
         writeln!(s, "# {} plan — {level} ({n} weeks)\n", capitalise(&goal.en))
     };
     let _ = writeln!(s, "_{}_\n", plan.level_reason.get(lang));
+    if let Some(caution) = plan.length_caution() {
+        let _ = writeln!(s, "{}\n", caution.get(lang));
+    }
     let mut facts = vec![format!("{} {}", if fr { "Début :" } else { "Start:" }, plan.start_date)];
     if let Some(d) = plan.race_date {
         facts.push(format!("{} {d}", if fr { "Course :" } else { "Race:" }));
@@ -253,7 +257,17 @@ mod tests {
         };
         assert_eq!(
             keys(&j),
-            ["goal", "level", "level_reason", "race_date", "sessions_per_week", "start_date", "vdot", "weeks"]
+            [
+                "goal",
+                "length_caution",
+                "level",
+                "level_reason",
+                "race_date",
+                "sessions_per_week",
+                "start_date",
+                "vdot",
+                "weeks"
+            ]
         );
         assert_eq!(j["goal"], "10k");
         assert_eq!(j["level"], "intermediate");

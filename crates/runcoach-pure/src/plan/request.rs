@@ -9,7 +9,10 @@ pub(crate) const MAX_WEEKS: u16 = 52;
 /// Less than two weeks before a race, training cannot help any more.
 pub(crate) const MIN_RACE_DAYS: i64 = 14;
 
-/// Minimum plan length (weeks) to prepare `goal` safely at `level`.
+/// Minimum plan length (weeks) to prepare `goal` safely at `level`: the shortest published plans
+/// for that runner (knowledge base, "How long a plan": Pfitzinger & Douglas' 12-week marathon
+/// schedules for experienced runners, Higdon's 12-week novice half and 8-week novice 10K, the
+/// 18-week beginner marathons of Higdon and the Hansons). Shorter is refused.
 pub fn min_weeks(goal: Goal, level: Level) -> u16 {
     use Level::*;
     match (goal, level) {
@@ -23,10 +26,53 @@ pub fn min_weeks(goal: Goal, level: Level) -> u16 {
         (Goal::Half, Intermediate) => 8,
         (Goal::Half, Advanced) => 6,
         (Goal::Marathon, Beginner) => 18,
-        (Goal::Marathon, Intermediate) => 14,
+        (Goal::Marathon, Intermediate) => 12,
         (Goal::Marathon, Advanced) => 10,
         (Goal::Fitness | Goal::Endurance | Goal::Speed, _) => 3,
     }
+}
+
+/// The length most published plans give `goal` at `level` (Pfitzinger & Douglas' 18-week
+/// marathon, the Hansons' 18, Higdon's 12-week half and 8-week 5K/10K). Between [`min_weeks`] and
+/// this, the plan is made with a caution ([`length_caution`]) rather than refused.
+pub fn recommended_weeks(goal: Goal, level: Level) -> u16 {
+    use Level::*;
+    let recommended = match (goal, level) {
+        (Goal::FiveK, Beginner) => 8,
+        (Goal::FiveK, Intermediate) => 6,
+        (Goal::FiveK, Advanced) => 4,
+        (Goal::TenK, Beginner | Intermediate) => 8,
+        (Goal::TenK, Advanced) => 6,
+        (Goal::Half, Beginner | Intermediate) => 12,
+        (Goal::Half, Advanced) => 10,
+        (Goal::Marathon, Beginner) => 18,
+        (Goal::Marathon, Intermediate) => 16,
+        (Goal::Marathon, Advanced) => 12,
+        (Goal::Fitness | Goal::Endurance | Goal::Speed, _) => 3,
+    };
+    recommended.max(min_weeks(goal, level))
+}
+
+/// Why a race plan of `weeks` is on the short side for `goal` at `level`, when it is (at least
+/// [`min_weeks`], under [`recommended_weeks`]).
+pub fn length_caution(goal: Goal, level: Level, weeks: usize) -> Option<Bilingual> {
+    let recommended = usize::from(recommended_weeks(goal, level));
+    if !goal.is_race() || weeks >= recommended {
+        return None;
+    }
+    let label = goal.label();
+    Some(Bilingual::new(
+        format!(
+            "⚠️ {weeks} semaines, c'est court pour un {} au niveau {} : la plupart des plans publiés durent {recommended} semaines ou plus. Ce plan garde chaque hausse dans des limites sûres, donc les dernières semaines resteront en deçà de ce qu'une préparation plus longue atteindrait ; vise un objectif prudent, ou une course plus tardive si tu peux.",
+            label.fr,
+            level.label_fr()
+        ),
+        format!(
+            "⚠️ {weeks} weeks is short for a {} at {} level: most published plans run {recommended} weeks or more. This plan keeps every increase within safe limits, so the last weeks stay below what a longer build would reach; aim for a cautious target, or a later race if you can.",
+            label.en,
+            level.label_en()
+        ),
+    ))
 }
 
 /// Taper length (weeks) for a race goal in a plan of `n_weeks` (Bosquet 2007:
@@ -293,8 +339,38 @@ pub(crate) fn resolve(req: &PlanRequest) -> Result<Resolved, PlanError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
     use crate::plan::test_support::{date, history, request};
     use crate::plan::{Suggestion, generate};
+
+    #[test]
+    fn short_plans_from_published_ones_are_made_with_a_caution_not_refused() {
+        for goal in Goal::ALL {
+            for level in [Level::Beginner, Level::Intermediate, Level::Advanced] {
+                let (min, rec) = (min_weeks(goal, level), recommended_weeks(goal, level));
+                assert!(rec >= min, "{goal} {level:?}");
+                assert!(length_caution(goal, level, usize::from(rec)).is_none());
+                if rec > min {
+                    let caution = length_caution(goal, level, usize::from(min)).unwrap();
+                    assert!(caution.en.contains(&format!("{rec} weeks or more")), "{}", caution.en);
+                    assert!(caution.fr.contains(&format!("{rec} semaines ou plus")), "{}", caution.fr);
+                }
+            }
+        }
+        // 13 weeks to a marathon for an intermediate runner (Pfitzinger's 12-week schedules exist):
+        // a valid plan, with a caution; 11 weeks is still refused.
+        for sessions in [3, 4, 5] {
+            let mut req = request(Goal::Marathon, Some(Level::Intermediate), sessions, PlanLength::Weeks(13));
+            req.history = Some(history(Level::Intermediate, 240.0, 40.0, Some(45.0)));
+            let plan = generate(&req).unwrap_or_else(|e| panic!("{sessions} sessions: {e}"));
+            assert!(plan.length_caution().unwrap().en.contains("13 weeks is short for a marathon"));
+            assert!(crate::plan::to_markdown(&plan, Lang::En).contains("16 weeks or more"));
+        }
+        let req = request(Goal::Marathon, Some(Level::Intermediate), 4, PlanLength::Weeks(11));
+        assert!(matches!(generate(&req), Err(PlanError::PlanTooShort { min_weeks: 12, .. })));
+        let full = request(Goal::Marathon, Some(Level::Intermediate), 4, PlanLength::Weeks(16));
+        assert!(generate(&full).unwrap().length_caution().is_none());
+    }
 
     #[test]
     fn race_in_the_past_or_too_soon() {
