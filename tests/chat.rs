@@ -294,7 +294,30 @@ async fn huge_messages_are_refused_before_storing(t: TestStore) {
     assert!(text.contains("trop long"));
 }
 
+/// The deterministic coach follows the previous turn: after "10 km en 50 min", "et pour un
+/// semi ?" is the half predicted from the same VDOT, in each language; without a performance
+/// before, the follow-up is an ordinary question.
+async fn a_follow_up_refers_to_the_previous_performance(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let fr = Runner::new(&core, Platform::Telegram, "fu1", Some("fr"));
+    assert!(fr.say("10 km en 50 min").await.contains("VDOT 40,0"));
+    let half = fr.say("et pour un semi ?").await;
+    // Daniels' tables: VDOT 40 runs the half in about 1:50:5x.
+    assert!(
+        half.contains("D'après ton 10 km en 50:00 (VDOT 40,0)") && half.contains("Semi-marathon en 1:50:"),
+        "{half}"
+    );
+    let en = Runner::new(&core, Platform::Telegram, "fu2", Some("en"));
+    en.say("5k in 25:00").await;
+    let marathon = en.say("and for a marathon?").await;
+    assert!(marathon.contains("From your 5 km in 25:00") && marathon.contains("**Marathon in 3:"), "{marathon}");
+    let fresh = Runner::new(&core, Platform::Telegram, "fu3", Some("en"));
+    let alone = fresh.say("and for a marathon?").await;
+    assert!(!alone.contains("From your"), "{alone}");
+}
+
 on_both_stores!(
+    a_follow_up_refers_to_the_previous_performance,
     start_discloses_ai_and_privacy_in_both_languages,
     help_lists_every_command,
     profile_is_set_validated_and_shown,

@@ -7,7 +7,7 @@
 use super::Reply;
 use crate::i18n::{self, Lang};
 use crate::knowledge::Hit;
-use crate::science::{RaceDistance, format_duration, parse_race_time, training_paces, vdot_from_performance};
+use crate::science::{RaceDistance, format_duration, parse_race_time, predict, training_paces, vdot_from_performance};
 
 /// What a message asks for, from keywords in French and English.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,7 +123,7 @@ pub(super) fn intent(text: &str) -> Intent {
 
 /// A race distance and a goal time written in a sentence: "10 km en 50 min", "semi en 1h45",
 /// "marathon in 3:30:00", "5k in 25:00".
-fn race_goal(text: &str) -> Option<(RaceDistance, f64)> {
+pub(super) fn race_goal(text: &str) -> Option<(RaceDistance, f64)> {
     let lower = text.to_lowercase();
     let tokens: Vec<String> = lower
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '?' | '!' | ';' | '(' | ')'))
@@ -169,6 +169,61 @@ fn race_goal(text: &str) -> Option<(RaceDistance, f64)> {
     (time_s > 0.0).then_some((distance, time_s))
 }
 
+/// A short follow-up naming another race distance without a time ("et pour un semi ?", "and for
+/// a marathon?", "what about a 5k?"): the distance it asks about.
+pub(super) fn follow_up_distance(text: &str) -> Option<RaceDistance> {
+    let lower = text.trim().to_lowercase();
+    let starts = ["et ", "and ", "what about", "how about", "pour un", "pour le", "for a ", "for the "];
+    if lower.split_whitespace().count() > 8 || !starts.iter().any(|s| lower.starts_with(s)) {
+        return None;
+    }
+    if race_goal(&lower).is_some() {
+        return None;
+    }
+    // The distance words race_goal reads, with a placeholder time.
+    race_goal(&format!("{lower} 1:00:00")).map(|(d, _)| d)
+}
+
+/// A follow-up's answer: the other distance predicted from the performance the runner gave just
+/// before (the same VDOT), then its paces.
+pub(super) fn follow_up_answer(from: (RaceDistance, f64), to: RaceDistance, lang: Lang) -> Option<Reply> {
+    let vdot = vdot_from_performance(from.0.metres(), from.1).ok()?;
+    let predicted = predict(vdot, to).ok()?;
+    let mut reply = pace_answer(to, predicted.time_s, lang);
+    let lead = match lang {
+        Lang::Fr => format!(
+            "D'après ton {} en {} (VDOT {}), l'équivalent est d'environ {} :
+
+",
+            distance_name(from.0, lang).to_lowercase(),
+            format_duration(from.1),
+            i18n::number(lang, vdot.value(), 1),
+            format_duration(predicted.time_s)
+        ),
+        Lang::En => format!(
+            "From your {} in {} (VDOT {}), the equivalent is about {}:
+
+",
+            distance_name(from.0, lang),
+            format_duration(from.1),
+            i18n::number(lang, vdot.value(), 1),
+            format_duration(predicted.time_s)
+        ),
+    };
+    reply.text = format!("{lead}{}", reply.text);
+    Some(reply)
+}
+
+fn distance_name(distance: RaceDistance, lang: Lang) -> String {
+    match distance {
+        RaceDistance::FiveK => "5 km".to_owned(),
+        RaceDistance::TenK => "10 km".to_owned(),
+        RaceDistance::Half => lang.pick("Semi-marathon", "Half marathon").to_owned(),
+        RaceDistance::Marathon => "Marathon".to_owned(),
+        RaceDistance::Metres(m) => format!("{m} m"),
+    }
+}
+
 /// Race pace and training paces for a goal, from the VDOT tables (the science computes).
 pub(super) fn pace_answer(distance: RaceDistance, time_s: f64, lang: Lang) -> Reply {
     let paces = vdot_from_performance(distance.metres(), time_s).and_then(|v| Ok((v, training_paces(v)?)));
@@ -179,13 +234,7 @@ pub(super) fn pace_answer(distance: RaceDistance, time_s: f64, lang: Lang) -> Re
         ));
     };
     let race_pace = format_duration(time_s / (distance.metres() / 1000.0));
-    let name = match distance {
-        RaceDistance::FiveK => "5 km".to_owned(),
-        RaceDistance::TenK => "10 km".to_owned(),
-        RaceDistance::Half => lang.pick("Semi-marathon", "Half marathon").to_owned(),
-        RaceDistance::Marathon => "Marathon".to_owned(),
-        RaceDistance::Metres(m) => format!("{m} m"),
-    };
+    let name = distance_name(distance, lang);
     let goal = format!("{name} {} {}", lang.pick("en", "in"), format_duration(time_s));
     let v = i18n::number(lang, vdot.value(), 1);
     let lines = [
@@ -300,6 +349,17 @@ mod tests {
         assert_eq!(intent("5k in 25:00"), Intent::Pace { distance: RaceDistance::FiveK, time_s: 1500.0 });
         // A distance without a time is a question.
         assert_eq!(intent("how to train for a 10k"), Intent::Question { medical: false });
+    }
+
+    #[test]
+    fn follow_ups_name_a_distance_without_a_time() {
+        assert_eq!(follow_up_distance("et pour un semi ?"), Some(RaceDistance::Half));
+        assert_eq!(follow_up_distance("And for a marathon?"), Some(RaceDistance::Marathon));
+        assert_eq!(follow_up_distance("what about a 5k"), Some(RaceDistance::FiveK));
+        assert_eq!(follow_up_distance("et pour un 10 km ?"), Some(RaceDistance::TenK));
+        assert_eq!(follow_up_distance("and a half in 1:45?"), None, "a time: a new goal, not a follow-up");
+        assert_eq!(follow_up_distance("how do I train for a half marathon?"), None);
+        assert_eq!(follow_up_distance("et demain ?"), None);
     }
 
     #[test]

@@ -760,18 +760,30 @@ impl BotCore {
     async fn free_text(&self, ctx: Ctx<'_>, text: &str, progress: Option<&dyn Progress>) -> Handled {
         let lang = ctx.lang();
         let mut rated = false;
-        let mut replies = match coach::intent(text) {
-            Intent::Greeting => vec![self.start(&ctx, !ctx.created)],
-            Intent::MakePlan if ctx.private => plan_flow::start(&self.flow_ctx(&ctx)).await?,
-            Intent::Stats if ctx.private => activity_flow::stats(&self.flow_ctx(&ctx)).await?,
-            Intent::ThisWeek if ctx.private => plan_flow::week(&self.flow_ctx(&ctx)).await?,
-            Intent::Today if ctx.private => plan_flow::today(&self.flow_ctx(&ctx)).await?,
-            Intent::Pace { distance, time_s } => vec![coach::pace_answer(distance, time_s, lang)],
-            Intent::Question { medical } => {
-                rated = true;
-                vec![self.coach_answer(&ctx, text, medical, progress).await?]
+        let intent = coach::intent(text);
+        // "et pour un semi ?" right after "10 km en 50 min": the same VDOT, the other distance.
+        let follow_up = match (&intent, coach::follow_up_distance(text)) {
+            (Intent::Question { medical: false }, Some(to)) if ctx.private => {
+                self.last_performance(&ctx).await?.and_then(|from| coach::follow_up_answer(from, to, lang))
             }
-            _ => vec![Reply::text(ErrorCode::PrivateChatOnly.message(lang))],
+            _ => None,
+        };
+        let mut replies = if let Some(reply) = follow_up {
+            vec![reply]
+        } else {
+            match intent {
+                Intent::Greeting => vec![self.start(&ctx, !ctx.created)],
+                Intent::MakePlan if ctx.private => plan_flow::start(&self.flow_ctx(&ctx)).await?,
+                Intent::Stats if ctx.private => activity_flow::stats(&self.flow_ctx(&ctx)).await?,
+                Intent::ThisWeek if ctx.private => plan_flow::week(&self.flow_ctx(&ctx)).await?,
+                Intent::Today if ctx.private => plan_flow::today(&self.flow_ctx(&ctx)).await?,
+                Intent::Pace { distance, time_s } => vec![coach::pace_answer(distance, time_s, lang)],
+                Intent::Question { medical } => {
+                    rated = true;
+                    vec![self.coach_answer(&ctx, text, medical, progress).await?]
+                }
+                _ => vec![Reply::text(ErrorCode::PrivateChatOnly.message(lang))],
+            }
         };
         // The conversation is kept (per runner, across their private chats) so the coach can
         // follow it later, here or on a linked platform.
@@ -788,6 +800,12 @@ impl BotCore {
             self.fold_memory(&ctx);
         }
         Ok(replies)
+    }
+
+    /// The race performance ("10 km en 50 min") of the runner's last few messages in this chat.
+    async fn last_performance(&self, ctx: &Ctx<'_>) -> Result<Option<(crate::science::RaceDistance, f64)>, StoreError> {
+        let recent = self.store.recent_messages(ctx.user.id, &ctx.chat, 6).await?;
+        Ok(recent.iter().rev().filter(|m| m.role == Role::User).find_map(|m| coach::race_goal(&m.content)))
     }
 
     /// The LLM agent's answer when there is one and it succeeds; the deterministic coach's
