@@ -60,12 +60,7 @@ pub(super) async fn run(
     let text = match result {
         Ok(summary) => new_runs_text(store, user, &summary, &ticked, lang).await?,
         Err(GarminError::RateLimited { retry_after_s }) => {
-            let wait = retry_after_s
-                .filter(|s| *s > 0)
-                .and_then(|s| i64::try_from(s).ok())
-                .map_or(config.garmin_backoff, Duration::seconds);
-            store.pause_provider(PROVIDER, now + wait, "429").await?;
-            tracing::warn!(wait_s = wait.num_seconds(), "Garmin answered 429: every Garmin job waits");
+            let wait = pause_after_429(store, config, retry_after_s, now).await?;
             return retry(store, worker, config, job, now, Some(wait), "Garmin rate limited", report).await;
         }
         Err(GarminError::SessionExpired | GarminError::TokensUnreadable | GarminError::NotConnected) => {
@@ -82,22 +77,53 @@ pub(super) async fn run(
             return retry(store, worker, config, job, now, None, e.code(), report).await;
         }
     };
-    let Some(text) = text else {
-        store.complete_job(job.id, worker).await?;
-        report.quiet += 1;
-        return Ok(());
-    };
     // The sync is done and stored: a message that cannot go out is not worth syncing again.
-    match notifier.send(chat, &[Reply::text(text)]).await {
-        Ok(()) => report.sent += 1,
-        Err(NotifyError::Blocked) => {
-            store.pause_schedule(ScheduleKind::GarminSync, chat, PausedReason::Blocked).await?;
-            report.paused += 1;
-        }
-        Err(e) => {
-            tracing::warn!(error = ?e, key = %job.dedupe_key, "Garmin sync done, its message not sent");
-            report.quiet += 1;
-        }
+    tell_and_complete(store, worker, notifier, job, chat, ScheduleKind::GarminSync, text, report).await
+}
+
+/// The wait a Garmin 429 asks for (its Retry-After, else the back-off), during which every
+/// instance leaves Garmin alone.
+async fn pause_after_429(
+    store: &dyn Store,
+    config: &WorkerConfig,
+    retry_after_s: Option<u64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Duration> {
+    let wait = retry_after_s
+        .filter(|s| *s > 0)
+        .and_then(|s| i64::try_from(s).ok())
+        .map_or(config.garmin_backoff, Duration::seconds);
+    store.pause_provider(PROVIDER, now + wait, "429").await?;
+    tracing::warn!(wait_s = wait.num_seconds(), "Garmin answered 429: every Garmin job waits");
+    Ok(wait)
+}
+
+/// Sends `text` (if any) to the job's chat and completes the job, whatever the platform says: the
+/// work is done and stored; a blocked chat pauses the `kind` schedule.
+#[allow(clippy::too_many_arguments)]
+async fn tell_and_complete(
+    store: &dyn Store,
+    worker: &str,
+    notifier: &dyn Notifier,
+    job: &ClaimedJob,
+    chat: &ChatKey,
+    kind: ScheduleKind,
+    text: Option<String>,
+    report: &mut RunReport,
+) -> StoreResult<()> {
+    match text {
+        None => report.quiet += 1,
+        Some(text) => match notifier.send(chat, &[Reply::text(text)]).await {
+            Ok(()) => report.sent += 1,
+            Err(NotifyError::Blocked) => {
+                store.pause_schedule(kind, chat, PausedReason::Blocked).await?;
+                report.paused += 1;
+            }
+            Err(e) => {
+                tracing::warn!(error = ?e, key = %job.dedupe_key, %kind, "Garmin job done, its message not sent");
+                report.quiet += 1;
+            }
+        },
     }
     store.complete_job(job.id, worker).await?;
     Ok(())
@@ -189,9 +215,7 @@ pub(super) async fn push(
     // The common case, every hour: nothing changed, no Garmin call at all.
     match garmin::workouts::needs_push(store, user, plan.as_ref(), today, days, lang).await {
         Ok(false) => {
-            store.complete_job(job.id, worker).await?;
-            report.quiet += 1;
-            return Ok(());
+            return tell_and_complete(store, worker, notifier, job, chat, ScheduleKind::GarminPush, None, report).await;
         }
         Ok(true) => {}
         Err(GarminError::Store(e)) => return Err(e),
@@ -211,11 +235,7 @@ pub(super) async fn push(
         Ok(r) if !r.changed() && r.refused.is_empty() => None,
         Ok(r) => Some(garmin::workouts::report_text(&r, lang)),
         Err(GarminError::RateLimited { retry_after_s }) => {
-            let wait = retry_after_s
-                .filter(|s| *s > 0)
-                .and_then(|s| i64::try_from(s).ok())
-                .map_or(config.garmin_backoff, Duration::seconds);
-            store.pause_provider(PROVIDER, now + wait, "429").await?;
+            let wait = pause_after_429(store, config, retry_after_s, now).await?;
             return retry(store, worker, config, job, now, Some(wait), "Garmin rate limited", report).await;
         }
         Err(GarminError::SessionExpired | GarminError::TokensUnreadable | GarminError::NotConnected) => {
@@ -231,22 +251,5 @@ pub(super) async fn push(
             return retry(store, worker, config, job, now, None, e.code(), report).await;
         }
     };
-    let Some(text) = text else {
-        store.complete_job(job.id, worker).await?;
-        report.quiet += 1;
-        return Ok(());
-    };
-    match notifier.send(chat, &[Reply::text(text)]).await {
-        Ok(()) => report.sent += 1,
-        Err(NotifyError::Blocked) => {
-            store.pause_schedule(ScheduleKind::GarminPush, chat, PausedReason::Blocked).await?;
-            report.paused += 1;
-        }
-        Err(e) => {
-            tracing::warn!(error = ?e, key = %job.dedupe_key, "Garmin push done, its message not sent");
-            report.quiet += 1;
-        }
-    }
-    store.complete_job(job.id, worker).await?;
-    Ok(())
+    tell_and_complete(store, worker, notifier, job, chat, ScheduleKind::GarminPush, text, report).await
 }
