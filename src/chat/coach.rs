@@ -125,15 +125,26 @@ pub(super) fn intent(text: &str) -> Intent {
 /// "marathon in 3:30:00", "5k in 25:00".
 pub(super) fn race_goal(text: &str) -> Option<(RaceDistance, f64)> {
     let lower = text.to_lowercase();
-    let tokens: Vec<String> = lower
+    let tokens = tokens(&lower);
+    let distance = race_distance(&lower, &tokens)?;
+    let time_s = race_time(&tokens)?;
+    (time_s > 0.0).then_some((distance, time_s))
+}
+
+fn tokens(lower: &str) -> Vec<String> {
+    lower
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '?' | '!' | ';' | '(' | ')'))
         .filter(|t| !t.is_empty())
         .map(|t| t.trim_end_matches('.').to_owned())
-        .collect();
-    let distance = if lower.contains("semi") || lower.contains("half") {
-        RaceDistance::Half
+        .collect()
+}
+
+/// The race distance a sentence names: "semi", "half", "marathon", "5k", "10 km"…
+fn race_distance(lower: &str, tokens: &[String]) -> Option<RaceDistance> {
+    if lower.contains("semi") || lower.contains("half") {
+        Some(RaceDistance::Half)
     } else if lower.contains("marathon") {
-        RaceDistance::Marathon
+        Some(RaceDistance::Marathon)
     } else {
         tokens.iter().enumerate().find_map(|(i, t)| {
             let joined = match tokens.get(i + 1).map(String::as_str) {
@@ -145,9 +156,13 @@ pub(super) fn race_goal(text: &str) -> Option<(RaceDistance, f64)> {
                 "10k" | "10km" => Some(RaceDistance::TenK),
                 _ => None,
             }
-        })?
-    };
-    let time_s = tokens.iter().enumerate().find_map(|(i, t)| {
+        })
+    }
+}
+
+/// A race time in a sentence: "50 min", "1h45", "3:30:00".
+fn race_time(tokens: &[String]) -> Option<f64> {
+    tokens.iter().enumerate().find_map(|(i, t)| {
         let number = |s: &str| s.parse::<f64>().ok().filter(|v| *v >= 0.0);
         if t.contains(':') {
             return parse_race_time(t).ok();
@@ -165,8 +180,7 @@ pub(super) fn race_goal(text: &str) -> Option<(RaceDistance, f64)> {
             Some("min" | "mn" | "minutes" | "minute") => number(t).map(|m| m * 60.0),
             _ => None,
         }
-    })?;
-    (time_s > 0.0).then_some((distance, time_s))
+    })
 }
 
 /// A short follow-up naming another race distance without a time ("et pour un semi ?", "and for
@@ -177,11 +191,12 @@ pub(super) fn follow_up_distance(text: &str) -> Option<RaceDistance> {
     if lower.split_whitespace().count() > 8 || !starts.iter().any(|s| lower.starts_with(s)) {
         return None;
     }
-    if race_goal(&lower).is_some() {
+    let tokens = tokens(&lower);
+    // With a time it is a new goal, not a follow-up.
+    if race_time(&tokens).is_some() {
         return None;
     }
-    // The distance words race_goal reads, with a placeholder time.
-    race_goal(&format!("{lower} 1:00:00")).map(|(d, _)| d)
+    race_distance(&lower, &tokens)
 }
 
 /// A follow-up's answer: the other distance predicted from the performance the runner gave just
