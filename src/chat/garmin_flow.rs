@@ -406,8 +406,8 @@ pub(super) async fn text(
             drop(password);
             if let Err(GarminError::RateLimited { retry_after_s }) = &outcome {
                 // Garmin blocks the server's address: nobody's login is tried until it lifts.
-                let wait = retry_after_s.and_then(|s| i64::try_from(s).ok()).filter(|s| *s > 0).unwrap_or(3600);
-                ctx.store.pause_provider("garmin", ctx.now + chrono::Duration::seconds(wait), "login 429").await?;
+                garmin::pause_after_429(ctx.store, *retry_after_s, chrono::Duration::hours(1), ctx.now, "login 429")
+                    .await?;
             }
             let mut replies = match outcome {
                 Ok(LoginStep::Done(tokens)) => {
@@ -604,8 +604,8 @@ pub(super) async fn watch(
             match result {
                 Ok(report) => Ok(vec![Reply::text(workouts::report_text(&report, lang))]),
                 Err(GarminError::RateLimited { retry_after_s }) => {
-                    let wait = retry_after_s.and_then(|s| i64::try_from(s).ok()).filter(|s| *s > 0).unwrap_or(1800);
-                    ctx.store.pause_provider(PROVIDER, ctx.now + chrono::Duration::seconds(wait), "push 429").await?;
+                    let half_hour = chrono::Duration::minutes(30);
+                    garmin::pause_after_429(ctx.store, retry_after_s, half_hour, ctx.now, "push 429").await?;
                     Ok(vec![Reply::text(lang.pick(
                         "⏳ Garmin limite ce serveur pour le moment : les séances déjà envoyées y sont, je n'ai rien enregistré d'autre. Réessaie plus tard.",
                         "⏳ Garmin is limiting this server right now: the sessions already sent are there, nothing else was recorded. Try again later.",

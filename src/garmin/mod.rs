@@ -121,6 +121,24 @@ impl GarminError {
     }
 }
 
+/// After a Garmin 429: every instance leaves Garmin alone for its Retry-After (else `otherwise`),
+/// through the `provider_pauses` row. Returns the wait.
+pub async fn pause_after_429(
+    store: &dyn crate::store::Store,
+    retry_after_s: Option<u64>,
+    otherwise: chrono::Duration,
+    now: DateTime<Utc>,
+    why: &str,
+) -> Result<chrono::Duration, StoreError> {
+    let wait = retry_after_s
+        .filter(|s| *s > 0)
+        .and_then(|s| i64::try_from(s).ok())
+        .map_or(otherwise, chrono::Duration::seconds);
+    store.pause_provider(PROVIDER, now + wait, why).await?;
+    tracing::warn!(wait_s = wait.num_seconds(), why, "Garmin answered 429: every Garmin call waits");
+    Ok(wait)
+}
+
 /// Garmin's OAuth2 tokens. `Debug` hides both tokens.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Tokens {

@@ -3,8 +3,6 @@
 //! (or the back-off) — the pause is in the store; expired or revoked tokens tell the runner once
 //! how to reconnect and pause the schedule until they do.
 
-use chrono::Duration;
-
 use super::{RunReport, WorkerConfig, retry};
 use crate::garmin::{self, GarminError, SyncSummary};
 use crate::i18n::{self, Lang};
@@ -60,7 +58,7 @@ pub(super) async fn run(
     let text = match result {
         Ok(summary) => new_runs_text(store, user, &summary, &ticked, lang).await?,
         Err(GarminError::RateLimited { retry_after_s }) => {
-            let wait = pause_after_429(store, config, retry_after_s, now).await?;
+            let wait = garmin::pause_after_429(store, retry_after_s, config.garmin_backoff, now, "429").await?;
             return retry(store, worker, config, job, now, Some(wait), "Garmin rate limited", report).await;
         }
         Err(GarminError::SessionExpired | GarminError::TokensUnreadable | GarminError::NotConnected) => {
@@ -79,23 +77,6 @@ pub(super) async fn run(
     };
     // The sync is done and stored: a message that cannot go out is not worth syncing again.
     tell_and_complete(store, worker, notifier, job, chat, ScheduleKind::GarminSync, text, report).await
-}
-
-/// The wait a Garmin 429 asks for (its Retry-After, else the back-off), during which every
-/// instance leaves Garmin alone.
-async fn pause_after_429(
-    store: &dyn Store,
-    config: &WorkerConfig,
-    retry_after_s: Option<u64>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> StoreResult<Duration> {
-    let wait = retry_after_s
-        .filter(|s| *s > 0)
-        .and_then(|s| i64::try_from(s).ok())
-        .map_or(config.garmin_backoff, Duration::seconds);
-    store.pause_provider(PROVIDER, now + wait, "429").await?;
-    tracing::warn!(wait_s = wait.num_seconds(), "Garmin answered 429: every Garmin job waits");
-    Ok(wait)
 }
 
 /// Sends `text` (if any) to the job's chat and completes the job, whatever the platform says: the
@@ -235,7 +216,7 @@ pub(super) async fn push(
         Ok(r) if !r.changed() && r.refused.is_empty() => None,
         Ok(r) => Some(garmin::workouts::report_text(&r, lang)),
         Err(GarminError::RateLimited { retry_after_s }) => {
-            let wait = pause_after_429(store, config, retry_after_s, now).await?;
+            let wait = garmin::pause_after_429(store, retry_after_s, config.garmin_backoff, now, "429").await?;
             return retry(store, worker, config, job, now, Some(wait), "Garmin rate limited", report).await;
         }
         Err(GarminError::SessionExpired | GarminError::TokensUnreadable | GarminError::NotConnected) => {

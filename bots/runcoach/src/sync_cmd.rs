@@ -97,8 +97,8 @@ pub async fn push_garmin(settings: &Settings, store: &dyn Store, user: UserId, d
         }
         Err(e) => {
             if let garmin::GarminError::RateLimited { retry_after_s } = &e {
-                let wait = retry_after_s.and_then(|s| i64::try_from(s).ok()).filter(|s| *s > 0).unwrap_or(1800);
-                store.pause_provider(garmin::PROVIDER, now + chrono::Duration::seconds(wait), "push 429").await?;
+                let half_hour = chrono::Duration::minutes(30);
+                garmin::pause_after_429(store, *retry_after_s, half_hour, now, "push 429").await?;
             }
             eprintln!("runcoach push garmin: {}", e.message(Lang::En));
             Ok(ExitCode::FAILURE)
