@@ -21,6 +21,7 @@ fn marathon_request() -> PlanRequest {
         // Exactly 16 weeks ending on race day.
         length: PlanLength::RaceDate(date(2025, 6, 22)),
         vdot: Some(45.0),
+        target_time_s: None,
         history: Some(HistorySummary {
             level: Level::Intermediate,
             level_reason: Default::default(),

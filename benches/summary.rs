@@ -84,6 +84,7 @@ fn plans() -> Vec<Plan> {
                 start_date: date(2025, 3, 3),
                 length: PlanLength::Weeks(12),
                 vdot: Some(44.0),
+                target_time_s: None,
                 history: None,
             })
             .ok()

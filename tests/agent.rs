@@ -357,6 +357,8 @@ async fn the_plan_engine_adapts_the_plan_the_model_only_asks(t: TestStore) {
     let replies = r.send("/plan").await;
     r.press(&button(&replies, "10 km")).await;
     let replies = r.send("12 semaines").await;
+    let replies = r.press(&button(&replies, "Pas de temps visé")).await;
+    let replies = r.press(&button(&replies, "Pas de course récente")).await;
     r.press(&button(&replies, "4")).await;
     let replies = r.send("mar jeu sam dim").await;
     r.press(&button(&replies, "✓")).await;

@@ -380,7 +380,15 @@ async fn the_plan_wizard_builds_stores_and_follows_a_plan(t: TestStore) {
     let replies = r.send("bientôt").await;
     assert!(joined(&replies).contains("Je n'ai pas compris"));
     let replies = r.send("12 semaines").await;
-    assert!(joined(&replies).contains("Combien de séances"));
+    assert!(joined(&replies).contains("Tu vises un temps"), "{}", joined(&replies));
+    // 3 minutes for 10 km is refused with the reason, and asked again.
+    let replies = r.send("3:00").await;
+    assert!(joined(&replies).contains("pas un temps plausible"), "{}", joined(&replies));
+    let replies = r.send("52:00").await;
+    // No history: a recent race gives the paces.
+    assert!(joined(&replies).contains("Une course ou un test récent"), "{}", joined(&replies));
+    let replies = r.send("j'ai couru un 10 km en 54:30 le mois dernier").await;
+    assert!(joined(&replies).contains("Combien de séances"), "{}", joined(&replies));
 
     // The wizard lives in the store: a restarted core carries on where the runner was.
     let restarted = BotCore::new(t.store.clone());
@@ -395,7 +403,9 @@ async fn the_plan_wizard_builds_stores_and_follows_a_plan(t: TestStore) {
     let replies = r.press(&button(&replies, "✓")).await;
     let text = joined(&replies);
     assert!(text.contains("Plan 10 km — 12 semaines, 4 séances/semaine"), "{text}");
-    assert!(text.contains("Semaine 1") && text.contains("zone FC 2"), "no VDOT yet: effort by heart-rate zone: {text}");
+    assert!(text.contains("Semaine 1") && text.contains(" /km"), "paces from the recent race's VDOT: {text}");
+    // 52:00 from a 54:30 10 km (VDOT ~36.4 → ~38.4) in 12 weeks: realistic, said with the numbers.
+    assert!(text.contains("🎯 Objectif 52:00 : réaliste d'ici la course"), "{text}");
     let week1 = text.lines().filter(|l| l.starts_with("• ")).count();
     assert_eq!(week1, 4, "four runs in week 1: {text}");
     assert!(text.contains("🎯 Fait pour ton objectif #"), "{text}");
@@ -410,6 +420,8 @@ async fn the_plan_wizard_builds_stores_and_follows_a_plan(t: TestStore) {
     let user = t.store.find_user(&ident(Platform::Telegram, "1")).await.unwrap().unwrap();
     let stored = t.store.active_plan(user.id).await.unwrap().expect("plan stored");
     assert_eq!(stored.plan["goal"], serde_json::json!("10k"));
+    assert_eq!(stored.plan["target"]["verdict"], serde_json::json!("realistic"));
+    assert_eq!(stored.plan["request"]["target_time_s"], serde_json::json!(3120.0));
     let export = t.store.export_user(user.id).await.unwrap();
     assert!(export["planned_workouts"].as_array().unwrap().len() >= 40);
     assert!(
@@ -441,6 +453,8 @@ async fn an_unsafe_plan_is_refused_with_a_safe_alternative(t: TestStore) {
     let replies = r.send("/plan").await;
     r.press(&button(&replies, "Marathon")).await;
     let replies = r.send("3 weeks").await;
+    let replies = r.press(&button(&replies, "No target time")).await;
+    let replies = r.press(&button(&replies, "No recent race")).await;
     let replies = r.press(&button(&replies, "4")).await;
     let replies = r.press(&button(&replies, "Spread them")).await;
     let replies = r.press(&button(&replies, "beginner")).await;
@@ -465,6 +479,8 @@ async fn the_days_can_be_picked_from_a_menu(t: TestStore) {
     let replies = r.send("/plan").await;
     let replies = r.press(&button(&replies, "10K")).await;
     let replies = r.press(&button(&replies, "8 weeks")).await;
+    let replies = r.press(&button(&replies, "No target time")).await;
+    let replies = r.press(&button(&replies, "No recent race")).await;
     let replies = r.press(&button(&replies, "3")).await;
     let choice = replies[0].choice.clone().expect("a menu of days");
     assert_eq!((choice.min, choice.max, choice.options.len()), (3, 7, 7));
@@ -478,10 +494,70 @@ async fn the_days_can_be_picked_from_a_menu(t: TestStore) {
     assert!(replies[0].text.contains("Which days?"));
 }
 
+async fn a_plan_can_be_changed_and_stopped(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Console, "e", Some("en"));
+    assert!(r.say("/plan cancel").await.contains("Type /plan"), "no plan to stop");
+    let replies = r.send("/plan").await;
+    let replies = r.press(&button(&replies, "Half")).await;
+    assert!(joined(&replies).contains("When is your race?"), "{}", joined(&replies));
+    let replies = r.send("14 weeks").await;
+    assert!(joined(&replies).contains("Aiming for a time?"), "{}", joined(&replies));
+    let replies = r.send("1:50:00").await;
+    assert!(joined(&replies).contains("A recent race"), "{}", joined(&replies));
+    let replies = r.send("skip").await;
+    let replies = r.press(&button(&replies, "4")).await;
+    let replies = r.press(&button(&replies, "Spread them")).await;
+    let text = joined(&r.press(&button(&replies, "intermediate")).await);
+    assert!(text.contains("Half marathon plan — 14 weeks, 4 runs a week"), "{text}");
+    assert!(text.contains("🎯 Target 1:50:00") && text.contains("cannot tell whether it is realistic"), "{text}");
+    let user = t.store.find_user(&ident(Platform::Console, "e")).await.unwrap().unwrap();
+    let first = t.store.active_plan(user.id).await.unwrap().unwrap().id;
+
+    // Fewer runs a week: re-planned by the engine, the old plan archived.
+    let text = r.say("/plan edit sessions 3").await;
+    assert!(text.contains("Plan changed") && text.contains("3 runs a week"), "{text}");
+    let second = t.store.active_plan(user.id).await.unwrap().unwrap();
+    assert_ne!(second.id, first);
+    assert_eq!(second.plan["sessions_per_week"], serde_json::json!(3));
+    assert_eq!(second.plan["request"]["target_time_s"], serde_json::json!(6600.0), "the target is kept");
+    // Days: too few for the runs is refused, nothing changed.
+    assert!(r.say("/plan edit days tue").await.contains("at least 3"));
+    let text = r.say("/plan edit days tue thu sun").await;
+    assert!(text.contains("Plan changed"), "{text}");
+    let third = t.store.active_plan(user.id).await.unwrap().unwrap();
+    let days: std::collections::BTreeSet<String> = third.plan["weeks"][1]["workouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            chrono::NaiveDate::parse_from_str(w["date"].as_str().unwrap(), "%Y-%m-%d").unwrap().format("%a").to_string()
+        })
+        .collect();
+    assert_eq!(days, ["Sun", "Thu", "Tue"].map(String::from).into_iter().collect());
+    // A race date too close is explained, and the plan stays.
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    let text = r.say(&format!("/plan edit race {tomorrow}")).await;
+    assert!(text.contains("Your current plan stays as it is"), "{text}");
+    assert_eq!(t.store.active_plan(user.id).await.unwrap().unwrap().id, third.id);
+    assert!(r.say("/plan edit colour blue").await.contains("/plan edit sessions 4"), "usage");
+
+    // Cancel asks first, then archives.
+    let replies = r.send("/plan cancel").await;
+    assert!(joined(&replies).contains("Stop your Half marathon plan"), "{}", joined(&replies));
+    assert!(t.store.active_plan(user.id).await.unwrap().is_some(), "nothing stopped before the answer");
+    let text = joined(&r.press(&button(&replies, "Yes, stop")).await);
+    assert!(text.contains("Plan stopped"), "{text}");
+    assert!(t.store.active_plan(user.id).await.unwrap().is_none());
+    assert!(r.say("/plans").await.contains("archived"));
+    assert!(r.say("/week").await.contains("Type /plan"));
+}
+
 mod plans {
     use super::*;
     on_both_stores!(
         the_plan_wizard_builds_stores_and_follows_a_plan,
+        a_plan_can_be_changed_and_stopped,
         an_unsafe_plan_is_refused_with_a_safe_alternative,
         the_days_can_be_picked_from_a_menu,
     );

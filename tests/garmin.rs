@@ -422,6 +422,7 @@ async fn connected_runner_with_plan(t: &TestStore, id: &str, tokens: &garmin::To
         start_date: start,
         length: plan::PlanLength::Weeks(8),
         vdot: Some(45.0),
+        target_time_s: None,
         history: None,
     };
     plans::save_new(t.store.as_ref(), user, &plan::generate(&request).unwrap()).await.unwrap();

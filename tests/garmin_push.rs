@@ -44,6 +44,7 @@ fn ten_k() -> Plan {
         start_date: d(2026, 3, 2),
         length: PlanLength::Weeks(10),
         vdot: Some(48.0),
+        target_time_s: None,
         history: None,
     })
     .unwrap()

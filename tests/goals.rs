@@ -161,6 +161,7 @@ async fn a_race_plan_is_linked_to_its_goal(t: TestStore) {
         start_date: d(2027, 1, 4),
         length: PlanLength::Weeks(12),
         vdot: Some(45.0),
+        target_time_s: None,
         history: None,
     };
     let (_, linked) = goals::save_plan(store, id, &plan::generate(&request(Goal::TenK)).unwrap()).await.unwrap();

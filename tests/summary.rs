@@ -81,6 +81,7 @@ fn plan() -> Plan {
         start_date: d(2025, 3, 3),
         length: PlanLength::Weeks(10),
         vdot: Some(45.0),
+        target_time_s: None,
         history: None,
     };
     let mut p = plan::generate(&req).expect("plan");

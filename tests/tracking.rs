@@ -42,6 +42,7 @@ fn ten_k() -> Plan {
         start_date: d(2026, 3, 23),
         length: PlanLength::Weeks(10),
         vdot: Some(45.0),
+        target_time_s: None,
         history: None,
     };
     plan::generate(&req).expect("plan")

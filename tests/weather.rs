@@ -169,6 +169,7 @@ fn summer_plan() -> Plan {
         start_date: d(2026, 7, 6),
         length: PlanLength::Weeks(10),
         vdot: Some(45.0),
+        target_time_s: None,
         history: None,
     })
     .unwrap()

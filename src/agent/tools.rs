@@ -352,6 +352,7 @@ impl<'a> ToolBox<'a> {
             start_date: self.today + Duration::days(1),
             length,
             vdot: None,
+            target_time_s: None,
             history: Some(plan::HistorySummary::from(&analysis)),
         };
         let lang = self.lang();

@@ -131,6 +131,11 @@ pub(super) fn race_goal(text: &str) -> Option<(RaceDistance, f64)> {
     (time_s > 0.0).then_some((distance, time_s))
 }
 
+/// A time alone: "45:00", "1h45", "50 min".
+pub(super) fn time_in(text: &str) -> Option<f64> {
+    race_time(&tokens(&text.to_lowercase())).filter(|t| *t > 0.0)
+}
+
 fn tokens(lower: &str) -> Vec<String> {
     lower
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '?' | '!' | ';' | '(' | ')'))

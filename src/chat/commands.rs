@@ -140,10 +140,10 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "plan",
         aliases: &["nouveauplan", "newplan"],
-        args_en: "",
-        args_fr: "",
-        help_en: "Build a training plan step by step (goal, date, sessions, days, level)",
-        help_fr: "Construire un plan d'entraînement pas à pas (objectif, date, séances, jours, niveau)",
+        args_en: "[edit sessions N | days tue thu sat | race YYYY-MM-DD | cancel]",
+        args_fr: "[modifier seances N | jours mar jeu sam | course AAAA-MM-JJ | annuler]",
+        help_en: "Build a training plan step by step (goal, date, target time, sessions, days, level); change or cancel it",
+        help_fr: "Construire un plan d'entraînement pas à pas (objectif, date, temps visé, séances, jours, niveau) ; le modifier ou l'annuler",
         personal: true,
     },
     CommandSpec {
@@ -303,7 +303,8 @@ pub enum Command {
     Import,
     Stats,
     Summary(String),
-    Plan,
+    /// `/plan` (the wizard), `/plan edit …`, `/plan cancel`: the arguments as typed.
+    Plan(String),
     Plans,
     Activities(String),
     Activity(String),
@@ -382,7 +383,7 @@ impl Command {
             "import" => Command::Import,
             "stats" => Command::Stats,
             "summary" => Command::Summary(args.to_owned()),
-            "plan" => Command::Plan,
+            "plan" => Command::Plan(args.to_owned()),
             "plans" => Command::Plans,
             "activities" => Command::Activities(args.to_owned()),
             "activity" => Command::Activity(args.to_owned()),

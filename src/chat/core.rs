@@ -556,7 +556,7 @@ impl BotCore {
             Command::Summary(args) => summary_flow::summary(&self.flow_ctx(&ctx), &args).await,
             Command::Import => Ok(vec![Reply::text(texts::import_usage(lang))]),
             Command::Stats => activity_flow::stats(&self.flow_ctx(&ctx)).await,
-            Command::Plan => plan_flow::start(&self.flow_ctx(&ctx)).await,
+            Command::Plan(args) => plan_flow::command(&self.flow_ctx(&ctx), &args).await,
             Command::Plans => plan_flow::list(&self.flow_ctx(&ctx)).await,
             Command::Activities(args) => activity_view::list(&self.flow_ctx(&ctx), &args).await,
             Command::Activity(args) => activity_view::show(&self.flow_ctx(&ctx), &args).await,

@@ -1,4 +1,5 @@
-//! Plans in the chat: the `/plan` wizard (goal → date or weeks → sessions → days → level, with
+//! Plans in the chat: the `/plan` wizard (goal → date or weeks → target time → recent race when the
+//! history has no VDOT → sessions → days → level, with
 //! what the history says), and `/plans`, `/week`, `/today`, `/done`, `/skip`, `/unwell` on the
 //! active plan. The wizard's state is the dialogue state in the store, so it survives restarts
 //! and continues on a linked platform. The engine computes and validates; this module only asks,
@@ -30,6 +31,17 @@ pub(super) struct Wizard {
     /// `Some(empty)` means "let the engine choose".
     days: Option<Vec<Weekday>>,
     level: Option<Level>,
+    /// Race goals: the target time was asked (answered or skipped).
+    #[serde(default)]
+    target_asked: bool,
+    #[serde(default)]
+    target_time_s: Option<f64>,
+    /// A recent race was asked for (only without a VDOT from the history).
+    #[serde(default)]
+    race_asked: bool,
+    /// VDOT of the recent race the runner gave.
+    #[serde(default)]
+    race_vdot: Option<f64>,
 }
 
 impl Wizard {
@@ -116,6 +128,126 @@ fn buttons(items: Vec<(String, String)>, per_row: usize) -> Vec<Vec<Button>> {
 }
 
 /// `/plan`: starts (or restarts) the wizard.
+/// `/plan`, `/plan edit …`, `/plan cancel`.
+pub(super) async fn command(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>, Failure> {
+    let lower = args.trim().to_lowercase();
+    let (head, rest) = lower.split_once(char::is_whitespace).unwrap_or((lower.as_str(), ""));
+    match head {
+        "" => start(ctx).await,
+        "cancel" | "annuler" | "stop" => cancel(ctx, rest.trim()).await,
+        "edit" | "modifier" | "change" => edit(ctx, rest.trim()).await,
+        _ => Ok(vec![edit_usage(ctx.lang())]),
+    }
+}
+
+fn edit_usage(lang: Lang) -> Reply {
+    Reply::text(lang.pick(
+        "Pour changer ton plan : `/plan modifier seances 4`, `/plan modifier jours mar jeu sam dim` ou `/plan modifier course 2027-04-11`. Pour l'arrêter : `/plan annuler`. Pour un nouveau plan : `/plan`.",
+        "To change your plan: `/plan edit sessions 4`, `/plan edit days tue thu sat sun` or `/plan edit race 2027-04-11`. To stop it: `/plan cancel`. For a new plan: `/plan`.",
+    ))
+}
+
+/// `/plan cancel`: asks first; `/plan cancel yes` (the button) archives the active plan.
+async fn cancel(ctx: &FlowCtx<'_>, rest: &str) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((plan_id, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    if !matches!(rest, "yes" | "oui" | "confirm") {
+        let text = match lang {
+            Lang::Fr => format!(
+                "Arrêter ton plan {} ({} → {}) ? Il reste dans /plans, archivé ; tes sorties restent.",
+                goal_label(p.goal, lang),
+                date_short(p.start_date, lang),
+                date_short(p.end_date(), lang)
+            ),
+            Lang::En => format!(
+                "Stop your {} plan ({} → {})? It stays in /plans, archived; your runs stay.",
+                goal_label(p.goal, lang),
+                date_short(p.start_date, lang),
+                date_short(p.end_date(), lang)
+            ),
+        };
+        return Ok(vec![Reply::text(text).with_buttons(vec![vec![Button::new(
+            lang.pick("Oui, arrêter le plan", "Yes, stop the plan"),
+            format!("{}/plan cancel yes", super::flow::BTN_COMMAND),
+        )]])]);
+    }
+    if !ctx.store.archive_plan(ctx.user.id, plan_id).await? {
+        return Ok(no_plan(lang));
+    }
+    Ok(vec![Reply::text(lang.pick(
+        "🛑 Plan arrêté. /plan pour en construire un nouveau quand tu veux ; /today te donnera des idées de sorties libres en attendant.",
+        "🛑 Plan stopped. /plan builds a new one whenever you like; meanwhile /today suggests free runs.",
+    ))])
+}
+
+/// `/plan edit sessions N | days … | race DATE`: the stored request with that change, re-planned
+/// by the engine from tomorrow with the current history; the old plan is archived only when the
+/// new one is valid.
+async fn edit(ctx: &FlowCtx<'_>, rest: &str) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((_, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    let (field, value) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let mut request = p.request.clone();
+    match field {
+        "sessions" | "seances" | "séances" | "runs" => match value.trim().parse::<u8>() {
+            Ok(n) => {
+                request.sessions_per_week = n;
+                if request.preferred_days.len() < usize::from(n) {
+                    request.preferred_days.clear();
+                }
+            }
+            Err(_) => return Ok(vec![edit_usage(lang)]),
+        },
+        "days" | "jours" => match parse_days(value) {
+            Some(days) if days.len() >= usize::from(request.sessions_per_week) => request.preferred_days = days,
+            Some(days) => {
+                let w = Wizard { sessions: Some(request.sessions_per_week), ..Wizard::new() };
+                return Ok(too_few_days(&days, &w, lang).into_iter().collect());
+            }
+            None => return Ok(vec![edit_usage(lang)]),
+        },
+        "race" | "course" | "date" => match parse_date(value, ctx.today) {
+            Some(d) if p.goal.is_race() => request.length = PlanLength::RaceDate(d),
+            Some(_) => {
+                return Ok(vec![Reply::text(lang.pick(
+                    "Ce plan n'a pas de course : `/plan` pour un plan vers une course.",
+                    "This plan has no race: `/plan` makes a plan for a race.",
+                ))]);
+            }
+            None => return Ok(vec![edit_usage(lang)]),
+        },
+        _ => return Ok(vec![edit_usage(lang)]),
+    }
+    let (_, analysis) = history::analyze_user(ctx.store, ctx.user.id, ctx.today).await?;
+    request.start_date = ctx.today + Duration::days(1);
+    // A plan of N weeks keeps the weeks it has left.
+    if let PlanLength::Weeks(_) = request.length {
+        let left = ((p.end_date() - ctx.today).num_days() + 6) / 7;
+        request.length = PlanLength::Weeks(u16::try_from(left.max(1)).unwrap_or(1));
+    }
+    request.history = (analysis.run_count > 0).then(|| plan::HistorySummary::from(&analysis));
+    match plan::generate(&request) {
+        Ok(new) => {
+            goals::save_plan(ctx.store, ctx.user.id, &new).await?;
+            follow_days(ctx).await;
+            let mut text = lang.pick("✏️ Plan modifié.\n", "✏️ Plan changed.\n").to_owned();
+            text.push_str(&header(&new, lang));
+            text.push_str("\n\n");
+            text.push_str(&week_text(&new, 0, lang));
+            Ok(vec![Reply::text(text)])
+        }
+        Err(e) => Ok(vec![Reply::text(format!(
+            "{}\n\n{}",
+            e.explain().get(lang),
+            lang.pick("Ton plan actuel reste en place.", "Your current plan stays as it is.")
+        ))]),
+    }
+}
+
 pub(super) async fn start(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let w = Wizard::new();
     ctx.save_state(&w).await?;
@@ -148,6 +280,20 @@ fn ask(ctx: &FlowCtx<'_>, w: &Wizard) -> Reply {
             lang.pick("📅 Sur combien de semaines ?", "📅 Over how many weeks?")
         };
         return Reply::text(text).with_buttons(buttons(items, 3));
+    }
+    if goal.is_race() && !w.target_asked {
+        return Reply::text(lang.pick(
+            "⏱️ Tu vises un temps ? Écris-le (par exemple `45:00`, `1h45` ou `3:30:00`), ou passe : je te dirai s'il est réaliste.",
+            "⏱️ Aiming for a time? Type it (for example `45:00`, `1h45` or `3:30:00`), or skip: I'll tell you whether it is realistic.",
+        ))
+        .with_buttons(vec![vec![Button::new(lang.pick("Pas de temps visé", "No target time"), format!("{BUTTON_PREFIX}target:none"))]]);
+    }
+    if !w.race_asked {
+        return Reply::text(lang.pick(
+            "🏁 Je n'ai pas encore tes allures. Une course ou un test récent ? Écris-le (par exemple `10 km en 48:30` ou `semi en 1h52`), ou passe.",
+            "🏁 I don't know your paces yet. A recent race or time trial? Type it (for example `10k in 48:30` or `half in 1:52:00`), or skip.",
+        ))
+        .with_buttons(vec![vec![Button::new(lang.pick("Pas de course récente", "No recent race"), format!("{BUTTON_PREFIX}race:none"))]]);
     }
     if w.sessions.is_none() {
         let items = (2..=6u8).map(|n| (n.to_string(), format!("{BUTTON_PREFIX}sessions:{n}"))).collect();
@@ -210,6 +356,8 @@ pub(super) async fn button(ctx: &FlowCtx<'_>, data: &str, state: Option<Wizard>)
                 w.race_date = None;
             }
         }
+        "target" => w.target_asked = true,
+        "race" => w.race_asked = true,
         "sessions" => w.sessions = value.parse().ok().or(w.sessions),
         "days" if value == "auto" => w.days = Some(Vec::new()),
         "days" => match parse_days(value) {
@@ -243,6 +391,45 @@ pub(super) async fn text(ctx: &FlowCtx<'_>, text: &str, mut w: Wizard) -> Result
         } else {
             return Ok(vec![again(ctx, &w)]);
         }
+    } else if w.goal.is_some_and(Goal::is_race) && !w.target_asked && is_skip(text) {
+        w.target_asked = true;
+    } else if w.goal.is_some_and(Goal::is_race) && !w.target_asked {
+        let Some(t) = super::coach::time_in(text) else {
+            return Ok(vec![again(ctx, &w)]);
+        };
+        if let Some(goal) = w.goal
+            && let Err(e) = plan::check_target(goal, t, None, 1)
+        {
+            let mut reply = ask(ctx, &w);
+            reply.text = format!("{}\n\n{}", e.explain().get(lang), reply.text);
+            return Ok(vec![reply]);
+        }
+        w.target_asked = true;
+        w.target_time_s = Some(t);
+    } else if !w.race_asked && is_skip(text) {
+        w.race_asked = true;
+    } else if !w.race_asked {
+        let Some((distance, time_s)) = super::coach::race_goal(text) else {
+            return Ok(vec![again(ctx, &w)]);
+        };
+        match crate::science::vdot_from_performance(distance.metres(), time_s) {
+            Ok(v) => {
+                w.race_asked = true;
+                w.race_vdot = Some(v.value());
+            }
+            Err(_) => {
+                let mut reply = ask(ctx, &w);
+                reply.text = format!(
+                    "{}\n\n{}",
+                    lang.pick(
+                        "Ce temps n'est pas plausible pour cette distance.",
+                        "That time is not plausible for that distance."
+                    ),
+                    reply.text
+                );
+                return Ok(vec![reply]);
+            }
+        }
     } else if w.sessions.is_none() {
         match text.trim().parse::<u8>() {
             Ok(n) => w.sessions = Some(n),
@@ -267,6 +454,15 @@ pub(super) async fn text(ctx: &FlowCtx<'_>, text: &str, mut w: Wizard) -> Result
         };
     }
     advance(ctx, w).await
+}
+
+/// A typed "skip" for an optional question.
+fn is_skip(text: &str) -> bool {
+    let t = text.trim().trim_end_matches(['.', '!']).to_lowercase();
+    matches!(
+        t.as_str(),
+        "skip" | "passer" | "passe" | "no" | "non" | "none" | "aucun" | "aucune" | "pas de temps" | "no target" | "-"
+    )
 }
 
 /// Fewer days than runs a week: say so (the wizard stays at the days question).
@@ -303,9 +499,24 @@ async fn suggested_level(ctx: &FlowCtx<'_>) -> Result<(Level, String, u32), Fail
     Ok((analysis.level.level, analysis.level.reason.get(ctx.lang()).to_owned(), analysis.run_count))
 }
 
-async fn advance(ctx: &FlowCtx<'_>, w: Wizard) -> Result<Vec<Reply>, Failure> {
+async fn advance(ctx: &FlowCtx<'_>, mut w: Wizard) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
-    if w.goal.is_none() || (w.weeks.is_none() && w.race_date.is_none()) || w.sessions.is_none() || w.days.is_none() {
+    let length_known = w.goal.is_some() && (w.weeks.is_some() || w.race_date.is_some());
+    if length_known && w.goal.is_some_and(|g| !g.is_race()) {
+        w.target_asked = true;
+    }
+    // A recent race is only asked for when the history gives no VDOT.
+    if length_known && w.target_asked && !w.race_asked {
+        let (_, analysis) = history::analyze_user(ctx.store, ctx.user.id, ctx.today).await?;
+        w.race_asked = analysis.vdot.is_some();
+    }
+    if w.goal.is_none()
+        || (w.weeks.is_none() && w.race_date.is_none())
+        || !w.target_asked
+        || !w.race_asked
+        || w.sessions.is_none()
+        || w.days.is_none()
+    {
         ctx.save_state(&w).await?;
         return Ok(vec![ask(ctx, &w)]);
     }
@@ -348,7 +559,8 @@ To be safe I suggest **{}**. Your level?",
             (Some(d), _) => PlanLength::RaceDate(d),
             (None, n) => PlanLength::Weeks(n.unwrap_or(8)),
         },
-        vdot: None,
+        vdot: w.race_vdot,
+        target_time_s: w.target_time_s,
         history: (analysis.run_count > 0).then(|| plan::HistorySummary::from(&analysis)),
     };
     match plan::generate(&request) {
@@ -378,6 +590,10 @@ To be safe I suggest **{}**. Your level?",
             // Keep the answers and offer the engine's safe alternatives as buttons.
             let mut w = w;
             w.level = None;
+            if matches!(e, plan::PlanError::ImplausibleTarget { .. } | plan::PlanError::TargetWithoutRace { .. }) {
+                w.target_asked = false;
+                w.target_time_s = None;
+            }
             ctx.save_state(&w).await?;
             let items: Vec<(String, String)> = e
                 .suggestions()
@@ -408,7 +624,8 @@ To be safe I suggest **{}**. Your level?",
 
 fn header(p: &Plan, lang: Lang) -> String {
     let caution = p.length_caution().map(|c| format!("\n{}", c.get(lang))).unwrap_or_default();
-    format!("{}{caution}", header_line(p, lang))
+    let target = p.target.map(|t| format!("\n{}", t.explain().get(lang))).unwrap_or_default();
+    format!("{}{caution}{target}", header_line(p, lang))
 }
 
 fn header_line(p: &Plan, lang: Lang) -> String {

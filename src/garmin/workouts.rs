@@ -402,6 +402,7 @@ mod tests {
             start_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
             length: PlanLength::Weeks(10),
             vdot: Some(50.0),
+            target_time_s: None,
             history: None,
         })
         .unwrap();

@@ -662,6 +662,9 @@ pub trait PlanStore: Send + Sync {
     /// Stores a plan as the runner's active one (archiving the previous active plan).
     async fn save_plan(&self, id: UserId, plan: &NewPlan) -> StoreResult<i64>;
     async fn active_plan(&self, id: UserId) -> StoreResult<Option<StoredPlan>>;
+    /// Archives the runner's active plan `plan_id` (`/plan cancel`); false when it is not theirs
+    /// or not active.
+    async fn archive_plan(&self, id: UserId, plan_id: i64) -> StoreResult<bool>;
     /// Every plan of a runner, newest first.
     async fn plans(&self, id: UserId) -> StoreResult<Vec<PlanSummary>>;
     /// Replaces a plan's document and workouts (a done or skipped session).

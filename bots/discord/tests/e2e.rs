@@ -167,7 +167,11 @@ async fn the_plan_wizard_runs_on_buttons_and_a_select_menu() {
     assert!(fake.message(goal.id).components.is_empty(), "the goal can't be chosen twice");
     let weeks = next.last().unwrap().clone();
     assert!(weeks.content.contains("When is your race?"), "{}", weeks.content);
-    let sessions = fake.answer(fake.click(&ana, weeks.id, &weeks.button("8 weeks"))).await.remove(0);
+    let target = fake.answer(fake.click(&ana, weeks.id, &weeks.button("8 weeks"))).await.remove(0);
+    assert!(target.content.contains("Aiming for a time?"), "{}", target.content);
+    let race = fake.answer(fake.click(&ana, target.id, &target.button("No target time"))).await.remove(0);
+    assert!(race.content.contains("A recent race"), "no history: {}", race.content);
+    let sessions = fake.answer(fake.click(&ana, race.id, &race.button("No recent race"))).await.remove(0);
     assert!(sessions.content.contains("How many runs a week?"));
     let days = fake.answer(fake.click(&ana, sessions.id, &sessions.button("3"))).await.remove(0);
     assert!(days.content.contains("Which days?"));

@@ -271,6 +271,9 @@ struct PlanBody {
     start_date: Option<NaiveDate>,
     #[serde(default)]
     vdot: Option<f64>,
+    /// Race goals: the target time in seconds.
+    #[serde(default)]
+    target_time_s: Option<f64>,
     #[serde(default)]
     lang: Option<String>,
 }
@@ -320,6 +323,7 @@ async fn plans(
         start_date: b.start_date.unwrap_or_else(|| Utc::now().date_naive()),
         length,
         vdot: b.vdot,
+        target_time_s: b.target_time_s,
         history: None,
     };
     match plan::generate(&request) {

@@ -185,6 +185,28 @@ async fn chat_plans_and_stats() {
     assert_eq!(status, 201, "{plan}");
     conforms("/v1/plans", "post", status, &plan);
     assert_eq!(plan["weeks"].as_array().unwrap().len(), 10);
+    assert_eq!(plan["target"], Value::Null);
+    // A target time: checked against the VDOT and explained.
+    let (status, plan) = app
+        .post(
+            "/v1/plans",
+            Some(KEY),
+            json!({ "goal": "10k", "sessions_per_week": 4, "weeks": 10, "vdot": 45, "target_time_s": 2400, "lang": "en" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{plan}");
+    assert_eq!(
+        (plan["target"]["verdict"].clone(), plan["target"]["target_vdot"].clone()),
+        (json!("ambitious"), json!(51.9))
+    );
+    let (status, body) = app
+        .post(
+            "/v1/plans",
+            Some(KEY),
+            json!({ "goal": "10k", "sessions_per_week": 4, "weeks": 10, "target_time_s": 60 }),
+        )
+        .await;
+    assert_eq!((status, body["error"]["code"].clone()), (422, json!("plan_refused")), "{body}");
     let (status, body) =
         app.post("/v1/plans", Some(KEY), json!({ "goal": "ultra", "sessions_per_week": 4, "weeks": 10 })).await;
     assert_eq!(

@@ -333,6 +333,9 @@ pub enum Commands {
         /// VDOT from a recent race.
         #[arg(long)]
         vdot: Option<f64>,
+        /// Race goals: the target time (45:00, 1:45:00); the plan says whether it is realistic.
+        #[arg(long)]
+        target_time: Option<String>,
         /// Shape the plan from this runner's stored history (console name or platform:id).
         #[arg(long)]
         user: Option<String>,

@@ -175,7 +175,21 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Commands::Vdot { distance, time, json } => Ok(science_cmd::vdot(&distance, &time, json)),
-        Commands::Plan { goal, weeks, race_date, sessions, level, start, vdot, user, save, days, format, lang } => {
+        Commands::Plan {
+            goal,
+            weeks,
+            race_date,
+            sessions,
+            level,
+            start,
+            vdot,
+            target_time,
+            user,
+            save,
+            days,
+            format,
+            lang,
+        } => {
             let runner = match user {
                 Some(user) => {
                     let store = open_store(&settings).await?;
@@ -191,8 +205,19 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
                 }
                 None => None,
             };
-            let args =
-                science_cmd::PlanArgs { goal, weeks, race_date, sessions, level, start, vdot, days, format, lang };
+            let args = science_cmd::PlanArgs {
+                goal,
+                weeks,
+                race_date,
+                sessions,
+                level,
+                start,
+                vdot,
+                target_time,
+                days,
+                format,
+                lang,
+            };
             let plan = match science_cmd::plan(args, runner.as_ref().map(|(_, _, h)| h)) {
                 Ok(p) => p,
                 Err(code) => return Ok(code),

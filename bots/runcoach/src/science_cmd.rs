@@ -85,6 +85,7 @@ pub struct PlanArgs {
     pub level: Option<String>,
     pub start: Option<chrono::NaiveDate>,
     pub vdot: Option<f64>,
+    pub target_time: Option<String>,
     pub days: Vec<chrono::Weekday>,
     pub format: crate::cli::PlanFormat,
     pub lang: runcoach_core::i18n::Lang,
@@ -119,6 +120,13 @@ pub fn plan(
             return Err(ExitCode::from(2));
         }
     };
+    let target_time_s = match args.target_time.as_deref().map(runcoach_core::science::parse_race_time).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("runcoach plan: --target-time: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
     let request = PlanRequest {
         goal,
         level,
@@ -127,6 +135,7 @@ pub fn plan(
         start_date: args.start.unwrap_or_else(|| chrono::Utc::now().date_naive()),
         length,
         vdot: args.vdot,
+        target_time_s,
         history: history.map(plan::HistorySummary::from),
     };
     match plan::generate(&request) {

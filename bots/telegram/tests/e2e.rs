@@ -105,33 +105,45 @@ async fn a_runner_talks_to_the_real_client_through_the_bot_api() {
     say(&peer, &camille, chat.clone(), "/stats").await;
     peer.wait_for(1001, n, "stats", |m| text(m).contains("1 run,")).await;
 
-    // The plan wizard with button presses, then /week.
-    let n = peer.sent(1001).await.len();
-    say(&peer, &camille, chat.clone(), "/plan").await;
-    let got = peer.wait_for(1001, n, "goal question", |m| text(m).contains("What is your goal?")).await;
+    // The plan wizard with button presses and typed answers, then /week. Jules has a chat of
+    // their own: teloxide's Throttle keeps to 20 messages a minute per chat, which Camille's
+    // conversation would reach.
+    let jules = TgUser { id: 1002, name: "Jules", lang: "en" };
+    let jchat = private_chat(&jules);
+    let n = peer.sent(1002).await.len();
+    say(&peer, &jules, jchat.clone(), "/plan").await;
+    let got = peer.wait_for(1002, n, "goal question", |m| text(m).contains("What is your goal?")).await;
     let ask = got.last().unwrap().clone();
-    let n = peer.sent(1001).await.len();
-    press(&peer, &camille, &ask["message"], &button_data(&ask, "10K")).await;
-    let got = peer.wait_for(1001, n, "length question", |m| text(m).contains("When is your race?")).await;
+    let n = peer.sent(1002).await.len();
+    press(&peer, &jules, &ask["message"], &button_data(&ask, "10K")).await;
+    let got = peer.wait_for(1002, n, "length question", |m| text(m).contains("When is your race?")).await;
     let ask = got.last().unwrap().clone();
-    let n = peer.sent(1001).await.len();
-    press(&peer, &camille, &ask["message"], &button_data(&ask, "12 weeks")).await;
-    let got = peer.wait_for(1001, n, "sessions question", |m| text(m).contains("How many runs")).await;
+    let n = peer.sent(1002).await.len();
+    press(&peer, &jules, &ask["message"], &button_data(&ask, "12 weeks")).await;
+    peer.wait_for(1002, n, "target question", |m| text(m).contains("Aiming for a time?")).await;
+    let n = peer.sent(1002).await.len();
+    say(&peer, &jules, jchat.clone(), "50:00").await;
+    // No runs yet: a recent race is asked for, and typed.
+    peer.wait_for(1002, n, "recent race question", |m| text(m).contains("A recent race")).await;
+    let n = peer.sent(1002).await.len();
+    say(&peer, &jules, jchat.clone(), "10k in 52:30").await;
+    let got = peer.wait_for(1002, n, "sessions question", |m| text(m).contains("How many runs")).await;
     let ask = got.last().unwrap().clone();
-    let n = peer.sent(1001).await.len();
-    press(&peer, &camille, &ask["message"], &button_data(&ask, "4")).await;
-    peer.wait_for(1001, n, "days question", |m| text(m).contains("Which days?")).await;
-    let n = peer.sent(1001).await.len();
-    say(&peer, &camille, chat.clone(), "tue thu sat sun").await;
-    let got = peer.wait_for(1001, n, "level question", |m| text(m).contains("Your history says")).await;
+    let n = peer.sent(1002).await.len();
+    press(&peer, &jules, &ask["message"], &button_data(&ask, "4")).await;
+    peer.wait_for(1002, n, "days question", |m| text(m).contains("Which days?")).await;
+    let n = peer.sent(1002).await.len();
+    say(&peer, &jules, jchat.clone(), "tue thu sat sun").await;
+    let got = peer.wait_for(1002, n, "level question", |m| text(m).contains("Your level?")).await;
     let ask = got.last().unwrap().clone();
-    let n = peer.sent(1001).await.len();
-    press(&peer, &camille, &ask["message"], &button_data(&ask, "✓")).await;
-    let got = peer.wait_for(1001, n, "plan", |m| text(m).contains("10K plan — 12 weeks")).await;
+    let n = peer.sent(1002).await.len();
+    press(&peer, &jules, &ask["message"], &button_data(&ask, "intermediate")).await;
+    let got = peer.wait_for(1002, n, "plan", |m| text(m).contains("10K plan — 12 weeks")).await;
     assert!(all_text(&got).contains("<b>Week 1"), "{}", all_text(&got));
-    let n = peer.sent(1001).await.len();
-    say(&peer, &camille, chat.clone(), "/week").await;
-    peer.wait_for(1001, n, "week", |m| text(m).contains("Week 1")).await;
+    assert!(all_text(&got).contains("Target 50:00: realistic by race day"), "{}", all_text(&got));
+    let n = peer.sent(1002).await.len();
+    say(&peer, &jules, jchat.clone(), "/week").await;
+    peer.wait_for(1002, n, "week", |m| text(m).contains("Week 1")).await;
 
     // Free text goes to the coach.
     let n = peer.sent(1001).await.len();
@@ -277,6 +289,7 @@ async fn a_location_the_watch_button_and_the_morning_reminder_through_telegram()
         start_date: today,
         length: plan::PlanLength::Weeks(6),
         vdot: Some(45.0),
+        target_time_s: None,
         history: None,
     };
     let p = plan::generate(&request).unwrap();
@@ -425,6 +438,7 @@ async fn a_background_garmin_sync_reaches_the_runner_through_telegram() {
         start_date: start,
         length: plan::PlanLength::Weeks(8),
         vdot: Some(45.0),
+        target_time_s: None,
         history: None,
     };
     plans::save_new(store.as_ref(), user, &plan::generate(&request).unwrap()).await.unwrap();

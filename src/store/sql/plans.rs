@@ -137,6 +137,21 @@ macro_rules! impl_plans {
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn archive_plan(&self, id: UserId, plan_id: i64) -> StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE plans SET status = 'archived' WHERE user_id = $1 AND id = $2 AND status = 'active'",
+                )
+                .bind(id.0)
+                .bind(plan_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(done > 0)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
             async fn save_plan(&self, id: UserId, plan: &NewPlan) -> StoreResult<i64> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE plans SET status = 'archived' WHERE user_id = $1 AND status = 'active'")

@@ -44,6 +44,10 @@ pub enum PlanError {
     TooFewSessions { goal: Goal, requested: u8, suggested: u8 },
     #[error("VDOT {value} is not plausible (expected 15–90)")]
     InvalidVdot { value: f64 },
+    #[error("a target time only makes sense for a race goal, not {goal}")]
+    TargetWithoutRace { goal: Goal },
+    #[error("a {goal} in {time_s} s is not a plausible target")]
+    ImplausibleTarget { goal: Goal, time_s: f64 },
     #[error("the date {date} is outside the plan ({start} to {end})")]
     DateOutsidePlan { date: NaiveDate, start: NaiveDate, end: NaiveDate },
     #[error("scale-back must cover 1 to 14 days (got {days})")]
@@ -134,6 +138,22 @@ impl PlanError {
                 ),
                 format!(
                     "A VDOT of {value} is not plausible (it must be between 15 and 90). Give a recent race time instead, e.g. \"5K in 24:34\"."
+                ),
+            ),
+            PlanError::TargetWithoutRace { goal } => Bilingual::new(
+                format!("Un temps visé n'a de sens que pour une course ; ton objectif est {}.", goal_fr(*goal)),
+                format!("A target time only makes sense for a race; your goal is {}.", goal_en(*goal)),
+            ),
+            PlanError::ImplausibleTarget { goal, time_s } => Bilingual::new(
+                format!(
+                    "{} pour un {}, ce n'est pas un temps plausible (plus rapide que le record du monde, ou plus lent que la marche). Écris-le comme `45:00` ou `1:45:00`.",
+                    crate::science::format_duration(*time_s),
+                    goal_fr(*goal)
+                ),
+                format!(
+                    "{} for a {} is not a plausible time (faster than the world record, or slower than walking). Write it like `45:00` or `1:45:00`.",
+                    crate::science::format_duration(*time_s),
+                    goal_en(*goal)
                 ),
             ),
             PlanError::DateOutsidePlan { date, start, end } => Bilingual::new(

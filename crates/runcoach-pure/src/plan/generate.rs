@@ -213,7 +213,11 @@ impl Engine {
     pub(crate) fn new(r: Resolved, req: &PlanRequest) -> Engine {
         let days = choose_days(r.sessions, &req.preferred_days);
         let pattern = assign_roles(&days, max_hard(r.level, r.sessions));
-        let ctx = Ctx { goal: r.goal, level: r.level, table: r.vdot.and_then(|v| PaceTable::new(r.goal, v)) };
+        let ctx = Ctx {
+            goal: r.goal,
+            level: r.level,
+            table: r.vdot.and_then(|v| PaceTable::new(r.goal, v, r.target.and_then(|t| t.pace_time_s))),
+        };
         let fallback_pace = req
             .history
             .as_ref()
@@ -471,6 +475,7 @@ impl Engine {
             race_date: self.r.race_date,
             sessions_per_week: self.r.sessions,
             vdot: self.r.vdot.map(|v| v.value()),
+            target: self.r.target,
             weeks,
             request: req.clone(),
         }
@@ -732,8 +737,10 @@ mod plan_tests {
             prop::option::of(25.0f64..80.0),
         ));
         let start = 0i64..400;
-        (goal, level, 2u8..=6, days, length, prop::option::of(20.0f64..85.0), hist, start).prop_map(
-            |(goal, level, sessions, days, length, vdot, hist, start)| {
+        // A race target as a pace (s/km) over the goal's distance, from world-class to walking.
+        let target_pace = prop::option::of(150.0f64..600.0);
+        (goal, level, 2u8..=6, days, length, prop::option::of(20.0f64..85.0), hist, start, target_pace).prop_map(
+            |(goal, level, sessions, days, length, vdot, hist, start, target_pace)| {
                 let shift = Duration::days(start);
                 PlanRequest {
                     goal,
@@ -746,6 +753,7 @@ mod plan_tests {
                         w => w,
                     },
                     vdot,
+                    target_time_s: goal.race_distance().zip(target_pace).map(|(d, p)| d.metres() / 1000.0 * p),
                     history: hist.map(|(l, m, v)| history(l, m, m / 6.0, v)),
                 }
             },

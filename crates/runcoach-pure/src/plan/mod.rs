@@ -11,6 +11,7 @@ mod render;
 mod request;
 mod schedule;
 mod steps;
+mod target;
 mod validate;
 mod workouts;
 
@@ -20,6 +21,7 @@ pub use generate::generate;
 pub use render::{to_ics, to_ics_with_stamp, to_json, to_markdown};
 pub use request::{capacity_minutes, length_caution, min_start_minutes, min_weeks, recommended_weeks, taper_weeks};
 pub use steps::{Block, Intensity, Length, Step, StepName, Target};
+pub use target::{TargetCheck, TargetVerdict, VDOT_GAIN_PER_WEEK, check_target};
 pub use validate::{Rule, Violation, validate};
 pub use workouts::expected_pace;
 
@@ -170,6 +172,10 @@ pub struct PlanRequest {
     /// VDOT from a recent race; overrides the history's estimate.
     #[serde(default)]
     pub vdot: Option<f64>,
+    /// Race goals: the time the runner aims for (s). Race-pace sessions are paced from it when it
+    /// is reachable ([`check_target`]).
+    #[serde(default)]
+    pub target_time_s: Option<f64>,
     #[serde(default)]
     pub history: Option<HistorySummary>,
 }
@@ -372,6 +378,9 @@ pub struct Plan {
     pub race_date: Option<NaiveDate>,
     pub sessions_per_week: u8,
     pub vdot: Option<f64>,
+    /// The race target and what the plan makes of it.
+    #[serde(default)]
+    pub target: Option<TargetCheck>,
     pub weeks: Vec<PlanWeek>,
     /// The request the plan was generated from, kept so adaptations can re-plan
     /// and re-validate without the caller storing it separately.

@@ -1,7 +1,7 @@
 //! Rendering: markdown (weekly tables), JSON for the CLI, iCalendar (RFC 5545).
 
 use super::workouts::{dur_en, dur_fr};
-use super::{Plan, Workout};
+use super::{Plan, TargetVerdict, Workout};
 use crate::i18n::Lang;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use serde_json::{Value, json};
@@ -24,7 +24,8 @@ fn workout_json(w: &Workout, lang: Lang) -> Value {
 }
 
 /// The plan as the CLI prints it: `{"goal","level","level_reason","start_date",
-/// "race_date"|null,"sessions_per_week","vdot"|null,"weeks":[{"index","phase",
+/// "race_date"|null,"target":{"target_time_s","target_vdot","predicted_time_s"|null,
+/// "pace_time_s"|null,"verdict","note"}|null,"sessions_per_week","vdot"|null,"weeks":[{"index","phase",
 /// "planned_minutes","planned_km","workouts":[{"date","kind","duration_min",
 /// "distance_km"|null,"pace_s_per_km":{"min","max"}|null,"hr_zone"|null,"description"}]}]}`,
 /// texts in `lang`.
@@ -34,6 +35,19 @@ pub fn to_json(plan: &Plan, lang: Lang) -> Value {
         "level": plan.level.label_en(),
         "level_reason": plan.level_reason.get(lang),
         "length_caution": plan.length_caution().map(|c| c.get(lang).to_owned()),
+        "target": plan.target.map(|t| json!({
+            "target_time_s": t.target_time_s,
+            "target_vdot": t.target_vdot,
+            "predicted_time_s": t.predicted_time_s,
+            "pace_time_s": t.pace_time_s,
+            "verdict": match t.verdict {
+                TargetVerdict::WithinReach => "within_reach",
+                TargetVerdict::Realistic => "realistic",
+                TargetVerdict::Ambitious { .. } => "ambitious",
+                TargetVerdict::Unknown => "unknown",
+            },
+            "note": t.explain().get(lang),
+        })),
         "start_date": plan.start_date.to_string(),
         "race_date": plan.race_date.map(|d| d.to_string()),
         "sessions_per_week": plan.sessions_per_week,
@@ -84,6 +98,9 @@ pub fn to_markdown(plan: &Plan, lang: Lang) -> String {
     let _ = writeln!(s, "_{}_\n", plan.level_reason.get(lang));
     if let Some(caution) = plan.length_caution() {
         let _ = writeln!(s, "{}\n", caution.get(lang));
+    }
+    if let Some(target) = plan.target {
+        let _ = writeln!(s, "{}\n", target.explain().get(lang));
     }
     let mut facts = vec![format!("{} {}", if fr { "Début :" } else { "Start:" }, plan.start_date)];
     if let Some(d) = plan.race_date {
@@ -265,10 +282,12 @@ mod tests {
                 "race_date",
                 "sessions_per_week",
                 "start_date",
+                "target",
                 "vdot",
                 "weeks"
             ]
         );
+        assert_eq!(j["target"], Value::Null, "no target asked");
         assert_eq!(j["goal"], "10k");
         assert_eq!(j["level"], "intermediate");
         assert_eq!(j["race_date"], "2025-05-11");

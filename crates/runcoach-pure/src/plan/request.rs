@@ -165,6 +165,8 @@ pub(crate) struct Resolved {
     /// Day of the goal race (race goals): the race date, or the plan's last day.
     pub event_date: Option<NaiveDate>,
     pub vdot: Option<Vdot>,
+    /// The race target checked against `vdot`.
+    pub target: Option<super::TargetCheck>,
     pub taper: usize,
     /// Week-1 volume target from history, if any.
     pub history_start: Option<f64>,
@@ -317,6 +319,10 @@ pub(crate) fn resolve(req: &PlanRequest) -> Result<Resolved, PlanError> {
             earliest_race_date: req.start_date + Duration::days(7 * i64::from(min) - 1),
         });
     }
+    let target = match req.target_time_s {
+        Some(t) => Some(super::check_target(req.goal, t, vdot, weeks)?),
+        None => None,
+    };
     let is_race = req.goal.is_race();
     Ok(Resolved {
         goal: req.goal,
@@ -331,6 +337,7 @@ pub(crate) fn resolve(req: &PlanRequest) -> Result<Resolved, PlanError> {
         },
         event_date: is_race.then_some(end_date),
         vdot,
+        target,
         taper: taper_weeks(req.goal, weeks),
         history_start: req.history.as_ref().map(|h| history_start(h.recent_weekly_minutes, sessions)),
     })

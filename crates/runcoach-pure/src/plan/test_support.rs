@@ -17,6 +17,7 @@ pub(crate) fn request(goal: Goal, level: Option<Level>, sessions: u8, length: Pl
         start_date: date(2025, 3, 3),
         length,
         vdot: None,
+        target_time_s: None,
         history: None,
     }
 }

@@ -303,7 +303,7 @@ pub fn validate(plan: &Plan, req: &PlanRequest) -> Result<(), Vec<Violation>> {
     }
 
     // Paces.
-    let table = r.vdot.and_then(|v| PaceTable::new(r.goal, v));
+    let table = r.vdot.and_then(|v| PaceTable::new(r.goal, v, r.target.and_then(|t| t.pace_time_s)));
     for x in plan.workouts() {
         let want = table.and_then(|t| t.for_kind(x.kind, r.goal));
         let ok = match (x.pace_s_per_km, want) {

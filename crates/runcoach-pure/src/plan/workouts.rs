@@ -17,7 +17,9 @@ pub(crate) struct PaceTable {
 }
 
 impl PaceTable {
-    pub fn new(goal: Goal, vdot: Vdot) -> Option<PaceTable> {
+    /// Training paces from the current `vdot`; the race band from `race_time_s` (a checked
+    /// target) when given, else from the time `vdot` predicts.
+    pub fn new(goal: Goal, vdot: Vdot, race_time_s: Option<f64>) -> Option<PaceTable> {
         let p = training_paces(vdot).ok()?;
         let paces = TrainingPaces {
             recovery: p.recovery.rounded(),
@@ -27,12 +29,16 @@ impl PaceTable {
             interval: p.interval.rounded(),
             repetition: p.repetition.rounded(),
         };
-        let pred = goal.race_distance().and_then(|d| predict(vdot, d).ok());
-        let race = pred.and_then(|p| {
-            let s = p.pace.s_per_km();
+        let time_s = match (goal.race_distance(), race_time_s) {
+            (Some(_), Some(t)) => Some(t),
+            (Some(d), None) => predict(vdot, d).ok().map(|p| p.time_s),
+            (None, _) => None,
+        };
+        let race = goal.race_distance().zip(time_s).and_then(|(d, t)| {
+            let s = t / (d.metres() / 1000.0);
             Some(PaceRange::new(Pace::new(s * 0.99).ok()?, Pace::new(s * 1.01).ok()?).rounded())
         });
-        Some(PaceTable { paces, tempo: p.tempo().rounded(), race, race_time_s: pred.map(|p| p.time_s) })
+        Some(PaceTable { paces, tempo: p.tempo().rounded(), race, race_time_s: time_s })
     }
 
     /// The pace band a workout of `kind` must carry. Hills and fartlek are run
@@ -57,7 +63,7 @@ impl PaceTable {
 /// (`None` without a valid VDOT, or for effort-based kinds).
 pub fn expected_pace(kind: WorkoutKind, goal: Goal, vdot: Option<f64>) -> Option<PaceRange> {
     let v = Vdot::new(vdot?).ok()?;
-    PaceTable::new(goal, v)?.for_kind(kind, goal)
+    PaceTable::new(goal, v, None)?.for_kind(kind, goal)
 }
 
 /// HR zone (1–5) a workout targets; used as the guide when paces are unknown.
@@ -720,7 +726,11 @@ mod tests {
     }
 
     fn ctx(goal: Goal, vdot: Option<f64>) -> Ctx {
-        Ctx { goal, level: Level::Intermediate, table: vdot.and_then(|v| PaceTable::new(goal, Vdot::new(v).unwrap())) }
+        Ctx {
+            goal,
+            level: Level::Intermediate,
+            table: vdot.and_then(|v| PaceTable::new(goal, Vdot::new(v).unwrap(), None)),
+        }
     }
 
     #[test]
