@@ -10,6 +10,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use criterion::Criterion;
+use runcoach_core::domain::Units;
 use runcoach_core::i18n::Lang;
 use runcoach_core::plan::{Goal, Level, Plan, PlanLength, PlanRequest, generate};
 use runcoach_core::scheduler::{Rate, delivery_time};
@@ -144,7 +145,7 @@ fn batch_report() {
 
     let t = Instant::now();
     let bytes: Vec<usize> = per_thread(&summaries, |i, s| {
-        chart_png(s, if i.is_multiple_of(2) { Lang::Fr } else { Lang::En }).map_or(0, |p| p.len())
+        chart_png(s, if i.is_multiple_of(2) { Lang::Fr } else { Lang::En }, Units::Metric).map_or(0, |p| p.len())
     });
     let charts = t.elapsed();
     let avg_kb = bytes.iter().sum::<usize>() as f64 / bytes.len().max(1) as f64 / 1024.0;
@@ -174,7 +175,9 @@ fn bench_one(c: &mut Criterion) {
         b.iter(|| WeeklySummary::compute(black_box(&h), plan, week(), today))
     });
     c.bench_function("weekly summary: render text (fr)", |b| b.iter(|| render(black_box(&s), Lang::Fr)));
-    c.bench_function("weekly summary: chart PNG 800x400", |b| b.iter(|| chart_png(black_box(&s), Lang::En)));
+    c.bench_function("weekly summary: chart PNG 800x400", |b| {
+        b.iter(|| chart_png(black_box(&s), Lang::En, Units::Metric))
+    });
 }
 
 fn main() {

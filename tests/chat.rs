@@ -276,7 +276,9 @@ async fn unknown_input_gets_a_helpful_answer(t: TestStore) {
     let r = Runner::new(&core, Platform::Console, "a", Some("en"));
     assert!(r.say("/halp").await.contains("Did you mean /help?"));
     assert!(r.say("/xyzzy").await.contains("Type /help"));
-    assert!(r.say("what should I run tomorrow?").await.contains("/help"));
+    // Tomorrow's session without a plan: how to get one.
+    assert!(r.say("what should I run tomorrow?").await.contains("Type /plan"));
+    assert!(r.say("what is the meaning of all this?").await.contains("/help"));
     assert!(r.say("hello!").await.contains("Good to see you again"));
     assert!(r.say("/").await.contains("/help"));
     let text = joined(&r.press("nonsense-button").await);
@@ -553,9 +555,48 @@ async fn a_plan_can_be_changed_and_stopped(t: TestStore) {
     assert!(r.say("/week").await.contains("Type /plan"));
 }
 
+async fn a_runner_in_miles_reads_miles(t: TestStore) {
+    let core = BotCore::new(t.store.clone());
+    let r = Runner::new(&core, Platform::Telegram, "7", Some("en"));
+    assert!(r.say("/profile units miles").await.contains("Profile updated"));
+    let text = joined(&r.send_file("run.fit", support::fixture("fit/activity-small-fenix2-run.fit")).await);
+    // 9.01 km is 5.60 mi.
+    assert!(text.contains("5.60 mi") && !text.contains(" km"), "{text}");
+    let stats = r.say("/stats").await;
+    assert!(stats.contains("5.6 mi") && !stats.contains(" km"), "{stats}");
+    let replies = r.send("/plan").await;
+    let replies = r.press(&button(&replies, "10K")).await;
+    r.press(&button(&replies, "12 weeks")).await;
+    r.send("50:00").await;
+    let replies = r.send("10k in 52:30").await;
+    let replies = r.press(&button(&replies, "4")).await;
+    let replies = r.press(&button(&replies, "Spread them")).await;
+    let plan = joined(&r.press(&button(&replies, "intermediate")).await);
+    assert!(plan.contains(" mi**") && plan.contains(" /mi"), "{plan}");
+    assert!(!plan.contains(" /km") && !plan.contains(" km**"), "{plan}");
+    assert!(plan.contains("10K plan"), "the race keeps its name: {plan}");
+    let week = r.say("/week").await;
+    assert!(week.contains(" /mi") && !week.contains(" /km"), "{week}");
+    let summary = r.say("/summary now").await;
+    assert!(!summary.contains(" km"), "{summary}");
+    // A volume goal is typed in km, and /goal answers in km; /goals shows it in miles.
+    assert!(r.say("/goal volume 1000").await.contains("1000 km"));
+    assert!(r.say("/goals").await.contains("621.4 mi"));
+    // In French, with the decimal comma.
+    let fr = Runner::new(&core, Platform::Telegram, "8", Some("fr"));
+    fr.say("/profile unites miles").await;
+    let text = joined(&fr.send_file("run.fit", support::fixture("fit/activity-small-fenix2-run.fit")).await);
+    assert!(text.contains("5,60 mi"), "{text}");
+    // The CLI's and the API's JSON stay metric: the stored activity is in metres.
+    let user = t.store.find_user(&ident(Platform::Telegram, "7")).await.unwrap().unwrap();
+    let stored = t.store.activities(user.id, None).await.unwrap();
+    assert!((stored[0].distance_m.unwrap() - 9010.0).abs() < 10.0);
+}
+
 mod plans {
     use super::*;
     on_both_stores!(
+        a_runner_in_miles_reads_miles,
         the_plan_wizard_builds_stores_and_follows_a_plan,
         a_plan_can_be_changed_and_stopped,
         an_unsafe_plan_is_refused_with_a_safe_alternative,

@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc, Weekday};
-use runcoach_core::domain::{Platform, PlatformIdentity};
+use runcoach_core::domain::{Platform, PlatformIdentity, Units};
 use runcoach_core::i18n::Lang;
 use runcoach_core::plan::{self, Goal, Level, Plan, PlanLength, PlanRequest, WorkoutKind, WorkoutStatus};
 use runcoach_core::science::{ActivityInput, ActivityKind};
@@ -261,7 +261,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 fn chart_is_an_800_by_400_png() {
     let s = summary();
     for lang in Lang::ALL {
-        let png = chart_png(&s, lang).expect("chart");
+        let png = chart_png(&s, lang, Units::Metric).expect("chart");
         assert_eq!(png_size(&png), (CHART_WIDTH, CHART_HEIGHT));
         assert_eq!((CHART_WIDTH, CHART_HEIGHT), (800, 400));
         // It decodes, and it is not blank: bars and text are drawn.
@@ -281,9 +281,9 @@ fn chart_is_an_800_by_400_png() {
     }
     // An empty history still draws.
     let empty = WeeklySummary::compute(&[], None, week(), d(2025, 3, 24));
-    assert_eq!(png_size(&chart_png(&empty, Lang::En).unwrap()), (800, 400));
+    assert_eq!(png_size(&chart_png(&empty, Lang::En, Units::Metric).unwrap()), (800, 400));
     // The chat replies carry the chart.
-    let replies = summary::replies(&summary(), Lang::Fr);
+    let replies = summary::replies(&summary(), Lang::Fr, Units::Metric);
     assert_eq!(replies.len(), 1);
     let att = replies[0].attachment.as_ref().expect("chart attached");
     assert_eq!((att.mime.as_str(), att.name.as_str()), ("image/png", "summary-2025-W12.png"));

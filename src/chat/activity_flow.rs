@@ -145,6 +145,67 @@ pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> R
 }
 
 /// `/stats`: the runner's history in plain words, with what is missing.
+/// "how many km over the last 7 days?": runs, distance and time over the last `days` days.
+pub(super) async fn recent_volume(ctx: &FlowCtx<'_>, days: i64) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let since = ctx.now - chrono::Duration::days(days);
+    let runs: Vec<_> = ctx
+        .store
+        .activities(ctx.user.id, Some(since))
+        .await?
+        .into_iter()
+        .filter(|a| a.sport.is_running() && a.start_time >= since)
+        .collect();
+    let km = runs.iter().filter_map(|a| a.distance_m).sum::<f64>() / 1000.0;
+    let minutes = runs.iter().map(|a| a.duration_s).sum::<f64>() / 60.0;
+    let count = i18n::count(lang, runs.len() as u64, ["sortie", "sorties"], ["run", "runs"]);
+    let distance = ctx.user.units.distance(lang, km, 1);
+    let time = format_duration(minutes * 60.0);
+    let period = i18n::count(lang, days.max(0) as u64, ["jour", "jours"], ["day", "days"]);
+    Ok(vec![Reply::text(match lang {
+        Lang::Fr => format!("📏 Ces {period} : {count}, **{distance}** en {time}."),
+        Lang::En => format!("📏 Over the last {period}: {count}, **{distance}** in {time}."),
+    })])
+}
+
+/// "my longest run?": the longest run of the last 12 weeks, and of all time when longer.
+pub(super) async fn longest_run(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let all = ctx.store.activities(ctx.user.id, None).await?;
+    let longest = |since: Option<chrono::DateTime<chrono::Utc>>| {
+        all.iter()
+            .filter(|a| a.sport.is_running() && since.is_none_or(|s| a.start_time >= s))
+            .filter(|a| a.distance_m.is_some())
+            .max_by(|a, b| a.distance_m.unwrap_or(0.0).total_cmp(&b.distance_m.unwrap_or(0.0)))
+    };
+    let show = |a: &crate::store::ActivityRecord| {
+        format!(
+            "**{}** ({}, {})",
+            ctx.user.units.distance(lang, a.distance_m.unwrap_or(0.0) / 1000.0, 1),
+            i18n::date_short(lang, a.start_time.date_naive()),
+            format_duration(a.duration_s)
+        )
+    };
+    let recent = longest(Some(ctx.now - chrono::Duration::weeks(12)));
+    let ever = longest(None);
+    let text = match (recent, ever) {
+        (None, None) => lang.pick("Je n'ai encore aucune sortie de course.", "I don't have any runs yet.").to_owned(),
+        (Some(r), Some(e)) if r.id == e.id => match lang {
+            Lang::Fr => format!("🏃 Ta plus longue sortie : {}.", show(r)),
+            Lang::En => format!("🏃 Your longest run: {}.", show(r)),
+        },
+        (r, e) => {
+            let recent = r.map(show).unwrap_or_else(|| lang.pick("aucune", "none").to_owned());
+            let ever = e.map(show).unwrap_or_default();
+            match lang {
+                Lang::Fr => format!("🏃 Ta plus longue sortie ces 12 semaines : {recent} ; depuis toujours : {ever}."),
+                Lang::En => format!("🏃 Your longest run in the last 12 weeks: {recent}; ever: {ever}."),
+            }
+        }
+    };
+    Ok(vec![Reply::text(text)])
+}
+
 pub(super) async fn stats(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
     let lang = ctx.lang();
     let units = ctx.user.units;

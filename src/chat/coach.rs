@@ -17,6 +17,16 @@ pub(super) enum Intent {
     Stats,
     ThisWeek,
     Today,
+    /// "and tomorrow?", "ma séance de demain".
+    Tomorrow,
+    /// "why this session?": the purpose of today's (or the next) session.
+    WhySession,
+    /// "when is my race?": the plan's race day.
+    RaceDay,
+    /// "how many km over the last 7 days?"
+    RecentVolume,
+    /// "my longest run?"
+    LongestRun,
     /// "what pace for a 10k in 50:00": a race goal to turn into paces.
     Pace {
         distance: RaceDistance,
@@ -114,8 +124,28 @@ pub(super) fn intent(text: &str) -> Intent {
         if has(&["semaine", "week"]) && w.len() <= 6 {
             return Intent::ThisWeek;
         }
+        let session_word = has(&["séance", "seance", "session", "workout", "séances", "sessions"]);
+        if has(&["pourquoi", "why"]) && (session_word || (has(&["this", "cette", "ça", "ca"]) && w.len() <= 5)) {
+            return Intent::WhySession;
+        }
+        if has(&["demain", "tomorrow"]) && w.len() <= 8 {
+            return Intent::Tomorrow;
+        }
         if has(&["aujourd'hui", "aujourdhui", "today"]) && w.len() <= 8 {
             return Intent::Today;
+        }
+        if has(&["quand", "when", "date"]) && has(&["course", "race", "compétition", "competition", "marathon", "semi"])
+        {
+            return Intent::RaceDay;
+        }
+        if has(&["longest"]) || (has(&["plus"]) && has(&["longue", "long"]) && has(&["sortie", "course"])) {
+            return Intent::LongestRun;
+        }
+        if has(&["km", "kilomètres", "kilometres", "kilometers", "distance", "miles"])
+            && has(&["7", "sept", "seven", "derniers", "dernière", "derniere", "last", "past"])
+            && w.len() <= 14
+        {
+            return Intent::RecentVolume;
         }
     }
     Intent::Question { medical }
@@ -286,7 +316,7 @@ pub(super) fn pace_answer(distance: RaceDistance, time_s: f64, lang: Lang) -> Re
 }
 
 /// The safety note that goes with anything medical.
-pub(super) fn safety_note(lang: Lang) -> &'static str {
+pub fn safety_note(lang: Lang) -> &'static str {
     lang.pick(
         "⚕️ Je suis un coach IA, pas un médecin. Une douleur qui te fait boiter, qui augmente pendant la course, \
 qui persiste au repos ou la nuit, un gonflement, de la fièvre, une douleur dans la poitrine ou un essoufflement \
@@ -346,6 +376,26 @@ pub(super) fn answer(hits: Vec<Hit>, lang: Lang, medical: bool) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recognises_data_questions_and_follow_ups() {
+        assert_eq!(intent("and tomorrow?"), Intent::Tomorrow);
+        assert_eq!(intent("Et demain ?"), Intent::Tomorrow);
+        assert_eq!(intent("why this session?"), Intent::WhySession);
+        assert_eq!(intent("Pourquoi cette séance ?"), Intent::WhySession);
+        assert_eq!(intent("When is my race, according to my plan?"), Intent::RaceDay);
+        assert_eq!(intent("C'est quand ma course ?"), Intent::RaceDay);
+        assert_eq!(intent("How many km did I run over the last 7 days?"), Intent::RecentVolume);
+        assert_eq!(intent("Combien de km ai-je couru ces 7 derniers jours ?"), Intent::RecentVolume);
+        assert_eq!(intent("What was my longest run recently?"), Intent::LongestRun);
+        assert_eq!(intent("Quelle a été ma plus longue sortie récemment ?"), Intent::LongestRun);
+        // Advice about long runs is a question for the knowledge base.
+        assert!(matches!(intent("How should I fuel my long run?"), Intent::Question { .. }));
+        assert!(matches!(
+            intent("J'ai mal au genou depuis ma sortie longue d'hier"),
+            Intent::Question { medical: true }
+        ));
+    }
 
     #[test]
     fn recognises_common_requests_in_both_languages() {

@@ -64,6 +64,8 @@ pub struct BotCore {
     knowledge: std::sync::RwLock<Option<Arc<KnowledgeBase>>>,
     agent: Option<Arc<Agent>>,
     fallbacks: std::sync::atomic::AtomicU64,
+    /// The tools each model answer called, for `runcoach eval coach`.
+    tool_trace: Option<Arc<std::sync::Mutex<Vec<String>>>>,
     /// Read once per message: every step of its handling sees the same instant.
     clock: Arc<dyn Clock>,
     limits: Limits,
@@ -103,6 +105,7 @@ impl BotCore {
             knowledge: std::sync::RwLock::new(None),
             agent: None,
             fallbacks: std::sync::atomic::AtomicU64::new(0),
+            tool_trace: None,
             clock: Arc::new(SystemClock),
             limits: Limits::default(),
             weather: None,
@@ -189,6 +192,13 @@ impl BotCore {
     #[must_use]
     pub fn garmin_access(&self) -> Option<crate::garmin::GarminAccess> {
         self.garmin.as_ref().map(|g| g.access())
+    }
+
+    /// Records the tools every model answer called (the coach evaluation judges them).
+    #[must_use]
+    pub fn with_tool_trace(mut self, trace: Option<Arc<std::sync::Mutex<Vec<String>>>>) -> Self {
+        self.tool_trace = trace;
+        self
     }
 
     /// Answers free text with an LLM agent; without one (or when it fails) the deterministic
@@ -370,6 +380,12 @@ impl BotCore {
             }
             Err(e) => return Err((e, lang)),
         }
+        // A runner in miles reads miles in private; a group's texts are shared, and help and goal
+        // texts show what to type (in km), so they stay metric.
+        let units = match resolved.user.units {
+            Units::Imperial if msg.chat.private && !keeps_metric(&msg.content) => Units::Imperial,
+            _ => Units::Metric,
+        };
         let ctx = Ctx {
             user: resolved.user,
             sender: &msg.sender,
@@ -379,9 +395,15 @@ impl BotCore {
             created: resolved.created,
             now,
         };
+        let localise = |mut replies: Vec<Reply>| {
+            for r in &mut replies {
+                r.text = units.localise(lang, &r.text);
+            }
+            replies
+        };
         match self.dispatch(ctx, msg.content.clone(), progress).await {
-            Ok(replies) => Ok(replies),
-            Err(Failure::Say(text)) => Ok(vec![Reply::text(text)]),
+            Ok(replies) => Ok(localise(replies)),
+            Err(Failure::Say(text)) => Ok(localise(vec![Reply::text(text)])),
             Err(Failure::Internal(what)) => {
                 tracing::error!(%what, "a flow failed on our side");
                 Ok(vec![Reply::text(ErrorCode::Internal.message(lang))])
@@ -777,6 +799,11 @@ impl BotCore {
                 Intent::Stats if ctx.private => activity_flow::stats(&self.flow_ctx(&ctx)).await?,
                 Intent::ThisWeek if ctx.private => plan_flow::week(&self.flow_ctx(&ctx)).await?,
                 Intent::Today if ctx.private => plan_flow::today(&self.flow_ctx(&ctx)).await?,
+                Intent::Tomorrow if ctx.private => plan_flow::tomorrow(&self.flow_ctx(&ctx)).await?,
+                Intent::RaceDay if ctx.private => plan_flow::race_day(&self.flow_ctx(&ctx)).await?,
+                Intent::WhySession if ctx.private => vec![self.why_session(&ctx).await?],
+                Intent::RecentVolume if ctx.private => activity_flow::recent_volume(&self.flow_ctx(&ctx), 7).await?,
+                Intent::LongestRun if ctx.private => activity_flow::longest_run(&self.flow_ctx(&ctx)).await?,
                 Intent::Pace { distance, time_s } => vec![coach::pace_answer(distance, time_s, lang)],
                 Intent::Question { medical } => {
                     rated = true;
@@ -800,6 +827,31 @@ impl BotCore {
             self.fold_memory(&ctx);
         }
         Ok(replies)
+    }
+
+    /// "why this session?": what today's (or the next) session is for, from the engine's purpose
+    /// of its kind and the knowledge base's page on it.
+    async fn why_session(&self, ctx: &Ctx<'_>) -> Result<Reply, Failure> {
+        let lang = ctx.lang();
+        let Some(w) = plan_flow::session_in_question(&self.flow_ctx(ctx)).await? else {
+            return Ok(Reply::text(lang.pick(
+                "Tu n'as pas de plan en cours : tape /plan pour en construire un.",
+                "You have no plan yet: type /plan to build one.",
+            )));
+        };
+        let head = format!(
+            "**{} — {}**\n{}\n{}",
+            crate::i18n::date_short(lang, w.date),
+            w.kind.label().get(lang),
+            w.description.get(lang),
+            w.kind.purpose().get(lang)
+        );
+        let hits = match self.knowledge() {
+            Some(kb) => kb.search_off_runtime(w.kind.label().get(lang).to_owned(), Some(lang), 1).await,
+            None => Vec::new(),
+        };
+        let more: Vec<String> = hits.iter().map(coach::cite).collect();
+        Ok(Reply::text(if more.is_empty() { head } else { format!("{head}\n\n{}", more.join("\n")) }))
     }
 
     /// The race performance ("10 km en 50 min") of the runner's last few messages in this chat.
@@ -836,6 +888,11 @@ impl BotCore {
             };
             match agent.answer(&ctx.user, &tools, turn, progress.map(|_| &sink as _)).await {
                 Ok(answer) => {
+                    if let Some(trace) = &self.tool_trace
+                        && let Ok(mut t) = trace.lock()
+                    {
+                        t.extend(answer.tools.iter().cloned());
+                    }
                     let mut out = answer.text;
                     let passages = tools.passages();
                     if !passages.is_empty() {
@@ -947,6 +1004,19 @@ impl BotCore {
             ),
         }
     }
+}
+
+/// Commands whose texts show what to type (help, the start, goals set in km): their km stay.
+fn keeps_metric(content: &Content) -> bool {
+    let name = match content {
+        Content::Command { name, .. } => name.clone(),
+        Content::Text(text) => match commands::parse_text(text) {
+            ParsedText::Command { name, .. } => name,
+            ParsedText::Text(_) => return false,
+        },
+        _ => return false,
+    };
+    commands::lookup(&name).is_some_and(|c| matches!(c.name, "help" | "start" | "goal"))
 }
 
 fn too_long(content: &Content) -> Option<usize> {

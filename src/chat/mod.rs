@@ -16,6 +16,7 @@ mod summary_flow;
 mod texts;
 mod weather_flow;
 
+pub use coach::safety_note;
 pub use commands::{COMMANDS, Command, CommandSpec, ParsedText, parse_text};
 pub use core::{BotCore, MAX_FILE_BYTES, MAX_MESSAGE_CHARS};
 pub use garmin_flow::GarminService;

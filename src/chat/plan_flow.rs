@@ -475,11 +475,14 @@ fn too_few_days(days: &[Weekday], w: &Wizard, lang: Lang) -> Option<Reply> {
     let msg = match lang {
         Lang::Fr => {
             format!(
-                "Tu as choisi {} jour(s) ({shown}) pour {wanted} séances : donne-m'en au moins {wanted}.",
-                days.len()
+                "Tu as choisi {} ({shown}) pour {wanted} séances : donne-m'en au moins {wanted}.",
+                crate::i18n::count(lang, days.len() as u64, ["jour", "jours"], ["day", "days"])
             )
         }
-        Lang::En => format!("You chose {} day(s) ({shown}) for {wanted} runs: give me at least {wanted}.", days.len()),
+        Lang::En => format!(
+            "You chose {} ({shown}) for {wanted} runs: give me at least {wanted}.",
+            crate::i18n::count(lang, days.len() as u64, ["jour", "jours"], ["day", "days"])
+        ),
     };
     Some(Reply::text(msg))
 }
@@ -836,6 +839,94 @@ fn next_workout(p: &Plan, from: NaiveDate) -> Option<&Workout> {
     p.workouts()
         .filter(|w| w.date >= from && w.kind.is_running() && w.status != WorkoutStatus::Done)
         .min_by_key(|w| w.date)
+}
+
+/// "and tomorrow?": tomorrow's session, or the next one.
+pub(super) async fn tomorrow(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((_, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    let day = ctx.today + Duration::days(1);
+    let (text, date) = match p.workouts().find(|w| w.date == day && w.kind.is_running()) {
+        Some(w) => (
+            format!(
+                "{}**{}** ({})\n{}",
+                status_mark(w),
+                lang.pick("Demain", "Tomorrow"),
+                date_short(day, lang),
+                w.description.get(lang)
+            ),
+            Some(day),
+        ),
+        None => match next_workout(&p, day) {
+            Some(n) => (
+                match lang {
+                    Lang::Fr => format!(
+                        "😌 Pas de course prévue demain : repos.\nProchaine séance : {} — {}",
+                        date_short(n.date, lang),
+                        n.description.get(lang)
+                    ),
+                    Lang::En => format!(
+                        "😌 No run planned tomorrow: rest.\nNext session: {} — {}",
+                        date_short(n.date, lang),
+                        n.description.get(lang)
+                    ),
+                },
+                Some(n.date),
+            ),
+            None => (
+                lang.pick(
+                    "Ton plan est terminé 🎉 Tape /plan pour le suivant.",
+                    "Your plan is complete 🎉 Type /plan for the next one.",
+                )
+                .to_owned(),
+                None,
+            ),
+        },
+    };
+    let reply = Reply::text(text);
+    Ok(vec![match date {
+        Some(d) => reply.with_buttons(vec![vec![watch_button(d, lang)]]),
+        None => reply,
+    }])
+}
+
+/// "when is my race?": the plan's race day and how far it is.
+pub(super) async fn race_day(ctx: &FlowCtx<'_>) -> Result<Vec<Reply>, Failure> {
+    let lang = ctx.lang();
+    let Some((_, p)) = active(ctx).await? else {
+        return Ok(no_plan(lang));
+    };
+    let race = p.workouts().find(|w| w.kind == plan::WorkoutKind::Race).map(|w| w.date).or(p.race_date);
+    let text = match race {
+        Some(d) => {
+            let days = (d - ctx.today).num_days();
+            let when = match lang {
+                Lang::Fr => format!("{} {}", crate::i18n::weekday_long(lang, d.weekday()), d.format("%d/%m/%Y")),
+                Lang::En => format!("{} {}", crate::i18n::weekday_long(lang, d.weekday()), d.format("%-d %b %Y")),
+            };
+            let left = crate::i18n::count(lang, days.max(0) as u64, ["jour", "jours"], ["day", "days"]);
+            match lang {
+                Lang::Fr => format!("🏁 Ta course ({}) : {when}, dans {left}.", goal_label(p.goal, lang)),
+                Lang::En => format!("🏁 Your race ({}): {when}, in {left}.", goal_label(p.goal, lang)),
+            }
+        }
+        None => match lang {
+            Lang::Fr => {
+                format!("Ton plan {} n'a pas de course ; il se termine le {}.", goal_label(p.goal, lang), p.end_date())
+            }
+            Lang::En => format!("Your {} plan has no race; it ends on {}.", goal_label(p.goal, lang), p.end_date()),
+        },
+    };
+    Ok(vec![Reply::text(text)])
+}
+
+/// The session a "why this session?" is about: today's run, else the next one.
+pub(super) async fn session_in_question(ctx: &FlowCtx<'_>) -> Result<Option<Workout>, Failure> {
+    let Some((_, p)) = active(ctx).await? else { return Ok(None) };
+    let today = p.workouts().find(|w| w.date == ctx.today && w.kind.is_running()).cloned();
+    Ok(today.or_else(|| next_workout(&p, ctx.today).cloned()))
 }
 
 /// `/today`

@@ -42,7 +42,7 @@ pub(super) async fn summary(ctx: &FlowCtx<'_>, args: &str) -> Result<Vec<Reply>,
         "now" | "maintenant" => {
             let week = IsoWeek::last_complete(ctx.today);
             let s = summary::weekly_summary_for(ctx.store, ctx.user, week, ctx.today).await?;
-            let mut replies = summary::replies(&s, lang);
+            let mut replies = summary::replies(&s, lang, ctx.user.units);
             if let Some(goals) = goals::section(ctx.store, ctx.user.id, ctx.today, lang).await? {
                 replies.push(Reply::text(goals));
             }

@@ -56,7 +56,9 @@ pub(super) async fn run(
     let ticked = tracking::tick_off(store, user).await?;
     let lang = runner.lang;
     let text = match result {
-        Ok(summary) => new_runs_text(store, user, &summary, &ticked, lang).await?,
+        Ok(summary) => {
+            new_runs_text(store, user, &summary, &ticked, lang).await?.map(|t| runner.units.localise(lang, &t))
+        }
         Err(GarminError::RateLimited { retry_after_s }) => {
             let wait = garmin::pause_after_429(store, retry_after_s, config.garmin_backoff, now, "429").await?;
             return retry(store, worker, config, job, now, Some(wait), "Garmin rate limited", report).await;

@@ -346,14 +346,14 @@ async fn build(
             };
             let s = summary::weekly_summary_for(store, &user, t.week, today).await?;
             let mut replies = if charts {
-                summary::replies(&s, user.lang)
+                summary::replies(&s, user.lang, user.units)
             } else {
                 vec![Reply::text(summary::render(&s, user.lang))]
             };
             if let Some(goals) = goals::section(store, user.id, today, user.lang).await? {
                 replies.push(Reply::text(goals));
             }
-            Ok(Some(replies))
+            Ok(Some(in_units(&user, replies)))
         }
         ScheduleKind::PlanDay => {
             let (Some(id), Some(day)) = (job.user_id, t.day) else { return Ok(None) };
@@ -364,7 +364,10 @@ async fn build(
             };
             // Nothing missed: the job is done with nothing to send.
             let closed = tracking::close_day(store, id, day, now).await?;
-            Ok(Some(closed.map(|c| vec![tracking::day_closed_reply(&c, user.lang)]).unwrap_or_default()))
+            Ok(Some(in_units(
+                &user,
+                closed.map(|c| vec![tracking::day_closed_reply(&c, user.lang)]).unwrap_or_default(),
+            )))
         }
         ScheduleKind::MorningReminder => {
             let (Some(id), Some(day)) = (job.user_id, t.day) else { return Ok(None) };
@@ -379,7 +382,7 @@ async fn build(
             }
             let Some(active) = crate::plans::active(store, id).await? else { return Ok(Some(Vec::new())) };
             let reply = crate::today::reminder(store, config.weather.as_deref(), &user, &active.plan, day, now).await?;
-            Ok(Some(reply.into_iter().collect()))
+            Ok(Some(in_units(&user, reply.into_iter().collect())))
         }
         // Handled before building (see `deliver`): a sync or a push decides its own retries.
         ScheduleKind::GarminSync | ScheduleKind::GarminPush => Ok(Some(Vec::new())),
@@ -412,6 +415,14 @@ async fn build(
             Ok(Some(vec![Reply::text(summary::render_digest(&d, t.lang.unwrap_or(Lang::En)))]))
         }
     }
+}
+
+/// A runner's messages in their units (the texts are written in km).
+fn in_units(user: &crate::domain::User, mut replies: Vec<Reply>) -> Vec<Reply> {
+    for r in &mut replies {
+        r.text = user.units.localise(user.lang, &r.text);
+    }
+    replies
 }
 
 /// Tells `kept` (in a private chat of theirs: Telegram, else a Discord DM) that an account on

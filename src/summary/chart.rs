@@ -5,6 +5,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
 use super::WeeklySummary;
+use crate::domain::Units;
 use crate::i18n::{Lang, number};
 
 pub const CHART_WIDTH: u32 = 800;
@@ -17,13 +18,22 @@ const BAR_DIM: RGBColor = RGBColor(160, 195, 232);
 const TARGET: RGBColor = RGBColor(230, 120, 20);
 
 /// An 800×400 PNG: one bar per week (the summarised week darker), the plan's weekly distance as an
-/// orange line where a plan covers the week.
-pub fn chart_png(s: &WeeklySummary, lang: Lang) -> Result<Vec<u8>, ChartError> {
-    crate::charts::png(CHART_WIDTH, CHART_HEIGHT, |rgb| draw(s, lang, rgb))
+/// orange line where a plan covers the week; distances in `units`.
+pub fn chart_png(s: &WeeklySummary, lang: Lang, units: Units) -> Result<Vec<u8>, ChartError> {
+    crate::charts::png(CHART_WIDTH, CHART_HEIGHT, |rgb| draw(s, lang, units, rgb))
 }
 
-fn draw(s: &WeeklySummary, lang: Lang, rgb: &mut [u8]) -> Result<(), ChartError> {
-    let bars = &s.chart;
+fn draw(s: &WeeklySummary, lang: Lang, units: Units, rgb: &mut [u8]) -> Result<(), ChartError> {
+    let bars: Vec<super::WeekBar> = s
+        .chart
+        .iter()
+        .map(|b| super::WeekBar {
+            km: units.from_km(b.km),
+            target_km: b.target_km.map(|t| units.from_km(t)),
+            ..b.clone()
+        })
+        .collect();
+    let bars = &bars;
     // A segmented range includes its end: 0..n-1 gives n slots.
     let n = u32::try_from(bars.len()).unwrap_or(0).max(1);
     let top = bars.iter().map(|b| b.km.max(b.target_km.unwrap_or(0.0))).fold(0.0_f64, f64::max).max(5.0) * 1.35;
@@ -33,7 +43,11 @@ fn draw(s: &WeeklySummary, lang: Lang, rgb: &mut [u8]) -> Result<(), ChartError>
 
     let root = BitMapBackend::with_buffer(rgb, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let title = lang.pick("Distance hebdomadaire (km), 8 dernières semaines", "Weekly distance (km), last 8 weeks");
+    let unit = units.distance_unit();
+    let title = match lang {
+        Lang::Fr => format!("Distance hebdomadaire ({unit}), 8 dernières semaines"),
+        Lang::En => format!("Weekly distance ({unit}), last 8 weeks"),
+    };
     let mut chart = ChartBuilder::on(&root)
         .caption(title, (FAMILY, 22).into_font().color(&INK))
         .margin(14)
@@ -54,7 +68,7 @@ fn draw(s: &WeeklySummary, lang: Lang, rgb: &mut [u8]) -> Result<(), ChartError>
         .x_labels(bars.len().max(1))
         .x_label_formatter(&fmt_x)
         .y_label_formatter(&fmt_y)
-        .y_desc("km")
+        .y_desc(unit)
         .label_style((FAMILY, 14).into_font().color(&INK))
         .axis_desc_style((FAMILY, 14).into_font().color(&INK))
         .draw()

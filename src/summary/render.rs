@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde_json::Value;
 
 use super::{WeeklySummary, chart_png};
+use crate::domain::Units;
 use crate::i18n::{Lang, agree, count, number};
 use crate::message::{Attachment, AttachmentKind, Reply};
 use crate::science::ActivityKind;
@@ -85,8 +86,13 @@ pub fn render(s: &WeeklySummary, lang: Lang) -> String {
     if s.run_count == 0 {
         out.push_str(lang.pick("Aucune sortie enregistrée cette semaine.", "No runs recorded this week."));
         if s.other_activities > 0 {
-            let _ =
-                write!(out, " {} {}", s.other_activities, lang.pick("autre(s) activité(s).", "other activit(ies)."));
+            let others = count(
+                lang,
+                u64::from(s.other_activities),
+                ["autre activité", "autres activités"],
+                ["other activity", "other activities"],
+            );
+            let _ = write!(out, " {others}.");
         }
         out.push('\n');
     } else {
@@ -240,9 +246,9 @@ pub fn to_json(s: &WeeklySummary) -> Value {
 /// The chat replies for a summary: the text with the chart attached (text alone when the chart
 /// cannot be drawn).
 #[must_use]
-pub fn replies(s: &WeeklySummary, lang: Lang) -> Vec<Reply> {
-    let reply = Reply::text(render(s, lang));
-    match chart_png(s, lang) {
+pub fn replies(s: &WeeklySummary, lang: Lang, units: Units) -> Vec<Reply> {
+    let reply = Reply::text(units.localise(lang, &render(s, lang)));
+    match chart_png(s, lang, units) {
         Ok(png) => vec![reply.with_attachment(Attachment {
             kind: AttachmentKind::Image,
             name: format!("summary-{}.png", s.week),

@@ -417,6 +417,11 @@ pub enum Commands {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Measurements: `eval coach` runs the coach evaluation (docs/coach-eval.md).
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
     /// HTTP API keys: create one (its secret is shown once), list them, revoke one.
     ApiKey {
         #[command(subcommand)]
@@ -424,6 +429,20 @@ pub enum Commands {
     },
     #[command(skip)]
     Default,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// FR/EN scenarios through the coach (the deterministic one, or the model of
+    /// RUNCOACH_LLM_BASE_URL), scored per check: numbers, plan, tool, safety, sources, language,
+    /// privacy, injection.
+    Coach {
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when fewer checks pass (CI keeps the deterministic coach's score as a floor).
+        #[arg(long)]
+        min_passed: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

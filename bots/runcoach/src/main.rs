@@ -4,6 +4,7 @@ mod activity_cmd;
 mod admin_cmd;
 mod api_key_cmd;
 mod cli;
+mod eval_cmd;
 mod goal_cmd;
 mod import_cmd;
 mod kb_cmd;
@@ -251,6 +252,22 @@ async fn run(mut cli: Cli) -> Result<ExitCode> {
             runcoach_telegram::delete_webhook(&config).await.context("deleting the webhook")?;
             eprintln!("runcoach telegram: webhook deleted");
             Ok(ExitCode::SUCCESS)
+        }
+        Commands::Eval { command: cli::EvalCommand::Coach { json, min_passed } } => {
+            let report = eval_cmd::run(settings.llm.clone(), &settings.knowledge).await?;
+            if json {
+                science_cmd::emit(&format!("{}\n", serde_json::to_string_pretty(&report)?));
+            } else {
+                science_cmd::emit(&report.render());
+            }
+            let passed = report.total().passed;
+            Ok(match min_passed {
+                Some(min) if passed < min => {
+                    eprintln!("runcoach eval coach: {passed} checks passed, fewer than the floor of {min}");
+                    ExitCode::from(1)
+                }
+                _ => ExitCode::SUCCESS,
+            })
         }
         Commands::Admin { command } => {
             let store = open_store(&settings).await?;

@@ -41,13 +41,13 @@ pub async fn summary(store: &dyn Store, id: UserId, args: SummaryArgs) -> Result
     let lang = args.lang.unwrap_or(user.lang);
     let s = summary::weekly_summary_for(store, &user, week, today).await.context("cannot read the runner's data")?;
     if let Some(path) = &args.chart {
-        let png = summary::chart_png(&s, lang)?;
+        let png = summary::chart_png(&s, lang, user.units)?;
         std::fs::write(path, png).with_context(|| format!("cannot write the chart to {}", path.display()))?;
     }
     if args.json {
         emit(&format!("{}\n", serde_json::to_string_pretty(&summary::to_json(&s))?));
     } else {
-        emit(&format!("{}\n", summary::render(&s, lang)));
+        emit(&format!("{}\n", user.units.localise(lang, &summary::render(&s, lang))));
         if let Some(path) = &args.chart {
             eprintln!("chart written to {}", path.display());
         }

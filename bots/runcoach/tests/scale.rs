@@ -133,7 +133,7 @@ async fn two_instances_behind_one_webhook_share_sessions_send_once_and_survive_a
     assert_eq!(info["result"]["url"], serde_json::json!(hook), "{info}");
     let n = peer.sent(8008).await.len();
     say(&peer, &lina, chat.clone(), "12 semaines").await;
-    peer.wait_for(8008, n, "the wizard continues on B", |m| text(m).contains("Combien de séances")).await;
+    peer.wait_for(8008, n, "the wizard continues on B", |m| text(m).contains("Tu vises un temps")).await;
     let n = peer.sent(8008).await.len();
     for _ in 0..3 {
         say(&peer, &lina, chat.clone(), "/aide").await;

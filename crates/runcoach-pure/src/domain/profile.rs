@@ -434,6 +434,113 @@ impl Units {
     }
 }
 
+impl Units {
+    /// `text` (written in kilometres, as the plan engine, the analysis and the weekly summary
+    /// write it) in the runner's units: distances "12,3 km" → "7,6 mi", paces "5:12 /km" and bands
+    /// "5:30–6:00 /km" → per mile, speeds "16 km/h" → "9.9 mph". "5 km" and "10 km" are race names
+    /// ("Plan 10 km") and stay. Metric texts come back unchanged.
+    #[must_use]
+    pub fn localise(self, lang: Lang, text: &str) -> String {
+        if self == Units::Metric {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut rest = text;
+        while let Some(at) = rest.find("km") {
+            let (before, from_km) = rest.split_at(at);
+            let after = from_km.get(2..).unwrap_or_default();
+            let word_end = !after.chars().next().is_some_and(char::is_alphanumeric);
+            let speed = after.starts_with("/h");
+            let converted = if !word_end && !speed {
+                None
+            } else if let Some(head) = before.strip_suffix('/') {
+                pace_before(head).map(|(keep, paces)| {
+                    let shown: Vec<String> = paces.iter().map(|s| mmss(s * KM_PER_MILE)).collect();
+                    (keep.len(), format!("{} /mi", shown.join("–")), 2)
+                })
+            } else {
+                number_before(before).and_then(|(keep, value, decimals)| {
+                    if !speed && decimals == 0 && (value == 5.0 || value == 10.0) {
+                        return None;
+                    }
+                    let miles = crate::i18n::number(lang, value / KM_PER_MILE, decimals.max(1));
+                    Some(if speed {
+                        (keep.len(), format!("{miles} mph"), 4)
+                    } else {
+                        (keep.len(), format!("{miles} mi"), 2)
+                    })
+                })
+            };
+            match converted {
+                Some((keep, replacement, consumed)) => {
+                    out.push_str(before.get(..keep).unwrap_or_default());
+                    out.push_str(&replacement);
+                    rest = from_km.get(consumed..).unwrap_or_default();
+                }
+                None => {
+                    out.push_str(before);
+                    out.push_str("km");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn mmss(seconds: f64) -> String {
+    let s = if seconds.is_finite() { seconds.round().max(0.0) as i64 } else { 0 };
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// `head` ends with a number and spaces ("Run 12,5 ", "~27.5 "): the length of what comes before
+/// the number, its value and its decimals.
+fn number_before(head: &str) -> Option<(&str, f64, usize)> {
+    let trimmed = head.trim_end_matches(' ');
+    if trimmed.len() == head.len() && !head.is_empty() && !head.ends_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit() || *c == '.' || *c == ',')
+        .last()
+        .map(|(i, _)| i)?;
+    let literal = trimmed.get(start..)?.trim_start_matches([',', '.']);
+    let start = trimmed.len() - literal.len();
+    if literal.is_empty() || !literal.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let value: f64 = literal.replace(',', ".").parse().ok()?;
+    let decimals = literal.split(['.', ',']).nth(1).map_or(0, str::len);
+    Some((trimmed.get(..start)?, value, decimals))
+}
+
+/// `head` ends with a pace or a band and maybe a space ("at 5:30–6:00 ", "(5:12"): what comes
+/// before it and the paces in seconds.
+fn pace_before(head: &str) -> Option<(&str, Vec<f64>)> {
+    let trimmed = head.trim_end_matches(' ');
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit() || matches!(c, ':' | '–' | '-'))
+        .last()
+        .map(|(i, _)| i)?;
+    let literal = trimmed.get(start..)?.trim_start_matches(['–', '-']);
+    let start = trimmed.len() - literal.len();
+    let paces: Option<Vec<f64>> = literal
+        .split(['–', '-'])
+        .map(|p| {
+            let (m, s) = p.split_once(':')?;
+            let (m, s): (u32, u32) = (m.parse().ok()?, s.parse().ok()?);
+            (s < 60 && (1..=2).contains(&p.split_once(':')?.1.len())).then_some(f64::from(m * 60 + s))
+        })
+        .collect();
+    let paces = paces.filter(|p| !p.is_empty() && p.len() <= 2)?;
+    Some((trimmed.get(..start)?, paces))
+}
+
 /// The international mile, in kilometres.
 pub const KM_PER_MILE: f64 = 1.609_344;
 
@@ -517,6 +624,45 @@ mod tests {
         assert_eq!(Units::Imperial.pace(300.0), "8:03 /mi");
         assert_eq!(Units::Imperial.pace(f64::NAN), "0:00 /mi");
         assert_eq!(Units::Imperial.distance(Lang::Fr, -0.01, 1), "0,0 mi");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn localising_any_text_is_safe_and_metric_changes_nothing(
+            text in "[0-9 ,.:–/kmhé-]{0,40}|\\PC{0,60}",
+        ) {
+            let _ = Units::Imperial.localise(Lang::Fr, &text);
+            proptest::prop_assert_eq!(Units::Metric.localise(Lang::En, &text), text);
+        }
+
+        #[test]
+        fn every_pace_and_distance_is_converted(m in 2u32..20, sec in 0u32..60, km in 0.1f64..100.0) {
+            let text = format!("run {km:.1} km at {m}:{sec:02} /km, then");
+            let miles = Units::Imperial.localise(Lang::En, &text);
+            let expected = format!(
+                "run {} mi at {} /mi, then",
+                crate::i18n::number(Lang::En, format!("{km:.1}").parse::<f64>().unwrap_or(km) / KM_PER_MILE, 1),
+                mmss(f64::from(m * 60 + sec) * KM_PER_MILE)
+            );
+            proptest::prop_assert_eq!(miles, expected);
+        }
+    }
+
+    #[test]
+    fn texts_in_km_are_shown_in_miles() {
+        let mi = |lang, t: &str| Units::Imperial.localise(lang, t);
+        assert_eq!(mi(Lang::En, "Week 1 — base — 2 h 40, ~27.5 km"), "Week 1 — base — 2 h 40, ~17.1 mi");
+        assert_eq!(mi(Lang::Fr, "sortie la plus longue 16,1 km."), "sortie la plus longue 10,0 mi.");
+        assert_eq!(mi(Lang::En, "45 min easy (5:30–6:00 /km)"), "45 min easy (8:51–9:39 /mi)");
+        assert_eq!(mi(Lang::En, "pace 5:00 /km, then"), "pace 8:03 /mi, then");
+        assert_eq!(mi(Lang::En, "at 5:00/km"), "at 8:03 /mi");
+        assert_eq!(mi(Lang::En, "VMA 16 km/h"), "VMA 9.9 mph");
+        assert_eq!(mi(Lang::En, "12 km run, 30 km due"), "7.5 mi run, 18.6 mi due");
+        // Race names stay; words that merely contain "km" stay.
+        assert_eq!(mi(Lang::Fr, "Plan 10 km — 12 semaines"), "Plan 10 km — 12 semaines");
+        assert_eq!(mi(Lang::En, "5 km race"), "5 km race");
+        assert_eq!(mi(Lang::En, "kmh km, the okm"), "kmh km, the okm");
+        assert_eq!(Units::Metric.localise(Lang::En, "12.0 km at 5:00 /km"), "12.0 km at 5:00 /km");
     }
 
     #[test]

@@ -166,12 +166,13 @@ impl PlanError {
             ),
             PlanError::InvalidPlan(v) => Bilingual::new(
                 format!(
-                    "Je n'ai pas pu construire un plan sûr pour cette demande ({} règle(s) non respectée(s)). Essaie un autre nombre de séances ou de semaines.",
-                    v.len()
+                    "Je n'ai pas pu construire un plan sûr pour cette demande ({} non {}). Essaie un autre nombre de séances ou de semaines.",
+                    crate::i18n::count(crate::i18n::Lang::Fr, v.len() as u64, ["règle", "règles"], ["rule", "rules"]),
+                    crate::i18n::agree(crate::i18n::Lang::Fr, v.len() as u64, ["respectée", "respectées"], ["", ""])
                 ),
                 format!(
-                    "I could not build a safe plan for this request ({} rule(s) broken). Try another number of sessions or weeks.",
-                    v.len()
+                    "I could not build a safe plan for this request ({} broken). Try another number of sessions or weeks.",
+                    crate::i18n::count(crate::i18n::Lang::En, v.len() as u64, ["règle", "règles"], ["rule", "rules"])
                 ),
             ),
         }

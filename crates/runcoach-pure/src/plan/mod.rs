@@ -258,6 +258,58 @@ impl WorkoutKind {
         }
     }
 
+    /// Why a plan holds this kind of session (the knowledge base's session pages say more).
+    pub fn purpose(self) -> Bilingual {
+        let (fr, en) = match self {
+            WorkoutKind::Easy => (
+                "Le footing en endurance fondamentale construit la base aérobie (cœur, capillaires, mitochondries) sans fatigue qui gênerait les séances dures : c'est l'essentiel du volume (environ 80 %).",
+                "Easy running builds the aerobic base (heart, capillaries, mitochondria) without fatigue that would spoil the hard sessions: it is most of the volume (about 80 %).",
+            ),
+            WorkoutKind::Long => (
+                "La sortie longue développe l'endurance et l'économie de course, et habitue les jambes et le ravitaillement à la durée de la course.",
+                "The long run builds endurance and running economy, and gets legs and fuelling used to the race's duration.",
+            ),
+            WorkoutKind::Recovery => (
+                "La récupération active fait circuler le sang après une séance dure sans ajouter de fatigue : très lente, courte.",
+                "Recovery running keeps blood flowing after a hard day without adding fatigue: very slow, short.",
+            ),
+            WorkoutKind::Tempo | WorkoutKind::Threshold => (
+                "Le seuil repousse l'allure que tu peux tenir longtemps sans t'asphyxier (le seuil lactique) : « confortablement difficile ».",
+                "Threshold work raises the pace you can hold for long without tying up (the lactate threshold): \"comfortably hard\".",
+            ),
+            WorkoutKind::Intervals => (
+                "Le fractionné à VMA développe la VO2max, la plus grande quantité d'oxygène que tu peux utiliser : des répétitions courtes et rapides, récupérations comprises.",
+                "VO2max intervals raise the most oxygen you can use: short fast repeats, with their recoveries.",
+            ),
+            WorkoutKind::Hills => (
+                "Les côtes renforcent les jambes et la foulée avec moins de choc qu'en vitesse sur le plat.",
+                "Hills build leg strength and stride power with less impact than speed on the flat.",
+            ),
+            WorkoutKind::Fartlek => (
+                "Le fartlek mêle les allures aux sensations : de la vitesse sans la pression du chrono.",
+                "Fartlek mixes paces by feel: speed without the pressure of the watch.",
+            ),
+            WorkoutKind::RacePace => (
+                "L'allure spécifique apprend au corps et à la tête le rythme exact de la course visée.",
+                "Race-pace work teaches body and mind the exact rhythm of the goal race.",
+            ),
+            WorkoutKind::Strides => (
+                "Les lignes droites entretiennent la vitesse et la foulée sans fatigue : rapides mais relâchées.",
+                "Strides keep speed and form without fatigue: fast but relaxed.",
+            ),
+            WorkoutKind::Race => ("Le jour J : tout le plan mène ici.", "Race day: the whole plan leads here."),
+            WorkoutKind::Rest => (
+                "Le repos fait partie de l'entraînement : c'est pendant la récupération que le corps s'adapte.",
+                "Rest is part of training: the body adapts while it recovers.",
+            ),
+            WorkoutKind::Cross => (
+                "L'entraînement croisé entretient le cardio en épargnant les impacts de la course.",
+                "Cross-training keeps the aerobic work going while sparing the legs the impact of running.",
+            ),
+        };
+        Bilingual::new(fr, en)
+    }
+
     pub fn label(self) -> Bilingual {
         let (fr, en) = match self {
             WorkoutKind::Easy => ("Footing", "Easy"),
