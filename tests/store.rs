@@ -13,7 +13,7 @@ use runcoach_core::i18n::Lang;
 use runcoach_core::message::ChatKey;
 use runcoach_core::store::{
     GLOBAL_TABLES, InsertOutcome, LinkError, NewActivity, NewGoal, NewJob, NewLap, NewPlan, NewPlannedWorkout,
-    NewSchedule, ProfileUpdate, Role, SampleSeries, Store, USER_TABLES,
+    NewSchedule, ProfileUpdate, Role, SampleSeries, Store, StoreError, USER_TABLES,
 };
 // A concrete backend, not `dyn Store`: its aggregate traits must be in scope.
 use runcoach_core::store::{ConversationStore, UserStore};
@@ -257,6 +257,33 @@ async fn activities_are_stored_once(t: TestStore) {
     bad.duration_s = f64::NAN;
     assert!(s.insert_activity(id, &bad).await.is_err());
     assert_eq!(s.activities(id, None).await.unwrap().len(), 3);
+}
+
+async fn long_lists_go_in_batches_whole_and_once(t: TestStore) {
+    let s = t.store.as_ref();
+    let id = new_user(s, Platform::Console, "list").await;
+    // 450 runs a day apart (three batches), one repeated inside the list, one impossible.
+    let mut list: Vec<NewActivity> =
+        (0..450).map(|i| run(Some(&format!("g{i}")), "garmin", i * 24 * 60, 5000.0 + i as f64)).collect();
+    list.push(run(Some("g7"), "garmin", 7 * 24 * 60, 5007.0));
+    let mut broken = run(Some("bad"), "garmin", 500 * 24 * 60, 5000.0);
+    broken.duration_s = f64::NAN;
+    list.push(broken);
+    let refs: Vec<&NewActivity> = list.iter().collect();
+    let outcomes = s.insert_activities(id, &refs).await.unwrap();
+    assert_eq!(outcomes.len(), 452);
+    let inserted = outcomes.iter().filter(|o| matches!(o, Ok(InsertOutcome::Inserted(_)))).count();
+    assert_eq!(inserted, 450);
+    let Ok(InsertOutcome::Inserted(seventh)) = outcomes[7] else { panic!("{:?}", outcomes[7]) };
+    assert_eq!(outcomes[450].as_ref().unwrap(), &InsertOutcome::Duplicate(seventh), "a duplicate inside one list");
+    assert!(matches!(outcomes[451], Err(StoreError::Conflict(_))), "refused alone: {:?}", outcomes[451]);
+    let stored = s.activities(id, None).await.unwrap();
+    assert_eq!(stored.len(), 450);
+    assert_eq!(s.activity_laps(id, stored[0].id).await.unwrap().len(), 2, "each activity whole");
+    // A second import of the same list adds nothing.
+    let again = s.insert_activities(id, &refs[..450]).await.unwrap();
+    assert!(again.iter().all(|o| matches!(o, Ok(InsertOutcome::Duplicate(_)))));
+    assert_eq!(s.activities(id, None).await.unwrap().len(), 450);
 }
 
 async fn link_codes_merge_two_runners(t: TestStore) {
@@ -624,6 +651,7 @@ on_both_stores!(
     concurrent_first_contacts_make_one_runner,
     profile_updates_keep_other_fields,
     activities_are_stored_once,
+    long_lists_go_in_batches_whole_and_once,
     link_codes_merge_two_runners,
     conversations_and_dialogue_state,
     jobs_are_claimed_once,

@@ -187,6 +187,13 @@ impl<'a> ToolBox<'a> {
         }
     }
 
+    /// The knowledge base's passages for the runner's question, before the model speaks: every
+    /// answer is grounded (and cited) even when the model calls no tool. `None` without a base.
+    pub async fn grounding(&self, question: &str) -> Option<Value> {
+        self.kb.as_ref()?;
+        self.search(&json!({ "query": question })).await.ok()
+    }
+
     async fn search(&self, args: &Value) -> Result<Value, ToolError> {
         let expected = "query must be a non-empty string";
         let SearchArgs { query } = arguments(args, expected)?;

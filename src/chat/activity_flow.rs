@@ -107,16 +107,25 @@ pub(super) async fn import_file(ctx: &FlowCtx<'_>, name: &str, data: &[u8]) -> R
     };
     let mut lines = Vec::new();
     let mut inserted = 0;
-    for item in &imported {
-        let outcome = ctx.store.insert_activity(ctx.user.id, &item.activity).await?;
+    let activities: Vec<&NewActivity> = imported.iter().map(|i| &i.activity).collect();
+    let outcomes = ctx.store.insert_activities(ctx.user.id, &activities).await?;
+    for (item, outcome) in imported.iter().zip(outcomes) {
         let line = describe(&item.activity, lang, ctx.user.units);
         match outcome {
-            InsertOutcome::Inserted(_) => {
+            Err(e) => {
+                count_import("refused");
+                tracing::info!(error = %e, "an imported activity was refused by the store");
+                lines.push(format!(
+                    "❌ {line} — {}",
+                    lang.pick("refusée (valeurs impossibles)", "refused (impossible values)")
+                ));
+            }
+            Ok(InsertOutcome::Inserted(_)) => {
                 count_import("imported");
                 lines.push(format!("✅ {line}"));
                 inserted += 1;
             }
-            InsertOutcome::Duplicate(_) => {
+            Ok(InsertOutcome::Duplicate(_)) => {
                 count_import("duplicate");
                 lines.push(format!("↩️ {line} — {}", lang.pick("déjà enregistrée", "already recorded")));
             }

@@ -194,6 +194,10 @@ impl From<sqlx::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Activities per transaction in [`ActivityStore::insert_activities`]: one commit for a few
+/// hundred rows instead of one each, and a short hold on SQLite's write lock.
+pub const INSERT_BATCH: usize = 200;
+
 /// Profile changes: `Some(v)` sets a field; fields left `None` are kept.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileUpdate {
@@ -638,6 +642,14 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
     async fn insert_activity(&self, id: UserId, activity: &NewActivity) -> StoreResult<InsertOutcome>;
+    /// Many activities (an activity list, a Garmin export) in transactions of [`INSERT_BATCH`]:
+    /// one outcome per activity, in order (an invalid one is refused alone). A failure of the
+    /// store stops at the batch it was in; the batches before are committed, each activity whole.
+    async fn insert_activities(
+        &self,
+        id: UserId,
+        activities: &[&NewActivity],
+    ) -> StoreResult<Vec<StoreResult<InsertOutcome>>>;
     /// The stored activity `activity` would be a duplicate of (the check `insert_activity` makes),
     /// without writing: lets a caller skip costly work for activities it already has.
     async fn duplicate_activity(&self, id: UserId, activity: &NewActivity) -> StoreResult<Option<i64>>;

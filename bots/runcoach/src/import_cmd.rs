@@ -45,7 +45,11 @@ pub async fn run(store: &dyn Store, user: UserId, files: &[PathBuf]) -> Result<E
                 emit(&format!("{shown}: refused: {}\n", e.message(Lang::En)));
             }
             Ok(items) => {
-                for item in items {
+                let activities: Vec<&runcoach_core::store::NewActivity> = items.iter().map(|i| &i.activity).collect();
+                // Batched transactions: whole activities, a few commits for a long list.
+                let saved =
+                    store.insert_activities(user, &activities).await.with_context(|| format!("{shown}: not saved"))?;
+                for (item, saved) in items.iter().zip(saved) {
                     let a = &item.activity;
                     let what = format!(
                         "{} {} {:.2} km {:.0} s",
@@ -54,11 +58,13 @@ pub async fn run(store: &dyn Store, user: UserId, files: &[PathBuf]) -> Result<E
                         a.distance_m.unwrap_or(0.0) / 1000.0,
                         a.duration_s
                     );
-                    // One transaction per activity: a failure here leaves nothing of it behind.
-                    let saved = store.insert_activity(user, a).await.with_context(|| format!("{shown}: not saved"))?;
                     let outcome = match saved {
-                        InsertOutcome::Inserted(_) => "imported",
-                        InsertOutcome::Duplicate(_) => "duplicate",
+                        Ok(InsertOutcome::Inserted(_)) => "imported".to_owned(),
+                        Ok(InsertOutcome::Duplicate(_)) => "duplicate".to_owned(),
+                        Err(e) => {
+                            refused += 1;
+                            format!("refused ({e})")
+                        }
                     };
                     let warnings: Vec<String> = item.warnings.iter().map(|w| w.message(Lang::En)).collect();
                     let warnings = if warnings.is_empty() {

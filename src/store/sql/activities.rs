@@ -2,7 +2,6 @@
 
 macro_rules! impl_activities {
     ($ty:ty, $db:ty) => {
-
         /// The stored activity `a` would duplicate: same source and external id, or the same
         /// recording (see `sql::same_activity`).
         async fn duplicate_of(
@@ -41,92 +40,128 @@ macro_rules! impl_activities {
             }
             Ok(None)
         }
-        #[async_trait::async_trait]
-        impl $crate::store::ActivityStore for $ty {
-            #[tracing::instrument(skip_all, fields(user = %id, source = %a.source))]
-            async fn insert_activity(&self, id: UserId, a: &NewActivity) -> StoreResult<InsertOutcome> {
-                sql::validate_activity(a)?;
-                let blob = match &a.samples {
-                    Some(s) if !s.is_empty() => {
-                        Some(s.encode().map_err(|e| StoreError::Conflict($crate::store::DbDetail::caused_by(e)))?)
-                    }
-                    _ => None,
-                };
-                let mut tx = self.begin_write().await?;
-                if let Some(existing) = duplicate_of(&mut tx, id.0, a).await? {
-                    return Ok(InsertOutcome::Duplicate(existing));
+        /// One activity, its laps and samples, inside `tx` (validated by the caller); a duplicate
+        /// writes nothing.
+        async fn insert_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: UserId,
+            a: &NewActivity,
+        ) -> StoreResult<InsertOutcome> {
+            if let Some(existing) = duplicate_of(tx, id.0, a).await? {
+                return Ok(InsertOutcome::Duplicate(existing));
+            }
+            let blob = match &a.samples {
+                Some(s) if !s.is_empty() => {
+                    Some(s.encode().map_err(|e| StoreError::Conflict($crate::store::DbDetail::caused_by(e)))?)
                 }
-                let activity_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO activities (user_id, source, external_id, sport, name, start_time, utc_offset_s, \
+                _ => None,
+            };
+            let activity_id: i64 = sqlx::query_scalar(
+                "INSERT INTO activities (user_id, source, external_id, sport, name, start_time, utc_offset_s, \
                        duration_s, moving_s, distance_m, elevation_gain_m, elevation_loss_m, avg_hr, max_hr, \
                        avg_cadence, max_cadence, avg_speed_mps, max_speed_mps, calories, training_load, \
                        aerobic_te, anaerobic_te, vo2max, hr_zones_s, best_efforts, device, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
                        $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING id",
-                )
-                .bind(id.0)
-                .bind(&a.source)
-                .bind(&a.external_id)
-                .bind(a.sport.as_str())
-                .bind(&a.name)
-                .bind(a.start_time)
-                .bind(a.utc_offset_s)
-                .bind(a.duration_s)
-                .bind(a.moving_s)
-                .bind(a.distance_m)
-                .bind(a.elevation_gain_m)
-                .bind(a.elevation_loss_m)
-                .bind(a.avg_hr)
-                .bind(a.max_hr)
-                .bind(a.avg_cadence)
-                .bind(a.max_cadence)
-                .bind(a.avg_speed_mps)
-                .bind(a.max_speed_mps)
-                .bind(a.calories)
-                .bind(a.training_load)
-                .bind(a.aerobic_te)
-                .bind(a.anaerobic_te)
-                .bind(a.vo2max)
-                .bind(a.hr_zones_s.as_ref().map(|z| serde_json::json!(z)))
-                .bind(&a.best_efforts)
-                .bind(&a.device)
-                .bind(Utc::now())
-                .fetch_one(&mut *tx)
-                .await?;
-                for (index, lap) in a.laps.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO laps (activity_id, user_id, lap_index, start_time, duration_s, distance_m, \
+            )
+            .bind(id.0)
+            .bind(&a.source)
+            .bind(&a.external_id)
+            .bind(a.sport.as_str())
+            .bind(&a.name)
+            .bind(a.start_time)
+            .bind(a.utc_offset_s)
+            .bind(a.duration_s)
+            .bind(a.moving_s)
+            .bind(a.distance_m)
+            .bind(a.elevation_gain_m)
+            .bind(a.elevation_loss_m)
+            .bind(a.avg_hr)
+            .bind(a.max_hr)
+            .bind(a.avg_cadence)
+            .bind(a.max_cadence)
+            .bind(a.avg_speed_mps)
+            .bind(a.max_speed_mps)
+            .bind(a.calories)
+            .bind(a.training_load)
+            .bind(a.aerobic_te)
+            .bind(a.anaerobic_te)
+            .bind(a.vo2max)
+            .bind(a.hr_zones_s.as_ref().map(|z| serde_json::json!(z)))
+            .bind(&a.best_efforts)
+            .bind(&a.device)
+            .bind(Utc::now())
+            .fetch_one(&mut **tx)
+            .await?;
+            for (index, lap) in a.laps.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO laps (activity_id, user_id, lap_index, start_time, duration_s, distance_m, \
                            avg_hr, max_hr, avg_cadence, avg_speed_mps, intensity) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    )
-                    .bind(activity_id)
-                    .bind(id.0)
-                    .bind(i32::try_from(index).unwrap_or(i32::MAX))
-                    .bind(lap.start_time)
-                    .bind(lap.duration_s)
-                    .bind(lap.distance_m)
-                    .bind(lap.avg_hr)
-                    .bind(lap.max_hr)
-                    .bind(lap.avg_cadence)
-                    .bind(lap.avg_speed_mps)
-                    .bind(&lap.intensity)
-                    .execute(&mut *tx)
-                    .await?;
+                )
+                .bind(activity_id)
+                .bind(id.0)
+                .bind(i32::try_from(index).unwrap_or(i32::MAX))
+                .bind(lap.start_time)
+                .bind(lap.duration_s)
+                .bind(lap.distance_m)
+                .bind(lap.avg_hr)
+                .bind(lap.max_hr)
+                .bind(lap.avg_cadence)
+                .bind(lap.avg_speed_mps)
+                .bind(&lap.intensity)
+                .execute(&mut **tx)
+                .await?;
+            }
+            if let (Some(blob), Some(series)) = (blob, &a.samples) {
+                sqlx::query(
+                    "INSERT INTO samples (activity_id, user_id, format, point_count, data) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(activity_id)
+                .bind(id.0)
+                .bind($crate::domain::samples::FORMAT_V1)
+                .bind(i32::try_from(series.len()).unwrap_or(i32::MAX))
+                .bind(blob)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(InsertOutcome::Inserted(activity_id))
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::ActivityStore for $ty {
+            #[tracing::instrument(skip_all, fields(user = %id, source = %a.source))]
+            async fn insert_activity(&self, id: UserId, a: &NewActivity) -> StoreResult<InsertOutcome> {
+                sql::validate_activity(a)?;
+                let mut tx = self.begin_write().await?;
+                let outcome = insert_in(&mut tx, id, a).await?;
+                if matches!(outcome, InsertOutcome::Inserted(_)) {
+                    tx.commit().await?;
                 }
-                if let (Some(blob), Some(series)) = (blob, &a.samples) {
-                    sqlx::query(
-                        "INSERT INTO samples (activity_id, user_id, format, point_count, data) VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(activity_id)
-                    .bind(id.0)
-                    .bind($crate::domain::samples::FORMAT_V1)
-                    .bind(i32::try_from(series.len()).unwrap_or(i32::MAX))
-                    .bind(blob)
-                    .execute(&mut *tx)
-                    .await?;
+                Ok(outcome)
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id, count = activities.len()))]
+            async fn insert_activities(
+                &self,
+                id: UserId,
+                activities: &[&NewActivity],
+            ) -> StoreResult<Vec<StoreResult<InsertOutcome>>> {
+                let mut out = Vec::with_capacity(activities.len());
+                // Whole activities in batches: one commit per batch, so a killed import leaves the
+                // batches before it, each activity whole, and a re-run skips them as duplicates.
+                for batch in activities.chunks($crate::store::INSERT_BATCH) {
+                    let mut tx = self.begin_write().await?;
+                    for a in batch {
+                        // An invalid activity is refused alone; the others go in.
+                        out.push(match sql::validate_activity(a) {
+                            Ok(()) => Ok(insert_in(&mut tx, id, a).await?),
+                            Err(e) => Err(e),
+                        });
+                    }
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
-                Ok(InsertOutcome::Inserted(activity_id))
+                Ok(out)
             }
 
             #[tracing::instrument(skip_all, fields(user = %id, source = %a.source))]
@@ -157,8 +192,10 @@ macro_rules! impl_activities {
                         .bind(id.0)
                         .fetch_optional(&self.pool)
                         .await?;
-                blob.map(|b| SampleSeries::decode(&b).map_err(|e| StoreError::Corrupt($crate::store::DbDetail::caused_by(e))))
-                    .transpose()
+                blob.map(|b| {
+                    SampleSeries::decode(&b).map_err(|e| StoreError::Corrupt($crate::store::DbDetail::caused_by(e)))
+                })
+                .transpose()
             }
 
             #[tracing::instrument(skip_all, fields(user = %id))]
@@ -183,8 +220,16 @@ macro_rules! impl_activities {
 
             #[tracing::instrument(skip_all, fields(user = %id, activity = activity_id))]
             async fn activity_laps(&self, id: UserId, activity_id: i64) -> StoreResult<Vec<$crate::store::NewLap>> {
-                type LapRow =
-                    (DateTime<Utc>, f64, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<f64>, Option<String>);
+                type LapRow = (
+                    DateTime<Utc>,
+                    f64,
+                    Option<f64>,
+                    Option<f64>,
+                    Option<f64>,
+                    Option<f64>,
+                    Option<f64>,
+                    Option<String>,
+                );
                 let rows: Vec<LapRow> = sqlx::query_as(
                     "SELECT start_time, duration_s, distance_m, avg_hr, max_hr, avg_cadence, avg_speed_mps, intensity \
                      FROM laps WHERE user_id = $1 AND activity_id = $2 ORDER BY lap_index",
@@ -195,8 +240,8 @@ macro_rules! impl_activities {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(start_time, duration_s, distance_m, avg_hr, max_hr, avg_cadence, avg_speed_mps, intensity)| {
-                        $crate::store::NewLap {
+                    .map(
+                        |(
                             start_time,
                             duration_s,
                             distance_m,
@@ -205,8 +250,19 @@ macro_rules! impl_activities {
                             avg_cadence,
                             avg_speed_mps,
                             intensity,
-                        }
-                    })
+                        )| {
+                            $crate::store::NewLap {
+                                start_time,
+                                duration_s,
+                                distance_m,
+                                avg_hr,
+                                max_hr,
+                                avg_cadence,
+                                avg_speed_mps,
+                                intensity,
+                            }
+                        },
+                    )
                     .collect())
             }
         }
