@@ -303,6 +303,9 @@ impl Agent {
                 if text.trim().is_empty() {
                     return Err(AgentError::Empty);
                 }
+                if let Some(problem) = unusable_answer(&text) {
+                    return Err(AgentError::Malformed(problem.to_owned()));
+                }
                 answer.text = text.trim().to_owned();
                 return Ok(answer);
             }
@@ -536,6 +539,23 @@ fn parse_arguments(raw: &Value) -> Result<Value, String> {
 
 /// `{"name": "...", "arguments": {...}}` (optionally in a code fence or `<tool_call>` tags),
 /// as small models write tool calls in plain text.
+/// Why a final answer cannot go to the runner (the coach evaluation caught a small model doing
+/// both): a tool call written as text that could not be read, or a sentence repeated over and over.
+fn unusable_answer(text: &str) -> Option<&'static str> {
+    if text.contains("\"name\"") && text.contains("\"arguments\"") {
+        return Some("a tool call written as text, unreadable");
+    }
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for part in text.split(['\n', '.', '!', '?']).map(str::trim).filter(|p| p.chars().count() >= 12) {
+        let n = seen.entry(part.to_lowercase()).or_default();
+        *n += 1;
+        if *n >= 3 {
+            return Some("the same sentence three times or more");
+        }
+    }
+    None
+}
+
 fn call_written_as_text(content: &str) -> Option<ToolCall> {
     let text = strip_thinking(content);
     let text = text.trim();
@@ -598,6 +618,17 @@ a doctor for warning signs. Today is {today}.",
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_that_cannot_go_to_the_runner_are_caught() {
+        assert!(unusable_answer("Run easy today, then rest tomorrow.").is_none());
+        let broken = r#"{"name": "search_knowledge", "arguments": {"query": "Result of {"data"#;
+        assert!(unusable_answer(broken).is_some());
+        let looping = "Voici ma dernière sortie :\n\nVoici ma dernière sortie :\n\nVoici ma dernière sortie :";
+        assert_eq!(unusable_answer(looping), Some("the same sentence three times or more"));
+        // Short repeated bits (list markers, "Yes.") are fine.
+        assert!(unusable_answer("Yes. Yes. Yes. Keep it easy.").is_none());
+    }
 
     #[test]
     fn reads_tool_calls_written_as_text() {

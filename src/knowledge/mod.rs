@@ -333,6 +333,29 @@ impl KnowledgeBase {
         Ok(IndexReport { chunks: self.chunks.len(), cached: cached_count, embedded, model: Some(model) })
     }
 
+    /// Takes the vectors the store's cache already has, embedding nothing: one-shot commands
+    /// answer at once from lexical search plus these (`runcoach kb index` and the service's
+    /// background task embed the rest). Does nothing in lexical mode.
+    #[tracing::instrument(skip_all)]
+    pub async fn load_cached(&mut self, store: &dyn Store) -> Result<IndexReport, KbError> {
+        let Some(embedder) = self.embedder.clone() else {
+            return Ok(IndexReport { chunks: self.chunks.len(), ..IndexReport::default() });
+        };
+        let model = embedder.model_id().to_owned();
+        let wanted: Vec<String> = self.missing_hashes();
+        let cached: HashMap<String, Vec<f32>> = store.cached_embeddings(&model, &wanted).await?.into_iter().collect();
+        let cached_count = self.fill(&cached);
+        let missing = self.vectors.iter().filter(|v| v.is_none()).count();
+        if missing > 0 {
+            tracing::info!(
+                cached = cached_count,
+                missing,
+                "knowledge base: lexical search plus the cached vectors; `runcoach kb index` embeds the rest"
+            );
+        }
+        Ok(IndexReport { chunks: self.chunks.len(), cached: cached_count, embedded: 0, model: Some(model) })
+    }
+
     /// Embeds every chunk without a cache (tests, one-off tools). Blocking.
     pub fn index_uncached(&mut self) -> Result<IndexReport, KbError> {
         let Some(embedder) = self.embedder.clone() else {

@@ -577,6 +577,8 @@ pub async fn run(llm: Option<LlmConfig>, knowledge: &KbConfig) -> anyhow::Result
     let probe = seed(probe_dir.path(), Lang::En, now).await?;
     let list = scenarios(&probe);
     drop(probe);
+    // The stores live until the end: the model's memory folds run in the background after a turn.
+    let mut dirs = Vec::new();
     for sc in list {
         let dir = tempfile::tempdir()?;
         let s = seed(dir.path(), sc.lang, now).await?;
@@ -596,11 +598,14 @@ pub async fn run(llm: Option<LlmConfig>, knowledge: &KbConfig) -> anyhow::Result
             core.handle(say(b.clone())).await;
         }
         trace.lock().map(|mut t| t.clear()).ok();
-        let fallbacks = core.fallbacks();
+        // Whether the model answered this turn (not an intent the core answers from the store,
+        // not the fallback).
+        let answered = || core.agent().map_or(0, |a| a.metrics.answers.load(std::sync::atomic::Ordering::Relaxed));
+        let answers_before = answered();
         let replies = core.handle(say(sc.question.clone())).await;
         let answer = replies.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("\n\n");
         let tools = trace.lock().map(|t| t.clone()).unwrap_or_default();
-        let model = core.agent().is_some() && core.fallbacks() == fallbacks;
+        let model = answered() > answers_before;
         let plan_after = s.store.active_plan(s.user).await?.map(|p| (p.id, p.plan));
         let mut checks = Vec::new();
         for e in &sc.expect {
@@ -613,7 +618,11 @@ pub async fn run(llm: Option<LlmConfig>, knowledge: &KbConfig) -> anyhow::Result
             detail: format!("answered in {:?}, asked in {}", guess_language(&answer), sc.lang),
         });
         results.push(ScenarioResult { id: sc.id, lang: sc.lang, question: sc.question, answer, model, tools, checks });
+        dirs.push(dir);
     }
+    // Let the background folds finish before the folders go.
+    tokio::time::sleep(std::time::Duration::from_millis(if llm.is_some() { 500 } else { 0 })).await;
+    drop(dirs);
     Ok(EvalReport { coach, scenarios: results })
 }
 

@@ -1,7 +1,8 @@
 //! `runcoach kb index|status|search`: the knowledge base on the command line.
 //!
-//! Every command loads the documents and, when `models/` holds it, the embedding model; vectors
-//! come from the store's cache and only new or edited passages are embedded.
+//! Every command loads the documents and, when `models/` holds it, the embedding model. `index`
+//! embeds what the store's cache lacks; `status` and `search` use the cached vectors only and never
+//! wait for an index.
 
 use std::process::ExitCode;
 
@@ -12,7 +13,7 @@ use runcoach_core::store::Store;
 
 async fn open(store: &dyn Store, config: &KbConfig) -> Result<KnowledgeBase> {
     let mut kb = KnowledgeBase::load(config).with_context(|| format!("cannot load {}", config.source()))?;
-    kb.index(store).await.context("cannot index the knowledge base")?;
+    kb.load_cached(store).await.context("cannot read the cached vectors")?;
     Ok(kb)
 }
 

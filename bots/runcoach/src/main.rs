@@ -452,11 +452,12 @@ async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode
         .with_agent(llm_agent(settings))
         .with_limits(settings.limits)
         .with_weather(weather_service(settings));
-    // One question: wait for the full (embedded) index rather than answer from lexical search.
+    // One question answers at once: lexical search plus the vectors already cached (indexing is
+    // `runcoach kb index`'s and the service's work).
     match runcoach_core::knowledge::KnowledgeBase::load(&settings.knowledge) {
         Ok(mut kb) => {
-            if let Err(e) = kb.index(store.as_ref()).await {
-                tracing::warn!(error = %e, "knowledge base indexing failed: lexical search only");
+            if let Err(e) = kb.load_cached(store.as_ref()).await {
+                tracing::warn!(error = %e, "cached vectors not read: lexical search only");
             }
             core.set_knowledge(Some(Arc::new(kb)));
         }
