@@ -276,6 +276,34 @@ async fn worker_sends_the_summary_and_completes_the_job(t: TestStore) {
     assert_eq!(notifier.count().await, 1);
 }
 
+async fn an_inactive_runner_is_warned_in_their_language(t: TestStore) {
+    let store = t.store.as_ref();
+    let lea = runner(store, "lea", Lang::Fr).await;
+    let clock = TestClock::at(monday_morning());
+    let erase_on = clock.now().date_naive() + Duration::days(30);
+    assert!(scheduler::notify_inactive(store, lea, erase_on, clock.now()).await.unwrap());
+    let notifier = Recorder::default();
+    let r = run_once(store, "w1", &notifier, &clock).await.unwrap();
+    assert_eq!((r.claimed, r.sent), (1, 1));
+    let sent = notifier.sent.lock().await;
+    let (to, replies) = &sent[0];
+    assert_eq!(to, &chat("lea"), "the runner's private chat");
+    let day = runcoach_core::i18n::date_short(Lang::Fr, erase_on);
+    assert!(replies[0].text.contains("seront supprimés le") && replies[0].text.contains(&day), "{}", replies[0].text);
+    // A console runner has no chat to be told in.
+    let console = store
+        .resolve_identity(
+            &PlatformIdentity { platform: Platform::Console, platform_user_id: "me".into() },
+            None,
+            Lang::En,
+        )
+        .await
+        .unwrap()
+        .user
+        .id;
+    assert!(!scheduler::notify_inactive(store, console, erase_on, clock.now()).await.unwrap());
+}
+
 async fn blocked_recipient_pauses_the_schedule(t: TestStore) {
     let store = t.store.as_ref();
     let lea = runner(store, "lea", Lang::En).await;
@@ -422,6 +450,7 @@ async fn club_digest_names_only_opted_in_members(t: TestStore) {
 on_both_stores!(
     due_schedule_becomes_one_job_per_week,
     worker_sends_the_summary_and_completes_the_job,
+    an_inactive_runner_is_warned_in_their_language,
     blocked_recipient_pauses_the_schedule,
     turned_off_after_enqueue_is_not_sent,
     transient_failures_back_off_then_succeed,

@@ -72,6 +72,8 @@ fn chat(id: &str) -> ChatKey {
 async fn populate(store: &dyn Store, user: UserId, tag: &str) {
     store.create_link_code(user, &format!("CODE{tag}"), Utc::now() + Duration::minutes(5)).await.unwrap();
     store.put_credential(user, "garmin", b"sealed-bytes").await.unwrap();
+    let erase_on = NaiveDate::from_ymd_opt(2027, 1, 5).unwrap();
+    store.set_inactivity_notice(user, Some((Utc::now(), erase_on))).await.unwrap();
     let ext = format!("act-{tag}");
     // One day apart per tag, so two populates of one runner are two activities.
     let day = i64::from(tag.bytes().next().unwrap_or(b'a').saturating_sub(b'a')) * 1440;
@@ -518,6 +520,44 @@ async fn a_link_code_is_claimed_once(t: TestStore) {
 /// Retention deletes what is past its keeping time and nothing else: finished jobs only, expired
 /// link codes only, messages and the conversations they leave empty; a dry run counts the same
 /// rows and deletes none; the daily pass runs on one instance a day.
+async fn inactive_runners_are_warned_then_erased_unless_they_write(t: TestStore) {
+    use runcoach_core::retention::{INACTIVE_NOTICE_DAYS, RetentionPolicy, inactivity};
+    let s = t.store.as_ref();
+    let now = Utc::now();
+    let long_ago = now - Duration::days(400);
+    let (gone, back, active) = (
+        new_user(s, Platform::Telegram, "gone").await,
+        new_user(s, Platform::Telegram, "back").await,
+        new_user(s, Platform::Telegram, "active").await,
+    );
+    s.touch_user(gone, long_ago).await.unwrap();
+    s.touch_user(back, long_ago).await.unwrap();
+    s.touch_user(active, now - Duration::days(3)).await.unwrap();
+    // Off by default: nobody is warned.
+    assert_eq!(inactivity(s, &RetentionPolicy::default(), now, false).await.unwrap(), Default::default());
+    let policy = RetentionPolicy { inactive_months: Some(6), ..RetentionPolicy::default() };
+    // A dry run counts and changes nothing.
+    assert_eq!(inactivity(s, &policy, now, true).await.unwrap().warned.len(), 2);
+    assert!(s.inactivity_notices().await.unwrap().is_empty());
+    let first = inactivity(s, &policy, now, false).await.unwrap();
+    let erase_on = now.date_naive() + Duration::days(INACTIVE_NOTICE_DAYS);
+    assert_eq!(first.warned, vec![(gone, erase_on), (back, erase_on)]);
+    assert_eq!(s.inactivity_notices().await.unwrap().len(), 2);
+    // The next day nothing new: warned once.
+    let again = inactivity(s, &policy, now + Duration::days(1), false).await.unwrap();
+    assert_eq!((again.warned.len(), again.erased, again.returned), (0, 0, 0));
+    // "back" writes; a day's touches are one write.
+    s.touch_user(back, now + Duration::days(2)).await.unwrap();
+    s.touch_user(back, now + Duration::days(2) + Duration::hours(1)).await.unwrap();
+    let later = now + Duration::days(INACTIVE_NOTICE_DAYS + 1);
+    let last = inactivity(s, &policy, later, false).await.unwrap();
+    assert_eq!((last.warned.len(), last.erased, last.returned), (0, 1, 1));
+    assert!(s.get_user(gone).await.is_err(), "erased as /forget erases");
+    assert!(s.count_user_rows(gone).await.unwrap().iter().all(|(_, n)| *n == 0));
+    assert!(s.get_user(back).await.is_ok() && s.get_user(active).await.is_ok());
+    assert!(s.inactivity_notices().await.unwrap().is_empty(), "the returning runner's warning is withdrawn");
+}
+
 async fn retention_deletes_only_what_is_past_its_time(t: TestStore) {
     use runcoach_core::retention::{self, RetentionPolicy};
     use runcoach_core::store::RetentionCutoffs;
@@ -646,6 +686,7 @@ on_both_stores!(
     a_link_code_is_claimed_once,
     operators_retry_and_cancel_jobs,
     retention_deletes_only_what_is_past_its_time,
+    inactive_runners_are_warned_then_erased_unless_they_write,
     coach_memory_is_per_runner,
     identities_resolve_once,
     concurrent_first_contacts_make_one_runner,

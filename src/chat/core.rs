@@ -380,6 +380,10 @@ impl BotCore {
             }
             Err(e) => return Err((e, lang)),
         }
+        // Last seen (one write a day at most): the inactivity rule of the retention policy.
+        if let Err(e) = self.store.touch_user(resolved.user.id, now).await {
+            return Err((e, lang));
+        }
         // A runner in miles reads miles in private; a group's texts are shared, and help and goal
         // texts show what to type (in km), so they stay metric.
         let units = match resolved.user.units {

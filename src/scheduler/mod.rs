@@ -408,6 +408,24 @@ async fn build(
                 ),
             })]))
         }
+        ScheduleKind::InactivityNotice => {
+            let (Some(id), Some(erase_on)) = (job.user_id, t.day) else { return Ok(None) };
+            let user = match store.get_user(id).await {
+                Ok(u) => u,
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let lang = user.lang;
+            let day = crate::i18n::date_short(lang, erase_on);
+            Ok(Some(vec![Reply::text(match lang {
+                Lang::Fr => format!(
+                    "👋 Ça fait longtemps ! Ce serveur efface les données des coureurs inactifs : ton profil, tes sorties, tes plans et nos conversations seront supprimés le {day}, sauf si tu m'écris d'ici là (n'importe quel message suffit). /export pour en garder une copie."
+                ),
+                Lang::En => format!(
+                    "👋 It's been a while! This server erases the data of inactive runners: your profile, runs, plans and our conversations will be deleted on {day} unless you write to me before then (any message will do). /export keeps a copy."
+                ),
+            })]))
+        }
         ScheduleKind::ClubDigest => {
             let Some(guild) = t.guild_id.as_deref() else { return Ok(None) };
             let d = summary::club_digest(store, guild, t.week, today).await?;
@@ -454,6 +472,46 @@ pub async fn notify_link(store: &dyn Store, kept: UserId, joined: Platform, now:
             kind: ScheduleKind::LinkNotice.as_str().to_owned(),
             dedupe_key: format!("link_notice:{}:{}", kept.0, now.timestamp_millis()),
             user_id: Some(kept),
+            payload: serde_json::to_value(p).unwrap_or_default(),
+            run_at: now,
+        })
+        .await
+}
+
+/// Tells an inactive runner, in a private chat of theirs, that their data goes on `erase_on`
+/// unless they write before. False when they have no chat the bot can write to.
+pub async fn notify_inactive(
+    store: &dyn Store,
+    user: UserId,
+    erase_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let identities = store.identities(user).await?;
+    let chat = [Platform::Telegram, Platform::Discord].into_iter().find_map(|p| {
+        let id = identities.iter().find(|i| i.platform == p)?;
+        Some(match p {
+            Platform::Discord => ChatKey { platform: p, chat_id: format!("dm:{}", id.platform_user_id) },
+            _ => ChatKey { platform: p, chat_id: id.platform_user_id.clone() },
+        })
+    });
+    let Some(chat) = chat else { return Ok(false) };
+    let p = JobPayload {
+        schedule_id: 0,
+        kind: Some(ScheduleKind::InactivityNotice),
+        platform: chat.platform,
+        chat_id: chat.chat_id,
+        guild_id: None,
+        timezone: None,
+        week: IsoWeek::of(now.date_naive()),
+        lang: None,
+        day: Some(erase_on),
+        joined: None,
+    };
+    store
+        .enqueue_job(&NewJob {
+            kind: ScheduleKind::InactivityNotice.as_str().to_owned(),
+            dedupe_key: format!("inactivity_notice:{}:{erase_on}", user.0),
+            user_id: Some(user),
             payload: serde_json::to_value(p).unwrap_or_default(),
             run_at: now,
         })
@@ -671,8 +729,20 @@ pub async fn run(
             tracing::warn!(error = %e, "scheduler: purging ended limit windows failed");
         }
         // Once a day, on one instance: what is past its keeping time goes.
-        if let Err(e) = crate::retention::daily(store, &config.retention, clock.now()).await {
-            tracing::warn!(error = %e, "scheduler: the retention pass failed (tried again on the next pass tomorrow)");
+        match crate::retention::daily(store, &config.retention, clock.now()).await {
+            Ok(Some((_, inactive))) => {
+                for (user, erase_on) in inactive.warned {
+                    match notify_inactive(store, user, erase_on, clock.now()).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::info!(%user, "inactive runner has no chat to warn in"),
+                        Err(e) => tracing::warn!(%user, error = %e, "scheduler: the inactivity warning was not queued"),
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "scheduler: the retention pass failed (tried again on the next pass tomorrow)");
+            }
         }
         // Forecasts older than a day are never read again (the cache is per hour).
         if let Err(e) = store.purge_forecasts(clock.now() - Duration::days(1)).await {

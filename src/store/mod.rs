@@ -29,6 +29,7 @@ use crate::message::ChatKey;
 /// them, link merges them. A store test checks this list against the live schema.
 pub const USER_TABLES: &[&str] = &[
     "identities",
+    "inactivity_notices",
     "link_codes",
     "credentials",
     "activities",
@@ -475,10 +476,12 @@ pub enum ScheduleKind {
     MorningReminder,
     /// A runner's plan kept in step with their Garmin calendar (`/watch auto on`).
     GarminPush,
+    /// A one-off job, never a schedule: an inactive runner told when their data goes.
+    InactivityNotice,
 }
 
 impl ScheduleKind {
-    pub const ALL: [ScheduleKind; 7] = [
+    pub const ALL: [ScheduleKind; 8] = [
         ScheduleKind::WeeklySummary,
         ScheduleKind::ClubDigest,
         ScheduleKind::PlanDay,
@@ -486,6 +489,7 @@ impl ScheduleKind {
         ScheduleKind::LinkNotice,
         ScheduleKind::MorningReminder,
         ScheduleKind::GarminPush,
+        ScheduleKind::InactivityNotice,
     ];
 
     /// The stored name.
@@ -499,6 +503,7 @@ impl ScheduleKind {
             ScheduleKind::LinkNotice => "link_notice",
             ScheduleKind::MorningReminder => "morning_reminder",
             ScheduleKind::GarminPush => "garmin_push",
+            ScheduleKind::InactivityNotice => "inactivity_notice",
         }
     }
 
@@ -911,6 +916,14 @@ pub trait AdminStore: Send + Sync {
 pub trait RetentionStore: Send + Sync {
     /// Deletes (or with `dry_run` only counts) the rows older than `cutoffs`.
     async fn apply_retention(&self, cutoffs: &RetentionCutoffs, dry_run: bool) -> StoreResult<RetentionCounts>;
+    /// Notes that the runner wrote at `now` (one write a day at most).
+    async fn touch_user(&self, id: UserId, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Runners last seen (never seen: created) before `before`, with that time.
+    async fn inactive_runners(&self, before: DateTime<Utc>) -> StoreResult<Vec<(UserId, DateTime<Utc>)>>;
+    /// The inactivity warnings sent: runner, when, the day their data goes.
+    async fn inactivity_notices(&self) -> StoreResult<Vec<(UserId, DateTime<Utc>, NaiveDate)>>;
+    /// Records (`Some`) or clears (`None`) a runner's inactivity warning.
+    async fn set_inactivity_notice(&self, id: UserId, notice: Option<(DateTime<Utc>, NaiveDate)>) -> StoreResult<()>;
 }
 
 /// Weather forecasts cached per area and hour, shared by every instance.

@@ -200,14 +200,39 @@ pub async fn run(
         }
         AdminCommand::Retention { dry_run, json } => {
             let counts = retention::apply(store, policy, now, dry_run).await?;
+            let inactive = retention::inactivity(store, policy, now, dry_run).await?;
             if !dry_run {
                 store.audit(None, "operator", "retention_run", &json!(counts)).await?;
+                for (user, erase_on) in &inactive.warned {
+                    runcoach_core::scheduler::notify_inactive(store, *user, *erase_on, now).await?;
+                }
             }
-            let value = json!({ "policy": policy, "dry_run": dry_run, "rows": counts });
+            let value = json!({
+                "policy": policy,
+                "dry_run": dry_run,
+                "rows": counts,
+                "inactive_runners": {
+                    "warned": inactive.warned.len(),
+                    "erased": inactive.erased,
+                    "returned": inactive.returned,
+                },
+            });
             show(json, &value, || {
+                let inactive_line = match policy.inactive_months {
+                    None => "inactive runners: kept (RUNCOACH_RETAIN_INACTIVE_MONTHS not set)\n".to_owned(),
+                    Some(m) => format!(
+                        "inactive runners (silent {m} months; erased {} days after the warning): {} {}, {} {}, {} came back\n",
+                        retention::INACTIVE_NOTICE_DAYS,
+                        inactive.warned.len(),
+                        if dry_run { "would be warned" } else { "warned" },
+                        inactive.erased,
+                        if dry_run { "would be erased" } else { "erased" },
+                        inactive.returned
+                    ),
+                };
                 format!(
                     "kept: conversations {} days, finished jobs {} days, audit log {} days, LLM usage {} days\n\
-                     {}: {} messages, {} conversations, {} jobs, {} audit rows, {} LLM usage rows, {} expired link codes, {} abandoned dialogues\n",
+                     {}: {} messages, {} conversations, {} jobs, {} audit rows, {} LLM usage rows, {} expired link codes, {} abandoned dialogues\n{inactive_line}",
                     policy.conversations_days,
                     policy.jobs_days,
                     policy.audit_days,

@@ -164,6 +164,9 @@ pub struct Cli {
     /// Days LLM usage rows are kept [default: 90].
     #[arg(long, global = true, env = "RUNCOACH_RETAIN_LLM_USAGE_DAYS", hide = true)]
     pub retain_llm_usage: Option<String>,
+    /// Months of silence after which a runner is warned, then erased 30 days later [default: off].
+    #[arg(long, global = true, env = "RUNCOACH_RETAIN_INACTIVE_MONTHS", hide = true)]
+    pub retain_inactive: Option<String>,
     /// `off`: no weather at all (no place search, no forecast).
     #[arg(long, global = true, env = "RUNCOACH_WEATHER", hide = true)]
     pub weather: Option<String>,
@@ -739,6 +742,10 @@ impl Cli {
                     jobs_days: days("RUNCOACH_RETAIN_JOBS_DAYS", &self.retain_jobs, d.jobs_days)?,
                     audit_days: days("RUNCOACH_RETAIN_AUDIT_DAYS", &self.retain_audit, d.audit_days)?,
                     llm_usage_days: days("RUNCOACH_RETAIN_LLM_USAGE_DAYS", &self.retain_llm_usage, d.llm_usage_days)?,
+                    inactive_months: match parsed::<u32>("RUNCOACH_RETAIN_INACTIVE_MONTHS", &self.retain_inactive)? {
+                        Some(0) | None => None,
+                        Some(n) => Some(n),
+                    },
                 }
             },
             weather: match present(&self.weather).map(str::to_lowercase).as_deref() {

@@ -68,6 +68,61 @@ macro_rules! impl_retention {
                     dialogue_states: at(6),
                 })
             }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn touch_user(&self, id: UserId, now: DateTime<Utc>) -> StoreResult<()> {
+                // At most one write a day per runner: the day is all inactivity needs.
+                sqlx::query(
+                    "UPDATE users SET last_seen_at = $2 WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $3)",
+                )
+                .bind(id.0)
+                .bind(now)
+                .bind(now - chrono::Duration::days(1))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn inactive_runners(&self, before: DateTime<Utc>) -> StoreResult<Vec<(UserId, DateTime<Utc>)>> {
+                let rows: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+                    "SELECT id, COALESCE(last_seen_at, created_at) FROM users \
+                     WHERE COALESCE(last_seen_at, created_at) < $1 ORDER BY id",
+                )
+                .bind(before)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(id, at)| (UserId(id), at)).collect())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn inactivity_notices(&self) -> StoreResult<Vec<(UserId, DateTime<Utc>, chrono::NaiveDate)>> {
+                let rows: Vec<(i64, DateTime<Utc>, chrono::NaiveDate)> =
+                    sqlx::query_as("SELECT user_id, warned_at, erase_on FROM inactivity_notices ORDER BY user_id")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(|(id, at, on)| (UserId(id), at, on)).collect())
+            }
+
+            #[tracing::instrument(skip_all, fields(user = %id))]
+            async fn set_inactivity_notice(
+                &self,
+                id: UserId,
+                notice: Option<(DateTime<Utc>, chrono::NaiveDate)>,
+            ) -> StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM inactivity_notices WHERE user_id = $1").bind(id.0).execute(&mut *tx).await?;
+                if let Some((warned_at, erase_on)) = notice {
+                    sqlx::query("INSERT INTO inactivity_notices (user_id, warned_at, erase_on) VALUES ($1, $2, $3)")
+                        .bind(id.0)
+                        .bind(warned_at)
+                        .bind(erase_on)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
         }
     };
 }
