@@ -851,7 +851,11 @@ impl BotCore {
             w.kind.purpose().get(lang)
         );
         let hits = match self.knowledge() {
-            Some(kb) => kb.search_off_runtime(w.kind.label().get(lang).to_owned(), Some(lang), 1).await,
+            // The purpose says what the session is for: a closer query than its one-word name.
+            Some(kb) => {
+                let query = format!("{} {}", w.kind.label().get(lang), w.kind.purpose().get(lang));
+                kb.search_off_runtime(query, Some(lang), 1).await
+            }
             None => Vec::new(),
         };
         let more: Vec<String> = hits.iter().map(coach::cite).collect();

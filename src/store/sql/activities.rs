@@ -50,6 +50,15 @@ macro_rules! impl_activities {
             if let Some(existing) = duplicate_of(tx, id.0, a).await? {
                 return Ok(InsertOutcome::Duplicate(existing));
             }
+            Ok(InsertOutcome::Inserted(insert_row(tx, id, a).await?))
+        }
+
+        /// Writes one activity, its laps and samples inside `tx`; its id.
+        async fn insert_row(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: UserId,
+            a: &NewActivity,
+        ) -> StoreResult<i64> {
             let blob = match &a.samples {
                 Some(s) if !s.is_empty() => {
                     Some(s.encode().map_err(|e| StoreError::Conflict($crate::store::DbDetail::caused_by(e)))?)
@@ -125,7 +134,7 @@ macro_rules! impl_activities {
                 .execute(&mut **tx)
                 .await?;
             }
-            Ok(InsertOutcome::Inserted(activity_id))
+            Ok(activity_id)
         }
 
         #[async_trait::async_trait]
@@ -152,12 +161,59 @@ macro_rules! impl_activities {
                 // batches before it, each activity whole, and a re-run skips them as duplicates.
                 for batch in activities.chunks($crate::store::INSERT_BATCH) {
                     let mut tx = self.begin_write().await?;
+                    // What the batch could duplicate, read once rather than twice per activity
+                    // (the same rules as `duplicate_of`): the runner's external ids, and the
+                    // activities starting in the batch's time span.
+                    let starts = batch.iter().map(|a| a.start_time);
+                    let (Some(first), Some(last)) = (starts.clone().min(), starts.max()) else { continue };
+                    let (from, _) = sql::start_window(first);
+                    let (_, to) = sql::start_window(last);
+                    let mut known: Vec<(i64, String, Option<String>, Option<(DateTime<Utc>, f64, Option<f64>)>)> =
+                        Vec::new();
+                    let with_ids: Vec<(i64, String, String)> = sqlx::query_as(
+                        "SELECT id, source, external_id FROM activities WHERE user_id = $1 AND external_id IS NOT NULL",
+                    )
+                    .bind(id.0)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    known.extend(with_ids.into_iter().map(|(k, src, ext)| (k, src, Some(ext), None)));
+                    let near: Vec<(i64, DateTime<Utc>, f64, Option<f64>)> = sqlx::query_as(
+                        "SELECT id, start_time, duration_s, distance_m FROM activities \
+                         WHERE user_id = $1 AND start_time >= $2 AND start_time <= $3",
+                    )
+                    .bind(id.0)
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    known.extend(near.into_iter().map(|(k, at, d, m)| (k, String::new(), None, Some((at, d, m)))));
                     for a in batch {
                         // An invalid activity is refused alone; the others go in.
-                        out.push(match sql::validate_activity(a) {
-                            Ok(()) => Ok(insert_in(&mut tx, id, a).await?),
-                            Err(e) => Err(e),
+                        if let Err(e) = sql::validate_activity(a) {
+                            out.push(Err(e));
+                            continue;
+                        }
+                        let dup = known.iter().find(|(_, src, ext, rec)| {
+                            let same_id = matches!((ext, &a.external_id), (Some(x), Some(y)) if x == y && *src == a.source);
+                            let same_run = rec.is_some_and(|(at, d, m)| {
+                                let (lo, hi) = sql::start_window(a.start_time);
+                                at >= lo && at <= hi && sql::same_activity(a, at, d, m)
+                            });
+                            same_id || same_run
                         });
+                        match dup {
+                            Some((existing, ..)) => out.push(Ok(InsertOutcome::Duplicate(*existing))),
+                            None => {
+                                let new_id = insert_row(&mut tx, id, a).await?;
+                                known.push((
+                                    new_id,
+                                    a.source.clone(),
+                                    a.external_id.clone(),
+                                    Some((a.start_time, a.duration_s, a.distance_m)),
+                                ));
+                                out.push(Ok(InsertOutcome::Inserted(new_id)));
+                            }
+                        }
                     }
                     tx.commit().await?;
                 }
