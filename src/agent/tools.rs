@@ -189,9 +189,15 @@ impl<'a> ToolBox<'a> {
 
     /// The knowledge base's passages for the runner's question, before the model speaks: every
     /// answer is grounded (and cited) even when the model calls no tool. `None` without a base.
+    /// In the runner's language: the model answers in the language of what it reads (the coach
+    /// evaluation saw French questions answered in English from English passages).
     pub async fn grounding(&self, question: &str) -> Option<Value> {
-        self.kb.as_ref()?;
-        self.search(&json!({ "query": question })).await.ok()
+        let kb = self.kb.clone()?;
+        let question = question.trim();
+        if question.is_empty() {
+            return None;
+        }
+        Some(self.passages_for(kb, question, Some(self.lang())).await)
     }
 
     async fn search(&self, args: &Value) -> Result<Value, ToolError> {
@@ -202,8 +208,13 @@ impl<'a> ToolBox<'a> {
             return Ok(json!({ "passages": [], "note": "the knowledge base is not loaded" }));
         };
         // Both languages: a French question may be best answered by an English passage.
+        Ok(self.passages_for(kb, query, None).await)
+    }
+
+    /// The best passages for `query` (in `lang`, or both languages), remembered for the citations.
+    async fn passages_for(&self, kb: Arc<KnowledgeBase>, query: &str, lang: Option<Lang>) -> Value {
         // The query's embedding runs off the async threads (see KnowledgeBase::search_off_runtime).
-        let hits = kb.search_off_runtime(truncate(query, 500), None, 3).await;
+        let hits = kb.search_off_runtime(truncate(query, 500), lang, 3).await;
         if let Ok(mut seen) = self.passages.lock() {
             for h in &hits {
                 if !seen.iter().any(|s| s.doc == h.doc && s.heading == h.heading) {
@@ -215,7 +226,7 @@ impl<'a> ToolBox<'a> {
             .iter()
             .map(|h| json!({ "source": format!("{} › {}", h.title, h.heading), "lang": h.lang, "text": h.text }))
             .collect();
-        Ok(json!({ "passages": passages }))
+        json!({ "passages": passages })
     }
 
     async fn todays_weather(&self) -> Result<Value, ToolError> {

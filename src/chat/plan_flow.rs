@@ -628,7 +628,8 @@ To be safe I suggest **{}**. Your level?",
 fn header(p: &Plan, lang: Lang) -> String {
     let caution = p.length_caution().map(|c| format!("\n{}", c.get(lang))).unwrap_or_default();
     let target = p.target.map(|t| format!("\n{}", t.explain().get(lang))).unwrap_or_default();
-    format!("{}{caution}{target}", header_line(p, lang))
+    let race_week = p.race_week_rule().map(|r| format!("\n{}", r.get(lang))).unwrap_or_default();
+    format!("{}{caution}{target}{race_week}", header_line(p, lang))
 }
 
 fn header_line(p: &Plan, lang: Lang) -> String {

@@ -611,11 +611,17 @@ pub async fn run(llm: Option<LlmConfig>, knowledge: &KbConfig) -> anyhow::Result
         for e in &sc.expect {
             checks.push(judge(e, &answer, &tools, model, sc.lang, plan_before == plan_after));
         }
-        let lang_ok = guess_language(&answer) == Some(sc.lang);
+        // The citations are titles, not the answer: the language is judged on what the coach says.
+        let said: String = answer
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("📚") && !l.trim_start().starts_with("Sources"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let lang_ok = guess_language(&said) == Some(sc.lang);
         checks.push(CheckResult {
             kind: CheckKind::Language,
             passed: Some(lang_ok),
-            detail: format!("answered in {:?}, asked in {}", guess_language(&answer), sc.lang),
+            detail: format!("answered in {:?}, asked in {}", guess_language(&said), sc.lang),
         });
         results.push(ScenarioResult { id: sc.id, lang: sc.lang, question: sc.question, answer, model, tools, checks });
         dirs.push(dir);

@@ -26,6 +26,18 @@ const CUTBACK: f64 = 0.78;
 const TAPER_2: [f64; 1] = [0.70];
 const TAPER_3: [f64; 2] = [0.75, 0.60];
 
+/// Race week's volume, as a share of the peak week's (the race is the week's key load).
+pub(crate) const RACE_WEEK: f64 = 0.45;
+
+/// Shares of the peak kept in the taper weeks before race week, for a plan of `taper` weeks.
+pub(crate) fn taper_shares(taper: usize) -> &'static [f64] {
+    match taper {
+        3 => &TAPER_3,
+        2 => &TAPER_2,
+        _ => &[],
+    }
+}
+
 fn floor5(x: f64) -> u32 {
     ((x.max(0.0) / 5.0).floor() as u32) * 5
 }
@@ -259,7 +271,7 @@ impl Engine {
                     let peak = v.iter().take(pre).copied().fold(0.0, f64::max);
                     let x = if i + 1 == n {
                         // Race week: the race is the key load; the other runs stay short.
-                        (0.45 * peak).min(30.0 * f64::from(r.sessions - 1) + 15.0)
+                        (RACE_WEEK * peak).min(30.0 * f64::from(r.sessions - 1) + 15.0)
                     } else {
                         let frac = match r.taper {
                             3 => TAPER_3.get(i - pre).copied(),
@@ -778,6 +790,18 @@ mod plan_tests {
                 Err(e) => prop_assert!(!e.explain().en.is_empty()),
             }
         }
+    }
+
+    #[test]
+    fn the_race_week_rule_states_the_generators_numbers() {
+        let marathon = generate(&request(Goal::Marathon, Some(Level::Intermediate), 4, PlanLength::Weeks(18))).unwrap();
+        let rule = marathon.race_week_rule().unwrap();
+        assert!(rule.en.contains("75 % then 60 %") && rule.en.contains("about 45 %"), "{}", rule.en);
+        assert!(rule.fr.contains("75 % puis 60 %") && rule.fr.contains("2 semaines"), "{}", rule.fr);
+        let ten = generate(&request(Goal::TenK, Some(Level::Intermediate), 4, PlanLength::Weeks(8))).unwrap();
+        assert!(ten.race_week_rule().unwrap().en.starts_with("🏁 Race week: about 45 %"));
+        let fitness = generate(&request(Goal::Fitness, None, 3, PlanLength::Weeks(6))).unwrap();
+        assert!(fitness.race_week_rule().is_none());
     }
 
     #[test]

@@ -440,6 +440,53 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// How the last weeks go, for a race plan: the taper weeks' share of the peak, then race week
+    /// (from the generator's own numbers; Bosquet et al. 2007 in the knowledge base's tapering page).
+    #[must_use]
+    pub fn race_week_rule(&self) -> Option<Bilingual> {
+        if !self.goal.is_race() {
+            return None;
+        }
+        let taper = taper_weeks(self.goal, self.weeks.len());
+        let shares = generate::taper_shares(taper);
+        let pct = |x: f64| format!("{:.0} %", x * 100.0);
+        let list = |sep: &str| shares.iter().map(|x| pct(*x)).collect::<Vec<_>>().join(sep);
+        let race = pct(generate::RACE_WEEK);
+        Some(if shares.is_empty() {
+            Bilingual::new(
+                format!(
+                    "🏁 Semaine de course : environ {race} du volume de la semaine la plus chargée, des footings courts (30 min au plus) avec quelques lignes droites ; la course est le seul effort dur de la semaine."
+                ),
+                format!(
+                    "🏁 Race week: about {race} of the peak week's volume, short easy runs (30 min at most) with a few strides; the race is the week's only hard effort."
+                ),
+            )
+        } else {
+            Bilingual::new(
+                format!(
+                    "🏁 Affûtage : {} de la semaine la plus chargée ({}), l'intensité gardée (Bosquet et al., 2007) ; puis la semaine de course à environ {race}, des footings courts (30 min au plus) avec quelques lignes droites, la course étant le seul effort dur.",
+                    list(" puis "),
+                    crate::i18n::count(
+                        crate::i18n::Lang::Fr,
+                        shares.len() as u64,
+                        ["semaine", "semaines"],
+                        ["week", "weeks"]
+                    )
+                ),
+                format!(
+                    "🏁 Taper: {} of the peak week ({}), intensity kept (Bosquet et al., 2007); then race week at about {race}, short easy runs (30 min at most) with a few strides, the race being the only hard effort.",
+                    list(" then "),
+                    crate::i18n::count(
+                        crate::i18n::Lang::En,
+                        shares.len() as u64,
+                        ["semaine", "semaines"],
+                        ["week", "weeks"]
+                    )
+                ),
+            )
+        })
+    }
+
     /// A caution when the plan is shorter than most published ones for its goal and level.
     #[must_use]
     pub fn length_caution(&self) -> Option<Bilingual> {

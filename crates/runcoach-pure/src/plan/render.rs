@@ -35,6 +35,7 @@ pub fn to_json(plan: &Plan, lang: Lang) -> Value {
         "level": plan.level.label_en(),
         "level_reason": plan.level_reason.get(lang),
         "length_caution": plan.length_caution().map(|c| c.get(lang).to_owned()),
+        "race_week": plan.race_week_rule().map(|c| c.get(lang).to_owned()),
         "target": plan.target.map(|t| json!({
             "target_time_s": t.target_time_s,
             "target_vdot": t.target_vdot,
@@ -101,6 +102,9 @@ pub fn to_markdown(plan: &Plan, lang: Lang) -> String {
     }
     if let Some(target) = plan.target {
         let _ = writeln!(s, "{}\n", target.explain().get(lang));
+    }
+    if let Some(rule) = plan.race_week_rule() {
+        let _ = writeln!(s, "{}\n", rule.get(lang));
     }
     let mut facts = vec![format!("{} {}", if fr { "Début :" } else { "Start:" }, plan.start_date)];
     if let Some(d) = plan.race_date {
@@ -280,6 +284,7 @@ mod tests {
                 "level",
                 "level_reason",
                 "race_date",
+                "race_week",
                 "sessions_per_week",
                 "start_date",
                 "target",
