@@ -315,9 +315,7 @@ impl KnowledgeBase {
             return Ok(IndexReport { chunks: self.chunks.len(), ..IndexReport::default() });
         };
         let model = embedder.model_id().to_owned();
-        let wanted: Vec<String> = self.missing_hashes();
-        let cached: HashMap<String, Vec<f32>> = store.cached_embeddings(&model, &wanted).await?.into_iter().collect();
-        let cached_count = self.fill(&cached);
+        let cached_count = self.fill_from_cache(store, &model).await?;
         let (todo_hashes, todo_texts) = self.todo();
         let embedded = todo_texts.len();
         if !todo_texts.is_empty() {
@@ -333,6 +331,13 @@ impl KnowledgeBase {
         Ok(IndexReport { chunks: self.chunks.len(), cached: cached_count, embedded, model: Some(model) })
     }
 
+    /// Fills the chunks without a vector from the store's cache of `model`; how many.
+    async fn fill_from_cache(&mut self, store: &dyn Store, model: &str) -> Result<usize, KbError> {
+        let wanted: Vec<String> = self.missing_hashes();
+        let cached: HashMap<String, Vec<f32>> = store.cached_embeddings(model, &wanted).await?.into_iter().collect();
+        Ok(self.fill(&cached))
+    }
+
     /// Takes the vectors the store's cache already has, embedding nothing: one-shot commands
     /// answer at once from lexical search plus these (`runcoach kb index` and the service's
     /// background task embed the rest). Does nothing in lexical mode.
@@ -342,9 +347,7 @@ impl KnowledgeBase {
             return Ok(IndexReport { chunks: self.chunks.len(), ..IndexReport::default() });
         };
         let model = embedder.model_id().to_owned();
-        let wanted: Vec<String> = self.missing_hashes();
-        let cached: HashMap<String, Vec<f32>> = store.cached_embeddings(&model, &wanted).await?.into_iter().collect();
-        let cached_count = self.fill(&cached);
+        let cached_count = self.fill_from_cache(store, &model).await?;
         let missing = self.vectors.iter().filter(|v| v.is_none()).count();
         if missing > 0 {
             tracing::info!(

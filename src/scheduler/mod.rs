@@ -443,39 +443,58 @@ fn in_units(user: &crate::domain::User, mut replies: Vec<Reply>) -> Vec<Reply> {
     replies
 }
 
-/// Tells `kept` (in a private chat of theirs: Telegram, else a Discord DM) that an account on
-/// `joined` was linked into theirs. False when they have no chat the bot can write to.
-pub async fn notify_link(store: &dyn Store, kept: UserId, joined: Platform, now: DateTime<Utc>) -> StoreResult<bool> {
-    let identities = store.identities(kept).await?;
-    let chat = [Platform::Telegram, Platform::Discord].into_iter().find_map(|p| {
-        let id = identities.iter().find(|i| i.platform == p && p != joined)?;
+/// A runner's private chat the bot can write to first: Telegram, else a Discord DM (never on
+/// `except`'s platform).
+async fn private_chat(store: &dyn Store, user: UserId, except: Option<Platform>) -> StoreResult<Option<ChatKey>> {
+    let identities = store.identities(user).await?;
+    Ok([Platform::Telegram, Platform::Discord].into_iter().filter(|p| Some(*p) != except).find_map(|p| {
+        let id = identities.iter().find(|i| i.platform == p)?;
         Some(match p {
             Platform::Discord => ChatKey { platform: p, chat_id: format!("dm:{}", id.platform_user_id) },
             _ => ChatKey { platform: p, chat_id: id.platform_user_id.clone() },
         })
-    });
-    let Some(chat) = chat else { return Ok(false) };
+    }))
+}
+
+/// Queues a one-off message of `kind` to `user` in `chat` (built by [`build`] from the payload).
+async fn queue_notice(
+    store: &dyn Store,
+    user: UserId,
+    chat: ChatKey,
+    kind: ScheduleKind,
+    dedupe_key: String,
+    (day, joined): (Option<NaiveDate>, Option<Platform>),
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let p = JobPayload {
         schedule_id: 0,
-        kind: Some(ScheduleKind::LinkNotice),
+        kind: Some(kind),
         platform: chat.platform,
         chat_id: chat.chat_id,
         guild_id: None,
         timezone: None,
         week: IsoWeek::of(now.date_naive()),
         lang: None,
-        day: None,
-        joined: Some(joined),
+        day,
+        joined,
     };
     store
         .enqueue_job(&NewJob {
-            kind: ScheduleKind::LinkNotice.as_str().to_owned(),
-            dedupe_key: format!("link_notice:{}:{}", kept.0, now.timestamp_millis()),
-            user_id: Some(kept),
+            kind: kind.as_str().to_owned(),
+            dedupe_key,
+            user_id: Some(user),
             payload: serde_json::to_value(p).unwrap_or_default(),
             run_at: now,
         })
         .await
+}
+
+/// Tells `kept` (in a private chat of theirs: Telegram, else a Discord DM) that an account on
+/// `joined` was linked into theirs. False when they have no chat the bot can write to.
+pub async fn notify_link(store: &dyn Store, kept: UserId, joined: Platform, now: DateTime<Utc>) -> StoreResult<bool> {
+    let Some(chat) = private_chat(store, kept, Some(joined)).await? else { return Ok(false) };
+    let key = format!("link_notice:{}:{}", kept.0, now.timestamp_millis());
+    queue_notice(store, kept, chat, ScheduleKind::LinkNotice, key, (None, Some(joined)), now).await
 }
 
 /// Tells an inactive runner, in a private chat of theirs, that their data goes on `erase_on`
@@ -486,36 +505,9 @@ pub async fn notify_inactive(
     erase_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let identities = store.identities(user).await?;
-    let chat = [Platform::Telegram, Platform::Discord].into_iter().find_map(|p| {
-        let id = identities.iter().find(|i| i.platform == p)?;
-        Some(match p {
-            Platform::Discord => ChatKey { platform: p, chat_id: format!("dm:{}", id.platform_user_id) },
-            _ => ChatKey { platform: p, chat_id: id.platform_user_id.clone() },
-        })
-    });
-    let Some(chat) = chat else { return Ok(false) };
-    let p = JobPayload {
-        schedule_id: 0,
-        kind: Some(ScheduleKind::InactivityNotice),
-        platform: chat.platform,
-        chat_id: chat.chat_id,
-        guild_id: None,
-        timezone: None,
-        week: IsoWeek::of(now.date_naive()),
-        lang: None,
-        day: Some(erase_on),
-        joined: None,
-    };
-    store
-        .enqueue_job(&NewJob {
-            kind: ScheduleKind::InactivityNotice.as_str().to_owned(),
-            dedupe_key: format!("inactivity_notice:{}:{erase_on}", user.0),
-            user_id: Some(user),
-            payload: serde_json::to_value(p).unwrap_or_default(),
-            run_at: now,
-        })
-        .await
+    let Some(chat) = private_chat(store, user, None).await? else { return Ok(false) };
+    let key = format!("inactivity_notice:{}:{erase_on}", user.0);
+    queue_notice(store, user, chat, ScheduleKind::InactivityNotice, key, (Some(erase_on), None), now).await
 }
 
 /// `runcoach admin sync`: the runner's Garmin sync now, through their sync schedule (its chat
