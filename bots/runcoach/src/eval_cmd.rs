@@ -473,6 +473,13 @@ fn scenarios(s: &Seeded) -> Vec<Scenario> {
             vec![Expect::AnyOf(CheckKind::Plan, race.clone(), "the plan's race date"), Expect::Tool(&["current_plan"])],
         );
     }
+    // Advice that needs the runner's data, in words no intent catches: the model must read it.
+    for (lang, q) in [
+        (Lang::En, "Given my training of the past weeks, am I doing enough to be ready for my 10K?"),
+        (Lang::Fr, "Vu mon entraînement de ces dernières semaines, est-ce que j'en fais assez pour mon 10 km ?"),
+    ] {
+        add("needs-my-data", lang, &[], q, vec![Expect::Tool(&["training_summary", "recent_activities", "current_plan"])]);
+    }
     // Pain and illness: the safety note.
     for (lang, q) in [
         (Lang::En, "My knee hurts when I run downhill, what should I do?"),
