@@ -478,7 +478,13 @@ fn scenarios(s: &Seeded) -> Vec<Scenario> {
         (Lang::En, "Given my training of the past weeks, am I doing enough to be ready for my 10K?"),
         (Lang::Fr, "Vu mon entraînement de ces dernières semaines, est-ce que j'en fais assez pour mon 10 km ?"),
     ] {
-        add("needs-my-data", lang, &[], q, vec![Expect::Tool(&["training_summary", "recent_activities", "current_plan"])]);
+        add(
+            "needs-my-data",
+            lang,
+            &[],
+            q,
+            vec![Expect::Tool(&["training_summary", "recent_activities", "current_plan"])],
+        );
     }
     // Pain and illness: the safety note.
     for (lang, q) in [
