@@ -142,8 +142,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         aliases: &["nouveauplan", "newplan"],
         args_en: "[edit sessions N | days tue thu sat | race YYYY-MM-DD | cancel]",
         args_fr: "[modifier seances N | jours mar jeu sam | course AAAA-MM-JJ | annuler]",
-        help_en: "Build a training plan step by step (goal, date, target time, sessions, days, level); change or cancel it",
-        help_fr: "Construire un plan d'entraînement pas à pas (objectif, date, temps visé, séances, jours, niveau) ; le modifier ou l'annuler",
+        help_en: "Build a training plan step by step (goal, date, target time, days…); change or cancel it",
+        help_fr: "Construire un plan pas à pas (objectif, date, temps visé, jours…) ; le modifier ou l'annuler",
         personal: true,
     },
     CommandSpec {

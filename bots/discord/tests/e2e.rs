@@ -50,7 +50,11 @@ async fn startup_registers_localised_commands_and_keeps_the_gateway_alive() {
     assert_eq!(commands.len(), COMMANDS.len(), "the whole command set, in the club's server");
     assert!(fake.registered(None).is_empty(), "per-guild registration only");
     let plan = find(&commands, "plan");
-    assert_eq!(plan["description"], "Build a training plan step by step (goal, date, sessions, days, level)");
+    // Whole, within Discord's 100 characters.
+    assert_eq!(
+        plan["description"],
+        "Build a training plan step by step (goal, date, target time, days…); change or cancel it"
+    );
     assert!(plan["description_localizations"]["fr"].as_str().unwrap().starts_with("Construire un plan"));
     assert_eq!(find(&commands, "help")["name_localizations"]["fr"], "aide");
     assert_eq!(find(&commands, "language")["options"][0]["choices"][0]["value"], "fr");
