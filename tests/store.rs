@@ -282,10 +282,22 @@ async fn long_lists_go_in_batches_whole_and_once(t: TestStore) {
     let stored = s.activities(id, None).await.unwrap();
     assert_eq!(stored.len(), 450);
     assert_eq!(s.activity_laps(id, stored[0].id).await.unwrap().len(), 2, "each activity whole");
+    // Each outcome names the row written for that very activity (rows go in one statement a batch).
+    for (i, outcome) in outcomes.iter().take(450).enumerate() {
+        let Ok(InsertOutcome::Inserted(k)) = outcome else { panic!("{i}: {outcome:?}") };
+        let row = stored.iter().find(|a| a.id == *k).unwrap();
+        assert_eq!(row.external_id.as_deref(), Some(format!("g{i}").as_str()), "outcome {i}");
+    }
+    // A copy later in the same batch names the new row, not a stand-in.
+    let pair = [run(Some("p1"), "garmin", 900 * 24 * 60, 6000.0), run(Some("p1"), "garmin", 900 * 24 * 60, 6000.0)];
+    let twice = s.insert_activities(id, &[&pair[0], &pair[1]]).await.unwrap();
+    let Ok(InsertOutcome::Inserted(first_of_pair)) = twice[0] else { panic!("{:?}", twice[0]) };
+    assert_eq!(twice[1].as_ref().unwrap(), &InsertOutcome::Duplicate(first_of_pair));
+    assert_eq!(s.activities(id, None).await.unwrap().len(), 451);
     // A second import of the same list adds nothing.
     let again = s.insert_activities(id, &refs[..450]).await.unwrap();
     assert!(again.iter().all(|o| matches!(o, Ok(InsertOutcome::Duplicate(_)))));
-    assert_eq!(s.activities(id, None).await.unwrap().len(), 450);
+    assert_eq!(s.activities(id, None).await.unwrap().len(), 451);
 }
 
 async fn link_codes_merge_two_runners(t: TestStore) {

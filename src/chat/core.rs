@@ -380,8 +380,10 @@ impl BotCore {
             }
             Err(e) => return Err((e, lang)),
         }
-        // Last seen (one write a day at most): the inactivity rule of the retention policy.
-        if let Err(e) = self.store.touch_user(resolved.user.id, now).await {
+        // Last seen, to the day: the inactivity rule of the retention policy. The runner row was
+        // just read, so the store is written only when the day has turned.
+        let seen_today = resolved.user.last_seen_at.is_some_and(|at| now - at < chrono::Duration::days(1));
+        if !seen_today && let Err(e) = self.store.touch_user(resolved.user.id, now).await {
             return Err((e, lang));
         }
         // A runner in miles reads miles in private; a group's texts are shared, and help and goal

@@ -2,6 +2,9 @@
 //! with a French or English analyser: lowercase, stop words dropped, Snowball stems, accents
 //! folded (so `affûtage`, `affutage` and `affûter` meet).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use bm25::{Embedder as Bm25Embedder, EmbedderBuilder, Scorer, Tokenizer};
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -11,7 +14,14 @@ use crate::i18n::Lang;
 pub struct Analyzer {
     lang: Lang,
     stemmer: Stemmer,
+    /// Term of each word seen (`None`: dropped). Indexing reads every passage twice in each
+    /// language, and the knowledge base's vocabulary is a few percent of its words: stemming
+    /// each word once halves a start-up (docs/benchmarks.md).
+    terms: Arc<Mutex<HashMap<String, Option<String>>>>,
 }
+
+/// Words remembered at most: queries add words, and strangers can type anything.
+const MAX_REMEMBERED_WORDS: usize = 100_000;
 
 impl Analyzer {
     #[must_use]
@@ -20,7 +30,7 @@ impl Analyzer {
             Lang::Fr => Algorithm::French,
             Lang::En => Algorithm::English,
         };
-        Analyzer { lang, stemmer: Stemmer::create(algorithm) }
+        Analyzer { lang, stemmer: Stemmer::create(algorithm), terms: Arc::default() }
     }
 
     /// The index terms of `text`.
@@ -28,24 +38,38 @@ impl Analyzer {
     pub fn terms(&self, text: &str) -> Vec<String> {
         let lower = text.to_lowercase();
         // Elided articles (l', d', j', qu') split off at the apostrophe like any other separator.
+        // A poisoned lock only means another thread panicked mid-insert: the map is still whole.
+        let mut known = self.terms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         lower
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .filter_map(|word| {
-                let folded = fold_accents(word);
-                if folded.chars().count() < 2 && !folded.chars().all(|c| c.is_ascii_digit()) {
-                    return None;
+                if let Some(term) = known.get(word) {
+                    return term.clone();
                 }
-                if self.is_stop_word(&folded) {
-                    return None;
+                let term = self.term(word);
+                if known.len() < MAX_REMEMBERED_WORDS {
+                    known.insert(word.to_owned(), term.clone());
                 }
-                if word.chars().any(|c| c.is_ascii_digit()) {
-                    return Some(folded);
-                }
-                // Snowball's French rules read accents, so stem first and fold after.
-                Some(fold_accents(&self.stemmer.stem(word)))
+                term
             })
             .collect()
+    }
+
+    /// The index term of one lowercase word, `None` when it is dropped.
+    fn term(&self, word: &str) -> Option<String> {
+        let folded = fold_accents(word);
+        if folded.chars().count() < 2 && !folded.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        if self.is_stop_word(&folded) {
+            return None;
+        }
+        if word.chars().any(|c| c.is_ascii_digit()) {
+            return Some(folded);
+        }
+        // Snowball's French rules read accents, so stem first and fold after.
+        Some(fold_accents(&self.stemmer.stem(word)))
     }
 
     fn is_stop_word(&self, folded: &str) -> bool {
@@ -115,12 +139,16 @@ impl LexicalIndex {
     #[must_use]
     pub fn build(lang: Lang, docs: &[(usize, String)]) -> Self {
         let corpus: Vec<&str> = docs.iter().map(|(_, text)| text.as_str()).collect();
-        let embedder =
-            EmbedderBuilder::<u32, Analyzer>::with_tokenizer_and_fit_to_corpus(Analyzer::new(lang), &corpus).build();
+        let analyzer = Analyzer::new(lang);
+        let words = analyzer.terms.clone();
+        let embedder = EmbedderBuilder::<u32, Analyzer>::with_tokenizer_and_fit_to_corpus(analyzer, &corpus).build();
         let mut scorer = Scorer::new();
         for (id, text) in docs {
             scorer.upsert(id, embedder.embed(text));
         }
+        // The passages' words served their purpose (a few MB a service need not keep): queries
+        // start with an empty memory.
+        *words.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = HashMap::new();
         LexicalIndex { embedder, scorer }
     }
 

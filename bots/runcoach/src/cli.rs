@@ -41,12 +41,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "RUNCOACH_TELEGRAM_API_URL")]
     pub telegram_api_url: Option<url::Url>,
 
-    /// Where `serve` listens for HTTP: /healthz, /readyz, /metrics, the JSON API, the webhook.
+    /// Where `serve` listens for the public HTTP: /healthz, the JSON API, the Telegram webhook
+    /// (/metrics and /readyz are on the operations address).
     #[arg(long, global = true, env = "RUNCOACH_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: std::net::SocketAddr,
 
-    /// Where `serve` answers /metrics and /readyz (and /healthz): keep it internal. The HTTP
-    /// address itself serves everything on one listener (development).
+    /// Where `serve` answers /metrics and /readyz (and /healthz): keep it internal. Set it to the
+    /// HTTP address to serve everything on one listener (development).
     #[arg(long, global = true, env = "RUNCOACH_OPS_ADDR", default_value = "127.0.0.1:9090")]
     pub ops_addr: std::net::SocketAddr,
 

@@ -2,28 +2,39 @@
 
 macro_rules! impl_activities {
     ($ty:ty, $db:ty) => {
-        /// The stored activity `a` would duplicate: same source and external id, or the same
-        /// recording (see `sql::same_activity`).
+        /// The stored activity `a` would duplicate (the rule: `sql::KnownActivities`).
         async fn duplicate_of(
             conn: &mut <$db as sqlx::Database>::Connection,
             user: i64,
             a: &NewActivity,
         ) -> StoreResult<Option<i64>> {
-            if let Some(ext) = &a.external_id {
-                let existing: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM activities WHERE user_id = $1 AND source = $2 AND external_id = $3",
-                )
-                .bind(user)
-                .bind(&a.source)
-                .bind(ext)
-                .fetch_optional(&mut *conn)
-                .await?;
-                if existing.is_some() {
-                    return Ok(existing);
+            let ids: Vec<(i64, String, String)> = match &a.external_id {
+                Some(ext) => {
+                    sqlx::query_as(
+                        "SELECT id, source, external_id FROM activities \
+                         WHERE user_id = $1 AND source = $2 AND external_id = $3",
+                    )
+                    .bind(user)
+                    .bind(&a.source)
+                    .bind(ext)
+                    .fetch_all(&mut *conn)
+                    .await?
                 }
-            }
+                None => Vec::new(),
+            };
             let (from, to) = sql::start_window(a.start_time);
-            let candidates = sqlx::query(
+            let runs = runs_between(conn, user, from, to).await?;
+            Ok(sql::KnownActivities::new(ids, runs).duplicate_of(a))
+        }
+
+        /// The runner's stored activities starting in `from..=to`: (id, start, duration, distance).
+        async fn runs_between(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            user: i64,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+        ) -> StoreResult<Vec<(i64, DateTime<Utc>, f64, Option<f64>)>> {
+            Ok(sqlx::query_as(
                 "SELECT id, start_time, duration_s, distance_m FROM activities \
                  WHERE user_id = $1 AND start_time >= $2 AND start_time <= $3",
             )
@@ -31,15 +42,9 @@ macro_rules! impl_activities {
             .bind(from)
             .bind(to)
             .fetch_all(&mut *conn)
-            .await?;
-            for c in &candidates {
-                let start: DateTime<Utc> = c.try_get("start_time")?;
-                if sql::same_activity(a, start, c.try_get("duration_s")?, c.try_get("distance_m")?) {
-                    return Ok(Some(c.try_get("id")?));
-                }
-            }
-            Ok(None)
+            .await?)
         }
+
         /// One activity, its laps and samples, inside `tx` (validated by the caller); a duplicate
         /// writes nothing.
         async fn insert_in(
@@ -54,54 +59,78 @@ macro_rules! impl_activities {
         }
 
         /// Writes one activity, its laps and samples inside `tx`; its id.
-        async fn insert_row(
+        async fn insert_row(tx: &mut sqlx::Transaction<'static, $db>, id: UserId, a: &NewActivity) -> StoreResult<i64> {
+            let ids = insert_activity_rows(tx, id, &[a]).await?;
+            let activity_id =
+                ids.first().copied().ok_or_else(|| StoreError::Conflict("insert returned no id".into()))?;
+            insert_laps_and_samples(tx, id, activity_id, a).await?;
+            Ok(activity_id)
+        }
+
+        /// Writes the activity rows of `list` with one statement; their ids, in `list`'s order.
+        async fn insert_activity_rows(
             tx: &mut sqlx::Transaction<'static, $db>,
             id: UserId,
-            a: &NewActivity,
-        ) -> StoreResult<i64> {
-            let blob = match &a.samples {
-                Some(s) if !s.is_empty() => {
-                    Some(s.encode().map_err(|e| StoreError::Conflict($crate::store::DbDetail::caused_by(e)))?)
-                }
-                _ => None,
-            };
-            let activity_id: i64 = sqlx::query_scalar(
+            list: &[&NewActivity],
+        ) -> StoreResult<Vec<i64>> {
+            if list.is_empty() {
+                return Ok(Vec::new());
+            }
+            let now = Utc::now();
+            let mut insert = sqlx::QueryBuilder::<$db>::new(
                 "INSERT INTO activities (user_id, source, external_id, sport, name, start_time, utc_offset_s, \
-                       duration_s, moving_s, distance_m, elevation_gain_m, elevation_loss_m, avg_hr, max_hr, \
-                       avg_cadence, max_cadence, avg_speed_mps, max_speed_mps, calories, training_load, \
-                       aerobic_te, anaerobic_te, vo2max, hr_zones_s, best_efforts, device, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                       $19, $20, $21, $22, $23, $24, $25, $26, $27) RETURNING id",
-            )
-            .bind(id.0)
-            .bind(&a.source)
-            .bind(&a.external_id)
-            .bind(a.sport.as_str())
-            .bind(&a.name)
-            .bind(a.start_time)
-            .bind(a.utc_offset_s)
-            .bind(a.duration_s)
-            .bind(a.moving_s)
-            .bind(a.distance_m)
-            .bind(a.elevation_gain_m)
-            .bind(a.elevation_loss_m)
-            .bind(a.avg_hr)
-            .bind(a.max_hr)
-            .bind(a.avg_cadence)
-            .bind(a.max_cadence)
-            .bind(a.avg_speed_mps)
-            .bind(a.max_speed_mps)
-            .bind(a.calories)
-            .bind(a.training_load)
-            .bind(a.aerobic_te)
-            .bind(a.anaerobic_te)
-            .bind(a.vo2max)
-            .bind(a.hr_zones_s.as_ref().map(|z| serde_json::json!(z)))
-            .bind(&a.best_efforts)
-            .bind(&a.device)
-            .bind(Utc::now())
-            .fetch_one(&mut **tx)
-            .await?;
+                   duration_s, moving_s, distance_m, elevation_gain_m, elevation_loss_m, avg_hr, max_hr, \
+                   avg_cadence, max_cadence, avg_speed_mps, max_speed_mps, calories, training_load, \
+                   aerobic_te, anaerobic_te, vo2max, hr_zones_s, best_efforts, device, created_at) ",
+            );
+            insert.push_values(list, |mut row, a| {
+                row.push_bind(id.0)
+                    .push_bind(a.source.clone())
+                    .push_bind(a.external_id.clone())
+                    .push_bind(a.sport.as_str())
+                    .push_bind(a.name.clone())
+                    .push_bind(a.start_time)
+                    .push_bind(a.utc_offset_s)
+                    .push_bind(a.duration_s)
+                    .push_bind(a.moving_s)
+                    .push_bind(a.distance_m)
+                    .push_bind(a.elevation_gain_m)
+                    .push_bind(a.elevation_loss_m)
+                    .push_bind(a.avg_hr)
+                    .push_bind(a.max_hr)
+                    .push_bind(a.avg_cadence)
+                    .push_bind(a.max_cadence)
+                    .push_bind(a.avg_speed_mps)
+                    .push_bind(a.max_speed_mps)
+                    .push_bind(a.calories)
+                    .push_bind(a.training_load)
+                    .push_bind(a.aerobic_te)
+                    .push_bind(a.anaerobic_te)
+                    .push_bind(a.vo2max)
+                    .push_bind(a.hr_zones_s.as_ref().map(|z| serde_json::json!(z)))
+                    .push_bind(a.best_efforts.clone())
+                    .push_bind(a.device.clone())
+                    .push_bind(now);
+            });
+            insert.push(" RETURNING id");
+            let mut ids: Vec<i64> = insert.build_query_scalar().fetch_all(&mut **tx).await?;
+            if ids.len() != list.len() {
+                return Err(StoreError::Conflict(format!("{} ids for {} activities", ids.len(), list.len()).into()));
+            }
+            // RETURNING's row order is not promised, but one statement numbers its rows in VALUES
+            // order on both databases (SQLite's rowid and PostgreSQL's sequence count up row by
+            // row, and the transaction holds the write lock or the rows' own sequence values).
+            ids.sort_unstable();
+            Ok(ids)
+        }
+
+        /// Writes an activity's laps and samples inside `tx`.
+        async fn insert_laps_and_samples(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: UserId,
+            activity_id: i64,
+            a: &NewActivity,
+        ) -> StoreResult<()> {
             for (index, lap) in a.laps.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO laps (activity_id, user_id, lap_index, start_time, duration_s, distance_m, \
@@ -122,6 +151,12 @@ macro_rules! impl_activities {
                 .execute(&mut **tx)
                 .await?;
             }
+            let blob = match &a.samples {
+                Some(samples) if !samples.is_empty() => {
+                    Some(samples.encode().map_err(|e| StoreError::Conflict($crate::store::DbDetail::caused_by(e)))?)
+                }
+                _ => None,
+            };
             if let (Some(blob), Some(series)) = (blob, &a.samples) {
                 sqlx::query(
                     "INSERT INTO samples (activity_id, user_id, format, point_count, data) VALUES ($1, $2, $3, $4, $5)",
@@ -134,7 +169,7 @@ macro_rules! impl_activities {
                 .execute(&mut **tx)
                 .await?;
             }
-            Ok(activity_id)
+            Ok(())
         }
 
         #[async_trait::async_trait]
@@ -161,57 +196,58 @@ macro_rules! impl_activities {
                 // batches before it, each activity whole, and a re-run skips them as duplicates.
                 for batch in activities.chunks($crate::store::INSERT_BATCH) {
                     let mut tx = self.begin_write().await?;
-                    // What the batch could duplicate, read once rather than twice per activity
-                    // (the same rules as `duplicate_of`): the runner's external ids, and the
-                    // activities starting in the batch's time span.
+                    // What the batch could duplicate, read once rather than per activity.
                     let starts = batch.iter().map(|a| a.start_time);
                     let (Some(first), Some(last)) = (starts.clone().min(), starts.max()) else { continue };
                     let (from, _) = sql::start_window(first);
                     let (_, to) = sql::start_window(last);
-                    let mut known: Vec<(i64, String, Option<String>, Option<(DateTime<Utc>, f64, Option<f64>)>)> =
-                        Vec::new();
-                    let with_ids: Vec<(i64, String, String)> = sqlx::query_as(
-                        "SELECT id, source, external_id FROM activities WHERE user_id = $1 AND external_id IS NOT NULL",
-                    )
-                    .bind(id.0)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    known.extend(with_ids.into_iter().map(|(k, src, ext)| (k, src, Some(ext), None)));
-                    let near: Vec<(i64, DateTime<Utc>, f64, Option<f64>)> = sqlx::query_as(
-                        "SELECT id, start_time, duration_s, distance_m FROM activities \
-                         WHERE user_id = $1 AND start_time >= $2 AND start_time <= $3",
-                    )
-                    .bind(id.0)
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    known.extend(near.into_iter().map(|(k, at, d, m)| (k, String::new(), None, Some((at, d, m)))));
+                    let ids: Vec<(i64, String, String)> = if batch.iter().any(|a| a.external_id.is_some()) {
+                        sqlx::query_as(
+                            "SELECT id, source, external_id FROM activities \
+                             WHERE user_id = $1 AND external_id IS NOT NULL",
+                        )
+                        .bind(id.0)
+                        .fetch_all(&mut *tx)
+                        .await?
+                    } else {
+                        Vec::new()
+                    };
+                    let runs = runs_between(&mut tx, id.0, from, to).await?;
+                    let mut known = sql::KnownActivities::new(ids, runs);
+                    // The batch's new activities, written with one statement. Until then each one
+                    // is known under a stand-in id (-1, -2, …) so a later copy in the same list is
+                    // still found as its duplicate.
+                    let mut fresh: Vec<(usize, &NewActivity)> = Vec::new();
+                    let stand_in = |k: usize| -1 - i64::try_from(k).unwrap_or(i64::MAX - 1);
                     for a in batch {
                         // An invalid activity is refused alone; the others go in.
                         if let Err(e) = sql::validate_activity(a) {
                             out.push(Err(e));
                             continue;
                         }
-                        let dup = known.iter().find(|(_, src, ext, rec)| {
-                            let same_id = matches!((ext, &a.external_id), (Some(x), Some(y)) if x == y && *src == a.source);
-                            let same_run = rec.is_some_and(|(at, d, m)| {
-                                let (lo, hi) = sql::start_window(a.start_time);
-                                at >= lo && at <= hi && sql::same_activity(a, at, d, m)
-                            });
-                            same_id || same_run
-                        });
-                        match dup {
-                            Some((existing, ..)) => out.push(Ok(InsertOutcome::Duplicate(*existing))),
+                        match known.duplicate_of(a) {
+                            Some(existing) => out.push(Ok(InsertOutcome::Duplicate(existing))),
                             None => {
-                                let new_id = insert_row(&mut tx, id, a).await?;
-                                known.push((
-                                    new_id,
-                                    a.source.clone(),
-                                    a.external_id.clone(),
-                                    Some((a.start_time, a.duration_s, a.distance_m)),
-                                ));
-                                out.push(Ok(InsertOutcome::Inserted(new_id)));
+                                known.add(stand_in(fresh.len()), a);
+                                fresh.push((out.len(), *a));
+                                out.push(Ok(InsertOutcome::Inserted(0)));
+                            }
+                        }
+                    }
+                    let rows: Vec<&NewActivity> = fresh.iter().map(|(_, a)| *a).collect();
+                    let new_ids = insert_activity_rows(&mut tx, id, &rows).await?;
+                    for ((slot, a), new_id) in fresh.iter().zip(&new_ids) {
+                        insert_laps_and_samples(&mut tx, id, *new_id, a).await?;
+                        if let Some(outcome) = out.get_mut(*slot) {
+                            *outcome = Ok(InsertOutcome::Inserted(*new_id));
+                        }
+                    }
+                    // Duplicates of a new activity name its real id.
+                    for outcome in out.iter_mut() {
+                        if let Ok(InsertOutcome::Duplicate(existing)) = outcome {
+                            if *existing < 0 {
+                                let k = usize::try_from(-1 - *existing).unwrap_or(usize::MAX);
+                                *existing = new_ids.get(k).copied().unwrap_or(*existing);
                             }
                         }
                     }

@@ -34,7 +34,7 @@ use crate::domain::UnknownPlatform;
 use crate::message::ChatKey;
 
 pub(super) const USER_COLS: &str = "id, display_name, language, timezone, units, birth_year, sex, \
-    weight_kg, height_cm, resting_hr, max_hr, vma_kmh, vo2max, location_lat, location_lon, location_name";
+    weight_kg, height_cm, resting_hr, max_hr, vma_kmh, vo2max, location_lat, location_lon, location_name, last_seen_at";
 
 pub(super) const ACTIVITY_COLS: &str = "id, source, external_id, sport, name, start_time, utc_offset_s, \
     duration_s, moving_s, distance_m, elevation_gain_m, avg_hr, max_hr, avg_cadence, training_load, \
@@ -63,6 +63,7 @@ pub(super) struct UserRow {
     pub location_lat: Option<f64>,
     pub location_lon: Option<f64>,
     pub location_name: Option<String>,
+    pub last_seen_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -88,6 +89,7 @@ impl UserRow {
                 (Some(lat), Some(lon)) => Location::new(lat, lon, self.location_name.as_deref()).ok(),
                 _ => None,
             },
+            last_seen_at: self.last_seen_at,
         }
     }
 }
@@ -215,6 +217,44 @@ pub(super) fn same_activity(a: &NewActivity, start: DateTime<Utc>, duration_s: f
     let overlap_s = (offset_s + a.duration_s).min(duration_s) - offset_s.max(0.0);
     let overlap_ok = overlap_s >= 0.5 * a.duration_s.max(duration_s);
     duration_ok && distance_ok && overlap_ok
+}
+
+/// What new activities are checked against: stored ones and those written earlier in the same
+/// batch. The duplicate rule lives here once, for one activity and for a list.
+#[derive(Default)]
+pub(super) struct KnownActivities {
+    /// (id, source, external id)
+    ids: Vec<(i64, String, String)>,
+    /// (id, start, duration, distance)
+    runs: Vec<(i64, DateTime<Utc>, f64, Option<f64>)>,
+}
+
+impl KnownActivities {
+    pub(super) fn new(ids: Vec<(i64, String, String)>, runs: Vec<(i64, DateTime<Utc>, f64, Option<f64>)>) -> Self {
+        KnownActivities { ids, runs }
+    }
+
+    /// The known activity `a` would duplicate: same source and external id, or the same recording
+    /// starting within [`start_window`] (see [`same_activity`]).
+    pub(super) fn duplicate_of(&self, a: &NewActivity) -> Option<i64> {
+        if let Some(ext) = &a.external_id
+            && let Some((id, ..)) = self.ids.iter().find(|(_, src, x)| x == ext && *src == a.source)
+        {
+            return Some(*id);
+        }
+        let (lo, hi) = start_window(a.start_time);
+        self.runs
+            .iter()
+            .find(|(_, at, d, m)| *at >= lo && *at <= hi && same_activity(a, *at, *d, *m))
+            .map(|(id, ..)| *id)
+    }
+
+    pub(super) fn add(&mut self, id: i64, a: &NewActivity) {
+        if let Some(ext) = &a.external_id {
+            self.ids.push((id, a.source.clone(), ext.clone()));
+        }
+        self.runs.push((id, a.start_time, a.duration_s, a.distance_m));
+    }
 }
 
 pub(super) fn validate_activity(a: &NewActivity) -> StoreResult<()> {

@@ -129,6 +129,10 @@ pub struct User {
     pub profile: Profile,
     /// Where they run, for the weather (`None` until they say).
     pub location: Option<Location>,
+    /// When they last wrote, to the day (the retention policy's inactivity rule); kept out of
+    /// what is shown.
+    #[serde(skip)]
+    pub last_seen_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[cfg(test)]
