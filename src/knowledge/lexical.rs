@@ -37,9 +37,9 @@ impl Analyzer {
     #[must_use]
     pub fn terms(&self, text: &str) -> Vec<String> {
         let lower = text.to_lowercase();
-        // Elided articles (l', d', j', qu') split off at the apostrophe like any other separator.
         // A poisoned lock only means another thread panicked mid-insert: the map is still whole.
         let mut known = self.terms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Elided articles (l', d', j', qu') split off at the apostrophe like any other separator.
         lower
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
