@@ -117,9 +117,9 @@ macro_rules! impl_activities {
             if ids.len() != list.len() {
                 return Err(StoreError::Conflict(format!("{} ids for {} activities", ids.len(), list.len()).into()));
             }
-            // RETURNING's row order is not promised, but one statement numbers its rows in VALUES
-            // order on both databases (SQLite's rowid and PostgreSQL's sequence count up row by
-            // row, and the transaction holds the write lock or the rows' own sequence values).
+            // RETURNING's row order is not promised, but both databases give each row of one
+            // statement a larger id than the row before it, in VALUES order (SQLite's rowid,
+            // PostgreSQL's sequence); ids another session takes in between do not change that.
             ids.sort_unstable();
             Ok(ids)
         }
