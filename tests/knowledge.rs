@@ -294,4 +294,41 @@ async fn embeddings_round_trip_in_the_store(t: TestStore) {
     assert_eq!(store.cached_embeddings("m", &keys).await.unwrap().len(), 1200);
 }
 
-on_both_stores!(cache_embeds_only_what_changed, embeddings_round_trip_in_the_store);
+/// One-shot commands (`ask`, `kb search`): nothing is embedded, and the real model is loaded only
+/// when some of its vectors are cached.
+async fn one_shot_loading_embeds_nothing_and_needs_cached_vectors(t: TestStore) {
+    let Some(model) = support::kb::present_model("one-shot loading with the model") else { return };
+    let store = t.store.as_ref();
+    let dir = tempfile::tempdir().unwrap();
+    copy_docs(dir.path(), &["en/tapering.md", "fr/tapering.md", "en/injuries.md", "fr/injuries.md"]);
+    let config = KbConfig { kb_dir: Some(dir.path().to_path_buf()), model: model.clone() };
+
+    // A fresh store: lexical search, no model, and the status says how to index.
+    let kb = KnowledgeBase::load_cached_only(&config, store).await.unwrap();
+    let SearchMode::Lexical { reason } = kb.mode() else { panic!("expected lexical mode, got {:?}", kb.mode()) };
+    assert!(reason.contains("kb index"), "{reason}");
+    assert_eq!(kb.status().embedded, 0);
+    assert_eq!(top_doc(&kb, "combien de semaines d'affûtage avant un marathon", Some(Lang::Fr)), "tapering");
+
+    // The English half indexed by `kb index` (another base over the same cache).
+    let half = tempfile::tempdir().unwrap();
+    copy_docs(half.path(), &["en/tapering.md", "en/injuries.md"]);
+    let mut indexer = KnowledgeBase::load(&KbConfig { kb_dir: Some(half.path().to_path_buf()), model }).unwrap();
+    let indexed = indexer.index(store).await.unwrap();
+    assert!(indexed.embedded > 0);
+
+    // Now the model is loaded, with exactly the cached vectors: the French half stays unembedded.
+    let kb = KnowledgeBase::load_cached_only(&config, store).await.unwrap();
+    assert!(matches!(kb.mode(), SearchMode::Hybrid { .. }), "{:?}", kb.mode());
+    let english = kb.chunks().iter().filter(|c| c.lang == Lang::En).count();
+    assert_eq!(kb.status().embedded, english);
+    assert_eq!(indexed.chunks, english);
+    assert!(kb.chunks().len() > english);
+    assert_eq!(top_doc(&kb, "my shin hurts when I run", Some(Lang::En)), "injuries");
+}
+
+on_both_stores!(
+    cache_embeds_only_what_changed,
+    embeddings_round_trip_in_the_store,
+    one_shot_loading_embeds_nothing_and_needs_cached_vectors
+);

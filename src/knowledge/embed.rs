@@ -28,6 +28,12 @@ pub trait Embedder: Send + Sync {
 pub const MODEL_FILES: [&str; 5] =
     ["model.onnx", "tokenizer.json", "config.json", "special_tokens_map.json", "tokenizer_config.json"];
 
+/// Tokens of a text the model reads (the rest is cut). A passage's vector comes from its title,
+/// headings and first 900 or so characters; BM25 still reads it whole. The first full index
+/// (issue #21) fell from 17.7 to about 14 s against 384 tokens, with the same evaluation results:
+/// docs/models.md has the measurements from 384 down to 160.
+pub const MAX_TOKENS: usize = 224;
+
 /// A sentence-embedding ONNX model (mean pooling) loaded with fastembed.
 pub struct FastEmbedder {
     // fastembed's `embed` takes `&mut self`: one model shared behind a lock.
@@ -42,20 +48,7 @@ impl FastEmbedder {
     /// checked first: ort panics (rather than failing) when it cannot open its library.
     #[tracing::instrument(skip_all, fields(model = %model_dir.display()))]
     pub fn load(model_dir: &Path, ort_library: &Path) -> Result<Self, KbError> {
-        if !ort_library.is_file() {
-            return Err(KbError::ModelMissing(format!(
-                "ONNX Runtime library {} not found (run scripts/fetch-models or set ORT_DYLIB_PATH)",
-                ort_library.display()
-            )));
-        }
-        let missing: Vec<&str> = MODEL_FILES.iter().copied().filter(|f| !model_dir.join(f).is_file()).collect();
-        if !missing.is_empty() {
-            return Err(KbError::ModelMissing(format!(
-                "embedding model files missing in {}: {} (run scripts/fetch-models or set RUNCOACH_MODEL_DIR)",
-                model_dir.display(),
-                missing.join(", ")
-            )));
-        }
+        check_files(model_dir, ort_library)?;
         let read = |name: &str| -> Result<Vec<u8>, KbError> {
             let path = model_dir.join(name);
             std::fs::read(&path).map_err(|source| KbError::Io { path, source })
@@ -69,7 +62,7 @@ impl FastEmbedder {
         drop(ort::init_from(&ort_library).map_err(|e| KbError::Model(format!("ONNX Runtime: {e}")))?);
         let onnx = read("model.onnx")?;
         let config = read("config.json")?;
-        let id = model_id(model_dir, &onnx, &config);
+        let id = model_id(model_dir, &config, onnx.len() as u64, fingerprint_ends(&onnx));
         let settings: serde_json::Value = serde_json::from_slice(&config).unwrap_or_default();
         let prefix = |key: &str| settings.get(key).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
         let (query_prefix, passage_prefix) = (prefix("query_prefix"), prefix("passage_prefix"));
@@ -83,27 +76,81 @@ impl FastEmbedder {
         // spin against ONNX Runtime's threads on the same cores (about 20 % slower on 2 cores).
         tokenizers::utils::parallelism::set_parallelism(false);
         let model = UserDefinedEmbeddingModel::new(onnx, files).with_pooling(Pooling::Mean);
-        // 384 tokens hold all but the longest passages whole (p90 ≈ 310); the tail of those few
-        // changes no evaluation answer and lowers the peak memory (docs/models.md).
-        let options = InitOptionsUserDefined::new().with_max_length(384);
+        let options = InitOptionsUserDefined::new().with_max_length(MAX_TOKENS);
         let model =
             TextEmbedding::try_new_from_user_defined(model, options).map_err(|e| KbError::Model(e.to_string()))?;
         Ok(FastEmbedder { model: Mutex::new(model), id, query_prefix, passage_prefix })
     }
 }
 
+/// Says what is missing, before anything is loaded: ort panics (rather than failing) when it
+/// cannot open its library.
+fn check_files(model_dir: &Path, ort_library: &Path) -> Result<(), KbError> {
+    if !ort_library.is_file() {
+        return Err(KbError::ModelMissing(format!(
+            "ONNX Runtime library {} not found (run scripts/fetch-models or set ORT_DYLIB_PATH)",
+            ort_library.display()
+        )));
+    }
+    let missing: Vec<&str> = MODEL_FILES.iter().copied().filter(|f| !model_dir.join(f).is_file()).collect();
+    if !missing.is_empty() {
+        return Err(KbError::ModelMissing(format!(
+            "embedding model files missing in {}: {} (run scripts/fetch-models or set RUNCOACH_MODEL_DIR)",
+            model_dir.display(),
+            missing.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// How many bytes at each end of the model file the fingerprint reads.
+const FINGERPRINT_BYTES: usize = 65536;
+
+/// The first and last [`FINGERPRINT_BYTES`] of a model file held in memory.
+fn fingerprint_ends(onnx: &[u8]) -> (&[u8], &[u8]) {
+    (
+        onnx.get(..FINGERPRINT_BYTES).unwrap_or(onnx),
+        onnx.get(onnx.len().saturating_sub(FINGERPRINT_BYTES)..).unwrap_or(onnx),
+    )
+}
+
 /// `<dir name>@<fingerprint>`: the fingerprint covers the config, the model's size and its first
-/// and last bytes, enough to tell conversions apart without hashing 140 MB at every start.
-fn model_id(dir: &Path, onnx: &[u8], config: &[u8]) -> String {
+/// and last bytes, enough to tell conversions apart without hashing the whole model at every start,
+/// and [`MAX_TOKENS`], which changes the vectors as much.
+fn model_id(dir: &Path, config: &[u8], onnx_len: u64, (head, tail): (&[u8], &[u8])) -> String {
     let mut h = Sha256::new();
+    h.update(MAX_TOKENS.to_le_bytes());
     h.update(config);
-    h.update(onnx.len().to_le_bytes());
-    h.update(onnx.get(..65536).unwrap_or(onnx));
-    h.update(onnx.get(onnx.len().saturating_sub(65536)..).unwrap_or(onnx));
+    h.update(onnx_len.to_le_bytes());
+    h.update(head);
+    h.update(tail);
     let digest = h.finalize();
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     let name = dir.file_name().map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
     format!("{name}@{hex}")
+}
+
+/// The id [`FastEmbedder::load`] would give the model in `paths`, read from a few kilobytes of
+/// its files without loading it: one-shot commands look up the cached vectors with it first.
+pub fn model_id_of(paths: &ModelPaths) -> Result<String, KbError> {
+    use std::io::{Read, Seek, SeekFrom};
+    check_files(&paths.model_dir, &paths.ort_library)?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source: std::io::Error| KbError::Io { path, source }
+    };
+    let config_path = paths.model_dir.join("config.json");
+    let config = std::fs::read(&config_path).map_err(io(&config_path))?;
+    let onnx_path = paths.model_dir.join("model.onnx");
+    let mut file = std::fs::File::open(&onnx_path).map_err(io(&onnx_path))?;
+    let len = file.metadata().map_err(io(&onnx_path))?.len();
+    let ends = FINGERPRINT_BYTES as u64;
+    let mut head = Vec::new();
+    (&mut file).take(ends).read_to_end(&mut head).map_err(io(&onnx_path))?;
+    let mut tail = Vec::new();
+    file.seek(SeekFrom::Start(len.saturating_sub(ends))).map_err(io(&onnx_path))?;
+    file.take(ends).read_to_end(&mut tail).map_err(io(&onnx_path))?;
+    Ok(model_id(&paths.model_dir, &config, len, (&head, &tail)))
 }
 
 impl Embedder for FastEmbedder {
@@ -178,8 +225,30 @@ mod tests {
 
     #[test]
     fn model_ids_change_with_the_model() {
-        let a = model_id(Path::new("models/e5"), b"onnx-a", b"{}");
-        assert!(a.starts_with("e5@"));
-        assert_ne!(a, model_id(Path::new("models/e5"), b"onnx-b", b"{}"));
+        let id = |onnx: &[u8]| model_id(Path::new("models/e5"), b"{}", onnx.len() as u64, fingerprint_ends(onnx));
+        assert!(id(b"onnx-a").starts_with("e5@"));
+        assert_ne!(id(b"onnx-a"), id(b"onnx-b"));
+    }
+
+    #[test]
+    fn the_id_read_from_the_files_is_the_loaded_models() {
+        let dir = tempfile::tempdir().unwrap();
+        let model_dir = dir.path().join("e5");
+        std::fs::create_dir(&model_dir).unwrap();
+        for name in MODEL_FILES {
+            std::fs::write(model_dir.join(name), b"{}").unwrap();
+        }
+        let library = dir.path().join("libonnxruntime.so");
+        std::fs::write(&library, b"").unwrap();
+        let paths = ModelPaths { model_dir: model_dir.clone(), ort_library: library };
+        // Larger than both ends together, and smaller than one end: both read paths.
+        for len in [200_000usize, 1000] {
+            let onnx: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            std::fs::write(model_dir.join("model.onnx"), &onnx).unwrap();
+            let expected = model_id(&model_dir, b"{}", len as u64, fingerprint_ends(&onnx));
+            assert_eq!(model_id_of(&paths).unwrap(), expected);
+        }
+        std::fs::remove_file(model_dir.join("tokenizer.json")).unwrap();
+        assert!(matches!(model_id_of(&paths), Err(KbError::ModelMissing(_))));
     }
 }

@@ -24,10 +24,10 @@ pub fn model_paths() -> ModelPaths {
 /// Set to skip the vector assertions on a machine that cannot fetch the model (never in CI).
 pub const SKIP_VECTORS: &str = "RUNCOACH_SKIP_VECTOR_TESTS";
 
-/// The knowledge base with the real model, fully indexed. Without the model (`scripts/fetch-models`
-/// has not run) this fails with the reason, unless [`SKIP_VECTORS`] is set: then `None`, after
-/// saying which assertions are skipped.
-pub fn indexed_hybrid_kb(skipped: &str) -> Option<KnowledgeBase> {
+/// The real model's paths. Without the model (`scripts/fetch-models` has not run) this fails with
+/// the reason, unless [`SKIP_VECTORS`] is set: then `None`, after saying which assertions are
+/// skipped.
+pub fn present_model(skipped: &str) -> Option<ModelPaths> {
     let paths = model_paths();
     if !paths.model_dir.join("model.onnx").is_file() || !paths.ort_library.is_file() {
         let why = format!("no model in {} (run scripts/fetch-models)", paths.model_dir.display());
@@ -38,6 +38,14 @@ pub fn indexed_hybrid_kb(skipped: &str) -> Option<KnowledgeBase> {
         eprintln!("SKIPPED {skipped}: {why} ({SKIP_VECTORS}=1)");
         return None;
     }
+    Some(paths)
+}
+
+/// The knowledge base with the real model, fully indexed. Without the model (`scripts/fetch-models`
+/// has not run) this fails with the reason, unless [`SKIP_VECTORS`] is set: then `None`, after
+/// saying which assertions are skipped.
+pub fn indexed_hybrid_kb(skipped: &str) -> Option<KnowledgeBase> {
+    let paths = present_model(skipped)?;
     let cache_dir = paths.model_dir.join(".test-cache");
     let mut kb = KnowledgeBase::load(&KbConfig { kb_dir: Some(kb_dir()), model: paths }).unwrap();
     assert!(matches!(kb.mode(), SearchMode::Hybrid { .. }), "model present but not loaded: {:?}", kb.mode());

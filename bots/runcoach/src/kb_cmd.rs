@@ -1,8 +1,8 @@
 //! `runcoach kb index|status|search`: the knowledge base on the command line.
 //!
-//! Every command loads the documents and, when `models/` holds it, the embedding model. `index`
-//! embeds what the store's cache lacks; `status` and `search` use the cached vectors only and never
-//! wait for an index.
+//! Every command loads the documents. `index` loads the embedding model (when `models/` holds it)
+//! and embeds what the store's cache lacks; `status` and `search` use the cached vectors only,
+//! never wait for an index, and load the model only when some of its vectors are cached.
 
 use std::process::ExitCode;
 
@@ -12,9 +12,7 @@ use runcoach_core::knowledge::{KbConfig, KnowledgeBase};
 use runcoach_core::store::Store;
 
 async fn open(store: &dyn Store, config: &KbConfig) -> Result<KnowledgeBase> {
-    let mut kb = KnowledgeBase::load(config).with_context(|| format!("cannot load {}", config.source()))?;
-    kb.load_cached(store).await.context("cannot read the cached vectors")?;
-    Ok(kb)
+    KnowledgeBase::load_cached_only(config, store).await.with_context(|| format!("cannot load {}", config.source()))
 }
 
 /// `runcoach kb index`: embeds what the cache lacks and reports.

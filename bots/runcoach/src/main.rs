@@ -430,16 +430,37 @@ fn weather_service(settings: &Settings) -> Option<Arc<runcoach_core::weather::We
     }
 }
 
-/// The core with everything the environment turns on, and the knowledge base loading.
-fn build_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
-    let core = Arc::new(
-        BotCore::new(store.clone())
+/// The core with everything the environment turns on, without its knowledge base.
+fn bare_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
+    Ok(Arc::new(
+        BotCore::new(store)
             .with_garmin(garmin_service(settings)?)
             .with_agent(llm_agent(settings))
             .with_limits(settings.limits)
             .with_weather(weather_service(settings)),
-    );
+    ))
+}
+
+/// The core of a long-running process (the service, the interactive console), its knowledge
+/// base indexing in the background.
+fn build_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
+    let core = bare_core(settings, store.clone())?;
     attach_knowledge(&core, store, settings.knowledge.clone());
+    Ok(core)
+}
+
+/// The core of a one-shot command (`ask`, a piped `chat`): it answers at once from lexical
+/// search plus the vectors already cached, and never waits for an index or a model it would
+/// not use (`KnowledgeBase::load_cached_only`).
+async fn one_shot_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>> {
+    // The knowledge base first: loading the model peaks (its file is read whole) and then frees,
+    // and the core's clients then reuse that memory instead of adding to the peak.
+    let kb = runcoach_core::knowledge::KnowledgeBase::load_cached_only(&settings.knowledge, store.as_ref()).await;
+    let core = bare_core(settings, store)?;
+    match kb {
+        Ok(kb) => core.set_knowledge(Some(Arc::new(kb))),
+        Err(e) => tracing::warn!(error = %e, "knowledge base not loaded"),
+    }
     Ok(core)
 }
 
@@ -447,22 +468,7 @@ fn build_core(settings: &Settings, store: Arc<dyn Store>) -> Result<Arc<BotCore>
 async fn ask(settings: &Settings, user: &str, question: &str) -> Result<ExitCode> {
     let user_ref = UserRef::parse(user).with_context(|| format!("invalid user {user:?}"))?;
     let store = open_store(settings).await?;
-    let core = BotCore::new(store.clone())
-        .with_garmin(garmin_service(settings)?)
-        .with_agent(llm_agent(settings))
-        .with_limits(settings.limits)
-        .with_weather(weather_service(settings));
-    // One question answers at once: lexical search plus the vectors already cached (indexing is
-    // `runcoach kb index`'s and the service's work).
-    match runcoach_core::knowledge::KnowledgeBase::load(&settings.knowledge) {
-        Ok(mut kb) => {
-            if let Err(e) = kb.load_cached(store.as_ref()).await {
-                tracing::warn!(error = %e, "cached vectors not read: lexical search only");
-            }
-            core.set_knowledge(Some(Arc::new(kb)));
-        }
-        Err(e) => tracing::warn!(error = %e, "knowledge base not loaded"),
-    }
+    let core = one_shot_core(settings, store).await?;
     let msg = runcoach_core::chat::Incoming {
         sender: Sender {
             platform: user_ref.0.platform,
@@ -508,12 +514,14 @@ async fn chat(settings: &Settings, user: &str, lang: Option<Lang>) -> Result<Exi
         anyhow::bail!("the console chat takes a plain name, not {user:?}");
     }
     let store = open_store(settings).await?;
-    let core = build_core(settings, store)?;
+    let interactive = std::io::stdin().is_terminal();
+    // A piped chat is a one-shot command: it never starts an index it would wait for at exit.
+    let core = if interactive { build_core(settings, store)? } else { one_shot_core(settings, store).await? };
     let session = ConsoleSession {
         core: &core,
         user: user_ref.0.platform_user_id.clone(),
         language_code: lang.map(|l| l.code().to_owned()).or_else(locale_language),
-        interactive: std::io::stdin().is_terminal(),
+        interactive,
         outbox: settings.data_dir.join("outbox"),
     };
     if let Some(lang) = lang {

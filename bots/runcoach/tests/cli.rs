@@ -890,3 +890,75 @@ fn the_console_speaks_the_terminals_language() {
     assert!(chat("ana", "fr_FR.UTF-8", &["--lang", "en"]).contains("What I can do"), "--lang wins");
     assert!(chat("bob", "fr_FR.UTF-8", &[]).contains("What I can do"), "a known runner keeps their language");
 }
+
+/// With the real model (`scripts/fetch-models`; CI fetches it): one-shot commands never index and
+/// load the model only when its vectors are cached; `kb index` embeds them, and then `kb search`,
+/// `ask` and a piped `chat` search with them.
+#[test]
+fn one_shot_commands_use_only_cached_vectors() {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let (model_dir, library) = (models.join("multilingual-e5-small"), models.join("onnxruntime/libonnxruntime.so"));
+    if !model_dir.join("model.onnx").is_file() || !library.is_file() {
+        assert!(
+            std::env::var_os("RUNCOACH_SKIP_VECTOR_TESTS").is_some_and(|v| v == "1"),
+            "no model in {} (run scripts/fetch-models, or set RUNCOACH_SKIP_VECTOR_TESTS=1 on a machine without network)",
+            model_dir.display()
+        );
+        eprintln!("SKIPPED one-shot commands with the model (RUNCOACH_SKIP_VECTOR_TESTS=1)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Two documents: `kb index` embeds them in a few seconds.
+    let kb = dir.path().join("kb");
+    for rel in ["en/tapering.md", "fr/tapering.md"] {
+        std::fs::create_dir_all(kb.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge_base").join(rel), kb.join(rel))
+            .unwrap();
+    }
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_runcoach"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("RUNCOACH_LLM_BASE_URL")
+            .env("LANG", "C.UTF-8")
+            .env("RUST_LOG", "info")
+            .env("RUNCOACH_KB_DIR", &kb)
+            .env("RUNCOACH_MODEL_DIR", &model_dir)
+            .env("ORT_DYLIB_PATH", &library)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out
+    };
+    let status = |out: &Output| serde_json::from_str::<serde_json::Value>(&stdout(out)).unwrap();
+
+    // Nothing cached: lexical, and the status says how to index.
+    let fresh = status(&run(&["kb", "status", "--json"], ""));
+    assert_eq!(fresh["mode"], "lexical", "{fresh}");
+    assert!(fresh["reason"].as_str().unwrap().contains("kb index"), "{fresh}");
+    assert_eq!(fresh["embedded"], 0);
+    let asked = run(&["ask", "--user", "ana", "how long should I taper for a marathon"], "");
+    assert!(stdout(&asked).contains("aper"), "{}", stdout(&asked));
+    assert!(String::from_utf8_lossy(&asked.stderr).contains("no vectors cached yet"), "{asked:?}");
+    let piped = run(&["chat", "--user", "ana"], "/ask combien de temps dure l'affûtage\n");
+    assert!(String::from_utf8_lossy(&piped.stderr).contains("no vectors cached yet"), "{piped:?}");
+    assert_eq!(status(&run(&["kb", "status", "--json"], ""))["embedded"], 0, "one-shot commands embed nothing");
+
+    // Indexed: every passage has its vector, and one-shot commands load the model.
+    run(&["kb", "index"], "");
+    let indexed = status(&run(&["kb", "status", "--json"], ""));
+    assert_eq!(indexed["mode"], "hybrid", "{indexed}");
+    assert_eq!(indexed["embedded"], indexed["chunks"]);
+    let hits: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["kb", "search", "affûtage", "--json"], ""))).unwrap();
+    assert_eq!(hits[0]["doc"], "tapering", "{hits}");
+    let asked = run(&["ask", "--user", "ana", "how long should I taper for a marathon"], "");
+    assert!(!String::from_utf8_lossy(&asked.stderr).contains("no vectors cached yet"), "{asked:?}");
+}
