@@ -30,7 +30,7 @@ pub const MODEL_FILES: [&str; 5] =
 
 /// Tokens of a text the model reads (the rest is cut). A passage's vector comes from its title,
 /// headings and first 900 or so characters; BM25 still reads it whole. The first full index
-/// (issue #21) fell from 17.7 to about 14 s against 384 tokens, with the same evaluation results:
+/// (issue #21) fell from about 18 to 13 s against 384 tokens, with the same evaluation results:
 /// docs/models.md has the measurements from 384 down to 160.
 pub const MAX_TOKENS: usize = 224;
 
