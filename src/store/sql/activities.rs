@@ -219,6 +219,7 @@ macro_rules! impl_activities {
                     // still found as its duplicate.
                     let mut fresh: Vec<(usize, &NewActivity)> = Vec::new();
                     let stand_in = |k: usize| -1 - i64::try_from(k).unwrap_or(i64::MAX - 1);
+                    let batch_start = out.len();
                     for a in batch {
                         // An invalid activity is refused alone; the others go in.
                         if let Err(e) = sql::validate_activity(a) {
@@ -242,13 +243,13 @@ macro_rules! impl_activities {
                             *outcome = Ok(InsertOutcome::Inserted(*new_id));
                         }
                     }
-                    // Duplicates of a new activity name its real id.
-                    for outcome in out.iter_mut() {
-                        if let Ok(InsertOutcome::Duplicate(existing)) = outcome {
-                            if *existing < 0 {
-                                let k = usize::try_from(-1 - *existing).unwrap_or(usize::MAX);
-                                *existing = new_ids.get(k).copied().unwrap_or(*existing);
-                            }
+                    // This batch's duplicates of a new activity name its real id (a stored id
+                    // is positive: `-1 - id` is then no index).
+                    for outcome in out.iter_mut().skip(batch_start) {
+                        if let Ok(InsertOutcome::Duplicate(existing)) = outcome
+                            && let Ok(k) = usize::try_from(-1 - *existing)
+                        {
+                            *existing = new_ids.get(k).copied().unwrap_or(*existing);
                         }
                     }
                     tx.commit().await?;

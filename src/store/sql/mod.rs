@@ -221,7 +221,6 @@ pub(super) fn same_activity(a: &NewActivity, start: DateTime<Utc>, duration_s: f
 
 /// What new activities are checked against: stored ones and those written earlier in the same
 /// batch. The duplicate rule lives here once, for one activity and for a list.
-#[derive(Default)]
 pub(super) struct KnownActivities {
     /// (id, source, external id)
     ids: Vec<(i64, String, String)>,
