@@ -230,12 +230,17 @@ impl KnowledgeBase {
         };
         let mut kb = Self::from_config(config, embedder)?;
         if let Some(reason) = reason {
-            if !WARNED_LEXICAL.swap(true, Ordering::Relaxed) {
-                tracing::warn!(%reason, "knowledge base: embedding model unavailable, lexical search only");
-            }
-            kb.mode = SearchMode::Lexical { reason };
+            kb.model_unavailable(reason);
         }
         Ok(kb)
+    }
+
+    /// Lexical-only mode without a model, and why (logged once per process).
+    fn model_unavailable(&mut self, reason: String) {
+        if !WARNED_LEXICAL.swap(true, Ordering::Relaxed) {
+            tracing::warn!(%reason, "knowledge base: embedding model unavailable, lexical search only");
+        }
+        self.mode = SearchMode::Lexical { reason };
     }
 
     /// The documents `config` names (its folder, or the built-in base) with a given embedder.
@@ -349,11 +354,7 @@ impl KnowledgeBase {
         let model = match embed::model_id_of(&config.model) {
             Ok(model) => model,
             Err(e) => {
-                let reason = e.to_string();
-                if !WARNED_LEXICAL.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(%reason, "knowledge base: embedding model unavailable, lexical search only");
-                }
-                kb.mode = SearchMode::Lexical { reason };
+                kb.model_unavailable(e.to_string());
                 return Ok(kb);
             }
         };
